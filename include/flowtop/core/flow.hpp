@@ -1,0 +1,150 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "flowtop/core/ip_addr.hpp"
+
+namespace flowtop::core {
+
+/// IP protocol numbers conntrack tracks (any other number is a generic entry).
+enum class L4Proto : std::uint8_t {
+  Icmp = 1,
+  Tcp = 6,
+  Udp = 17,
+  Dccp = 33,
+  Gre = 47,
+  Icmpv6 = 58,
+  Sctp = 132,
+  UdpLite = 136,
+};
+
+/// "tcp", "udp", "udplite", "sctp", "dccp", "icmp", "icmpv6", "gre", else "unknown".
+std::string_view proto_name(std::uint8_t proto);
+/// proto_name(), or for other protocols the name /etc/protocols gives ("esp", "ipip"), else the
+/// number ("253"). For output of generically tracked protocols.
+std::string proto_label(std::uint8_t proto);
+/// True for the protocols whose tuples carry ports (TCP, UDP, UDP-lite, SCTP, DCCP).
+bool proto_has_ports(std::uint8_t proto);
+bool proto_is_icmp(std::uint8_t proto);
+
+/// One direction's tuple. Ports in host byte order; 0 for protocols without ports.
+/// For ICMP/ICMPv6 the kernel's tuple holds the echo id (sport here) and type/code (FlowKey).
+/// For GRE the kernel's tuple holds the keys (sport/dport here, as the kernel's port fields).
+struct FlowTuple {
+  IpAddr src;
+  IpAddr dst;
+  std::uint16_t sport = 0;
+  std::uint16_t dport = 0;
+
+  bool operator==(const FlowTuple&) const = default;
+};
+
+/// The identity of a conntrack entry as the kernel hashes it: original tuple, protocols and zone.
+/// (The kernel id is kept in the record and used to tell a reused tuple from the same entry.)
+struct FlowKey {
+  FlowTuple orig;
+  std::uint16_t zone = 0;
+  Family family = Family::V4;
+  std::uint8_t proto = 0;      ///< L4 protocol number (L4Proto or any other)
+  std::uint8_t icmp_type = 0;  ///< ICMP/ICMPv6 only: original direction type
+  std::uint8_t icmp_code = 0;  ///< ICMP/ICMPv6 only
+
+  bool operator==(const FlowKey&) const = default;
+  [[nodiscard]] std::size_t hash() const;
+};
+
+struct FlowKeyHash {
+  std::size_t operator()(const FlowKey& k) const { return k.hash(); }
+};
+
+/// Per-direction counters, as the kernel's accounting extension reports them.
+struct Counters {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  bool operator==(const Counters&) const = default;
+};
+
+/// Bytes and packets per second, per direction.
+struct Rates {
+  double orig_bytes = 0;
+  double reply_bytes = 0;
+  double orig_packets = 0;
+  double reply_packets = 0;
+};
+
+/// One conntrack entry as last seen. Immutable once published in the FlowTable: an update publishes
+/// a new record. Written by the collector; read by copying under RcuReadGuard.
+struct FlowRecord {
+  enum Flags : std::uint8_t {
+    kHasCounters = 1,   ///< the accounting extension was present (acct on when the flow started)
+    kHasTimestamp = 2,  ///< the timestamp extension was present
+    kHasState = 4,      ///< the protocol carries a state (TCP, SCTP, DCCP)
+    kHasRates = 8,      ///< rate_* cover a completed window of at least the rate window
+    kHasPorts = 16,     ///< the tuples carry ports (not ICMP, GRE, or a generic entry such as DCCP
+                        ///< on kernels without a DCCP tracker)
+  };
+
+  FlowKey key;
+  FlowTuple reply;
+  // state and flags fill the 2 bytes after the tuples (no padding: the record is 200 bytes).
+  std::uint8_t state = 0;  ///< TCP/SCTP/DCCP state, kernel numbering
+  std::uint8_t flags = 0;
+  std::uint32_t id = 0;      ///< kernel conntrack id
+  std::uint32_t status = 0;  ///< IPS_* bits
+  std::uint32_t mark = 0;
+  std::uint32_t timeout = 0;  ///< seconds left, as the kernel reported
+  Counters orig_ctr;
+  Counters reply_ctr;
+  std::uint64_t start_ns = 0;  ///< CLOCK_REALTIME ns of the flow's start (kHasTimestamp)
+  std::int64_t sample_ns = 0;  ///< steady-clock time the counters were received
+  // The sample that opened the current rate window, and the rates of the last completed window.
+  std::int64_t rate_base_ns = 0;
+  Counters rate_base_orig;
+  Counters rate_base_reply;
+  float rate_orig_bytes = 0;
+  float rate_reply_bytes = 0;
+  float rate_orig_packets = 0;
+  float rate_reply_packets = 0;
+
+  [[nodiscard]] bool has(Flags f) const { return (flags & f) != 0; }
+};
+
+/// The rates of the record's last completed window; zero before one completed.
+Rates rates_of(const FlowRecord& rec);
+
+/// Folds the previously published record of an entry into `next`, a fresh sample of it (the
+/// collector's merge step). For the same kernel entry (same id):
+///  - data the new message lacks (counters, timestamp) is carried over;
+///  - counters never go backwards (a late event cannot undo a newer dump): an older sample keeps
+///    prev's counters and sample time;
+///  - the rate window: when `next.sample_ns - base >= window_ns` the window closes: rates become
+///    (counters - base) / elapsed and the base moves to `next`; otherwise prev's rates and base
+///    stay.
+/// A different id (the tuple was reused) starts afresh. For a new entry the base is its first
+/// sample. Pure.
+void merge_sample(const FlowRecord* prev, FlowRecord& next, std::int64_t window_ns);
+
+/// Protocol state names as the original flowtop prints them ("ESTABLISHED", "COOKIE-WAIT"...);
+/// empty for protocols without a state.
+std::string_view state_name(std::uint8_t proto, std::uint8_t state);
+
+/// Names of the set IPS_* status bits ("ASSURED", "SEEN_REPLY", ...), in bit order.
+/// Calls `out` once per name.
+template <class F>
+void for_each_status_name(std::uint32_t status, F&& out);
+std::string_view status_bit_name(unsigned bit);  ///< "" for unnamed bits
+
+template <class F>
+void for_each_status_name(std::uint32_t status, F&& out) {
+  for (unsigned bit = 0; bit < 32; ++bit) {
+    if ((status & (1U << bit)) != 0) {
+      if (auto n = status_bit_name(bit); !n.empty()) {
+        out(n);
+      }
+    }
+  }
+}
+
+}  // namespace flowtop::core

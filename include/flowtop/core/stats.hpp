@@ -1,0 +1,24 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace flowtop::core {
+
+/// What the collector counts. Written by the collector (relaxed atomics); read by anyone.
+struct CollectorStats {
+  std::atomic<std::uint64_t> events{0};        ///< event messages received
+  std::atomic<std::uint64_t> enobufs{0};       ///< times the event socket overflowed
+  std::atomic<std::uint64_t> resyncs{0};       ///< resync dumps after lost events
+  std::atomic<std::uint64_t> dumps{0};         ///< full dumps completed
+  std::atomic<std::uint64_t> gets{0};          ///< per-flow GET refreshes
+  std::atomic<std::uint64_t> parse_errors{0};  ///< malformed messages skipped
+  std::atomic<std::uint64_t> last_dump_ns{0};  ///< wall time of the last full dump
+  std::atomic<std::uint64_t> rcvbuf{0};        ///< event socket buffer size in bytes
+  std::atomic<std::uint64_t> flows{0};         ///< entries in the table
+  std::atomic<std::uint64_t> ct_max{0};        ///< nf_conntrack_max
+  std::atomic<bool> dump_stretched{false};  ///< full refresh slower than the interval (CPU budget)
+  std::atomic<bool> initial_dump_done{false};
+};
+
+}  // namespace flowtop::core

@@ -1,0 +1,184 @@
+#include "flowtop/core/flow.hpp"
+
+#include <netdb.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+
+namespace flowtop::core {
+namespace {
+
+// 64-bit mixing (splitmix64 finaliser) over the key's fields; no padding bytes are read.
+constexpr std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= h >> 31;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  return h;
+}
+
+std::uint64_t mix_addr(std::uint64_t h, const IpAddr& a) {
+  std::uint64_t lo = 0;
+  std::uint64_t hi = 0;
+  for (int i = 0; i < 8; ++i) {
+    lo = (lo << 8) | a.bytes[i];
+    hi = (hi << 8) | a.bytes[8 + i];
+  }
+  return mix(mix(h, lo), hi);
+}
+
+constexpr std::array<std::string_view, 10> kTcpStates{
+    "NONE",       "SYN-SENT", "SYN-RECV",  "ESTABLISHED", "FIN-WAIT",
+    "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT", "CLOSE",       "SYN-SENT2"};
+constexpr std::array<std::string_view, 10> kSctpStates{
+    "NONE",       "CLOSED",     "COOKIE-WAIT", "COOKIE-ECHO", "ESTABLISHED",
+    "SHUTD-SENT", "SHUTD-RCVD", "SHUTD-ACK",   "HB-SENT",     "HB-ACKED"};
+constexpr std::array<std::string_view, 10> kDccpStates{
+    "NONE",      "REQUEST", "RESPOND",   "PARTOPEN", "OPEN",
+    "CLOSE-REQ", "CLOSING", "TIME-WAIT", "IGNORE",   "INVALID"};
+constexpr std::array<std::string_view, 16> kStatusBits{
+    "EXPECTED",   "SEEN_REPLY",   "ASSURED",      "CONFIRMED", "SRC_NAT",       "DST_NAT",
+    "SEQ_ADJUST", "SRC_NAT_DONE", "DST_NAT_DONE", "DYING",     "FIXED_TIMEOUT", "TEMPLATE",
+    "NAT_CLASH",  "HELPER",       "OFFLOAD",      "HW_OFFLOAD"};
+
+float per_second(std::uint64_t now, std::uint64_t base, double seconds) {
+  // A counter reset (another entry) never yields a negative rate.
+  return now >= base ? static_cast<float>(static_cast<double>(now - base) / seconds) : 0.0F;
+}
+
+bool older_than(const FlowRecord& next, const FlowRecord& prev) {
+  return next.orig_ctr.bytes < prev.orig_ctr.bytes || next.reply_ctr.bytes < prev.reply_ctr.bytes ||
+         next.orig_ctr.packets < prev.orig_ctr.packets ||
+         next.reply_ctr.packets < prev.reply_ctr.packets;
+}
+
+}  // namespace
+
+std::string_view proto_name(std::uint8_t proto) {
+  switch (static_cast<L4Proto>(proto)) {
+    case L4Proto::Tcp: return "tcp";
+    case L4Proto::Udp: return "udp";
+    case L4Proto::UdpLite: return "udplite";
+    case L4Proto::Sctp: return "sctp";
+    case L4Proto::Dccp: return "dccp";
+    case L4Proto::Icmp: return "icmp";
+    case L4Proto::Icmpv6: return "icmpv6";
+    case L4Proto::Gre: return "gre";
+  }
+  return "unknown";
+}
+
+std::string proto_label(std::uint8_t proto) {
+  if (const auto name = proto_name(proto); name != "unknown") {
+    return std::string(name);
+  }
+  protoent entry{};
+  protoent* found = nullptr;
+  std::array<char, 1024> buf{};
+  if (getprotobynumber_r(proto, &entry, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
+      found->p_name != nullptr) {
+    std::string name = found->p_name;
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+      return std::isalnum(c) != 0 || c == '-' ? std::tolower(c) : '_';
+    });
+    return name;
+  }
+  return std::to_string(proto);
+}
+
+bool proto_has_ports(std::uint8_t proto) {
+  switch (static_cast<L4Proto>(proto)) {
+    case L4Proto::Tcp:
+    case L4Proto::Udp:
+    case L4Proto::UdpLite:
+    case L4Proto::Sctp:
+    case L4Proto::Dccp: return true;
+    default: return false;
+  }
+}
+
+bool proto_is_icmp(std::uint8_t proto) {
+  return proto == static_cast<std::uint8_t>(L4Proto::Icmp) ||
+         proto == static_cast<std::uint8_t>(L4Proto::Icmpv6);
+}
+
+std::size_t FlowKey::hash() const {
+  std::uint64_t h = 0x6a09e667f3bcc909ULL;
+  h = mix_addr(h, orig.src);
+  h = mix_addr(h, orig.dst);
+  h = mix(h, (std::uint64_t{orig.sport} << 48) | (std::uint64_t{orig.dport} << 32) |
+                 (std::uint64_t{zone} << 16) | (std::uint64_t{proto} << 8) |
+                 static_cast<std::uint64_t>(family));
+  h = mix(h, (std::uint64_t{icmp_type} << 8) | icmp_code);
+  return static_cast<std::size_t>(h);
+}
+
+Rates rates_of(const FlowRecord& rec) {
+  return {rec.rate_orig_bytes, rec.rate_reply_bytes, rec.rate_orig_packets, rec.rate_reply_packets};
+}
+
+void merge_sample(const FlowRecord* prev, FlowRecord& next, std::int64_t window_ns) {
+  const bool same = prev != nullptr && prev->id == next.id;
+  if (same) {
+    if (!next.has(FlowRecord::kHasTimestamp) && prev->has(FlowRecord::kHasTimestamp)) {
+      next.start_ns = prev->start_ns;
+      next.flags |= FlowRecord::kHasTimestamp;
+    }
+    if (prev->has(FlowRecord::kHasCounters) &&
+        (!next.has(FlowRecord::kHasCounters) || older_than(next, *prev))) {
+      next.orig_ctr = prev->orig_ctr;
+      next.reply_ctr = prev->reply_ctr;
+      next.sample_ns = prev->sample_ns;
+      next.flags |= FlowRecord::kHasCounters;
+    }
+  }
+  if (!next.has(FlowRecord::kHasCounters)) {
+    return;
+  }
+  if (!same || !prev->has(FlowRecord::kHasCounters)) {
+    // First sample of this entry: it opens the first window.
+    next.rate_base_ns = next.sample_ns;
+    next.rate_base_orig = next.orig_ctr;
+    next.rate_base_reply = next.reply_ctr;
+    return;
+  }
+  next.rate_orig_bytes = prev->rate_orig_bytes;
+  next.rate_reply_bytes = prev->rate_reply_bytes;
+  next.rate_orig_packets = prev->rate_orig_packets;
+  next.rate_reply_packets = prev->rate_reply_packets;
+  next.rate_base_ns = prev->rate_base_ns;
+  next.rate_base_orig = prev->rate_base_orig;
+  next.rate_base_reply = prev->rate_base_reply;
+  next.flags = static_cast<std::uint8_t>(next.flags | (prev->flags & FlowRecord::kHasRates));
+  const std::int64_t elapsed = next.sample_ns - prev->rate_base_ns;
+  if (elapsed < window_ns || elapsed <= 0) {
+    return;
+  }
+  const double seconds = static_cast<double>(elapsed) / 1e9;
+  next.rate_orig_bytes = per_second(next.orig_ctr.bytes, prev->rate_base_orig.bytes, seconds);
+  next.rate_reply_bytes = per_second(next.reply_ctr.bytes, prev->rate_base_reply.bytes, seconds);
+  next.rate_orig_packets = per_second(next.orig_ctr.packets, prev->rate_base_orig.packets, seconds);
+  next.rate_reply_packets =
+      per_second(next.reply_ctr.packets, prev->rate_base_reply.packets, seconds);
+  next.rate_base_ns = next.sample_ns;
+  next.rate_base_orig = next.orig_ctr;
+  next.rate_base_reply = next.reply_ctr;
+  next.flags |= FlowRecord::kHasRates;
+}
+
+std::string_view state_name(std::uint8_t proto, std::uint8_t state) {
+  switch (static_cast<L4Proto>(proto)) {
+    case L4Proto::Tcp: return state < kTcpStates.size() ? kTcpStates[state] : "UNKNOWN";
+    case L4Proto::Sctp: return state < kSctpStates.size() ? kSctpStates[state] : "UNKNOWN";
+    case L4Proto::Dccp: return state < kDccpStates.size() ? kDccpStates[state] : "UNKNOWN";
+    default: return {};
+  }
+}
+
+std::string_view status_bit_name(unsigned bit) {
+  return bit < kStatusBits.size() ? kStatusBits[bit] : std::string_view{};
+}
+
+}  // namespace flowtop::core

@@ -1,0 +1,404 @@
+#include "flowtop/core/flow.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_sctp.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+
+#include <cstdint>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "flowtop/core/ip_addr.hpp"
+
+namespace flowtop::core {
+namespace {
+
+FlowKey tcp_key() {
+  FlowKey k;
+  k.family = Family::V4;
+  k.proto = static_cast<std::uint8_t>(L4Proto::Tcp);
+  k.orig.src = *IpAddr::parse("10.0.0.1");
+  k.orig.dst = *IpAddr::parse("10.0.0.2");
+  k.orig.sport = 40000;
+  k.orig.dport = 443;
+  return k;
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) {
+    out.push_back(w);
+  }
+  return out;
+}
+
+// ---- FlowKey ----
+
+TEST(FlowKey, EqualKeysHashEqual) {
+  const FlowKey a = tcp_key();
+  const FlowKey b = tcp_key();
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.hash(), b.hash());
+  EXPECT_EQ(FlowKeyHash{}(a), a.hash());
+}
+
+TEST(FlowKey, EveryFieldIsPartOfIdentityAndHash) {
+  const FlowKey base = tcp_key();
+  std::vector<std::function<void(FlowKey&)>> changes = {
+      [](FlowKey& k) { k.orig.src = *IpAddr::parse("10.0.0.3"); },
+      [](FlowKey& k) { k.orig.dst = *IpAddr::parse("10.0.0.3"); },
+      [](FlowKey& k) { k.orig.sport = 40001; },
+      [](FlowKey& k) { k.orig.dport = 80; },
+      [](FlowKey& k) { k.zone = 1; },
+      [](FlowKey& k) { k.family = Family::V6; },
+      [](FlowKey& k) { k.proto = static_cast<std::uint8_t>(L4Proto::Udp); },
+      [](FlowKey& k) { k.icmp_type = 8; },
+      [](FlowKey& k) { k.icmp_code = 1; },
+      [](FlowKey& k) { std::swap(k.orig.src, k.orig.dst); },
+      [](FlowKey& k) { std::swap(k.orig.sport, k.orig.dport); },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    FlowKey k = base;
+    changes[i](k);
+    EXPECT_NE(k, base) << "change " << i;
+    EXPECT_NE(k.hash(), base.hash()) << "change " << i;
+  }
+}
+
+TEST(FlowKey, HashesOfManyNearbyKeysAreDistinct) {
+  std::unordered_set<std::size_t> hashes;
+  std::unordered_set<std::size_t> low_bits;  // the bucket index of a 4096-bucket table
+  for (std::uint32_t host = 0; host < 64; ++host) {
+    for (std::uint16_t port = 0; port < 256; ++port) {
+      FlowKey k = tcp_key();
+      k.orig.src = IpAddr::from_v4_be(htonl(0x0a000000U + host));
+      k.orig.sport = static_cast<std::uint16_t>(30000 + port);
+      hashes.insert(k.hash());
+      low_bits.insert(k.hash() & 4095U);
+    }
+  }
+  EXPECT_EQ(hashes.size(), 64U * 256U);
+  // 16384 keys into 4096 buckets: a good hash leaves almost no bucket empty (expected ~75).
+  EXPECT_GT(low_bits.size(), 3900U);
+}
+
+// ---- protocols ----
+
+TEST(Proto, Names) {
+  EXPECT_EQ(proto_name(6), "tcp");
+  EXPECT_EQ(proto_name(17), "udp");
+  EXPECT_EQ(proto_name(136), "udplite");
+  EXPECT_EQ(proto_name(132), "sctp");
+  EXPECT_EQ(proto_name(33), "dccp");
+  EXPECT_EQ(proto_name(1), "icmp");
+  EXPECT_EQ(proto_name(58), "icmpv6");
+  EXPECT_EQ(proto_name(47), "gre");
+  EXPECT_EQ(proto_name(0), "unknown");
+  EXPECT_EQ(proto_name(2), "unknown");
+  EXPECT_EQ(proto_name(255), "unknown");
+}
+
+TEST(Proto, PortsAndIcmp) {
+  for (std::uint8_t p : {6, 17, 136, 132, 33}) {
+    EXPECT_TRUE(proto_has_ports(p)) << int{p};
+    EXPECT_FALSE(proto_is_icmp(p)) << int{p};
+  }
+  for (std::uint8_t p : {1, 58, 47, 0, 2, 255}) {
+    EXPECT_FALSE(proto_has_ports(p)) << int{p};
+  }
+  EXPECT_TRUE(proto_is_icmp(1));
+  EXPECT_TRUE(proto_is_icmp(58));
+  EXPECT_FALSE(proto_is_icmp(47));
+}
+
+// ---- states, as SPEC.md lists them, in kernel numbering ----
+
+TEST(StateName, TcpMatchesSpecInKernelOrder) {
+  const auto names = words(
+      "NONE SYN-SENT SYN-RECV ESTABLISHED FIN-WAIT CLOSE-WAIT LAST-ACK TIME-WAIT CLOSE SYN-SENT2");
+  ASSERT_EQ(names.size(), static_cast<std::size_t>(TCP_CONNTRACK_MAX));
+  for (unsigned s = 0; s < names.size(); ++s) {
+    EXPECT_EQ(state_name(6, static_cast<std::uint8_t>(s)), names[s]) << s;
+  }
+  EXPECT_EQ(state_name(6, TCP_CONNTRACK_ESTABLISHED), "ESTABLISHED");
+  EXPECT_EQ(state_name(6, TCP_CONNTRACK_TIME_WAIT), "TIME-WAIT");
+  EXPECT_EQ(state_name(6, TCP_CONNTRACK_SYN_SENT2), "SYN-SENT2");
+  EXPECT_EQ(state_name(6, TCP_CONNTRACK_MAX), "UNKNOWN");
+  EXPECT_EQ(state_name(6, 255), "UNKNOWN");
+}
+
+TEST(StateName, SctpMatchesSpecInKernelOrder) {
+  const auto names = words(
+      "NONE CLOSED COOKIE-WAIT COOKIE-ECHO ESTABLISHED SHUTD-SENT SHUTD-RCVD SHUTD-ACK HB-SENT "
+      "HB-ACKED");
+  ASSERT_EQ(names.size(), static_cast<std::size_t>(SCTP_CONNTRACK_MAX));
+  for (unsigned s = 0; s < names.size(); ++s) {
+    EXPECT_EQ(state_name(132, static_cast<std::uint8_t>(s)), names[s]) << s;
+  }
+  EXPECT_EQ(state_name(132, SCTP_CONNTRACK_COOKIE_ECHOED), "COOKIE-ECHO");
+  EXPECT_EQ(state_name(132, SCTP_CONNTRACK_SHUTDOWN_ACK_SENT), "SHUTD-ACK");
+  EXPECT_EQ(state_name(132, SCTP_CONNTRACK_MAX), "UNKNOWN");
+}
+
+TEST(StateName, DccpMatchesSpec) {
+  // Kernel numbering (net/netfilter/nf_conntrack_proto_dccp.c): NONE=0 ... INVALID=9.
+  const auto names =
+      words("NONE REQUEST RESPOND PARTOPEN OPEN CLOSE-REQ CLOSING TIME-WAIT IGNORE INVALID");
+  ASSERT_EQ(names.size(), 10U);
+  for (unsigned s = 0; s < names.size(); ++s) {
+    EXPECT_EQ(state_name(33, static_cast<std::uint8_t>(s)), names[s]) << s;
+  }
+  EXPECT_EQ(state_name(33, 10), "UNKNOWN");
+}
+
+TEST(StateName, BlankForStatelessProtocols) {
+  for (std::uint8_t p : {17, 136, 1, 58, 47, 0, 99}) {
+    EXPECT_TRUE(state_name(p, 0).empty()) << int{p};
+    EXPECT_TRUE(state_name(p, 3).empty()) << int{p};
+  }
+}
+
+// ---- status bits, by the kernel's bit numbers ----
+
+std::vector<std::string_view> status_names(std::uint32_t status) {
+  std::vector<std::string_view> out;
+  for_each_status_name(status, [&out](std::string_view n) { out.push_back(n); });
+  return out;
+}
+
+TEST(StatusName, KernelBitsHaveTheirNames) {
+  EXPECT_EQ(status_bit_name(IPS_EXPECTED_BIT), "EXPECTED");
+  EXPECT_EQ(status_bit_name(IPS_SEEN_REPLY_BIT), "SEEN_REPLY");
+  EXPECT_EQ(status_bit_name(IPS_ASSURED_BIT), "ASSURED");
+  EXPECT_EQ(status_bit_name(IPS_CONFIRMED_BIT), "CONFIRMED");
+  EXPECT_EQ(status_bit_name(IPS_SRC_NAT_BIT), "SRC_NAT");
+  EXPECT_EQ(status_bit_name(IPS_DST_NAT_BIT), "DST_NAT");
+  EXPECT_EQ(status_bit_name(IPS_SEQ_ADJUST_BIT), "SEQ_ADJUST");
+  EXPECT_EQ(status_bit_name(IPS_SRC_NAT_DONE_BIT), "SRC_NAT_DONE");
+  EXPECT_EQ(status_bit_name(IPS_DST_NAT_DONE_BIT), "DST_NAT_DONE");
+  EXPECT_EQ(status_bit_name(IPS_DYING_BIT), "DYING");
+  EXPECT_EQ(status_bit_name(IPS_FIXED_TIMEOUT_BIT), "FIXED_TIMEOUT");
+  EXPECT_EQ(status_bit_name(IPS_TEMPLATE_BIT), "TEMPLATE");
+  EXPECT_EQ(status_bit_name(12), "NAT_CLASH");  // IPS_NAT_CLASH_BIT (was IPS_UNTRACKED_BIT)
+  EXPECT_EQ(status_bit_name(IPS_HELPER_BIT), "HELPER");
+  EXPECT_EQ(status_bit_name(IPS_OFFLOAD_BIT), "OFFLOAD");
+  EXPECT_EQ(status_bit_name(IPS_HW_OFFLOAD_BIT), "HW_OFFLOAD");
+  EXPECT_EQ(status_bit_name(__IPS_MAX_BIT), "");
+  EXPECT_EQ(status_bit_name(31), "");
+  EXPECT_EQ(status_bit_name(1000), "");
+}
+
+TEST(StatusName, ForEachListsSetBitsInBitOrder) {
+  EXPECT_EQ(status_names(IPS_ASSURED | IPS_SEEN_REPLY | IPS_CONFIRMED),
+            (std::vector<std::string_view>{"SEEN_REPLY", "ASSURED", "CONFIRMED"}));
+  EXPECT_TRUE(status_names(0).empty());
+  // Unnamed high bits are skipped.
+  EXPECT_EQ(status_names(IPS_DYING | (1U << 20) | (1U << 31)),
+            (std::vector<std::string_view>{"DYING"}));
+  EXPECT_EQ(status_names(0xffffU).size(), 16U);
+}
+
+// ---- merge_sample ----
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr std::int64_t kWindow = kSecond;
+
+FlowRecord sample(std::uint32_t id, std::int64_t at_ns, Counters orig, Counters reply) {
+  FlowRecord r;
+  r.key = tcp_key();
+  r.id = id;
+  r.flags = FlowRecord::kHasCounters;
+  r.sample_ns = at_ns;
+  r.orig_ctr = orig;
+  r.reply_ctr = reply;
+  return r;
+}
+
+TEST(MergeSample, FirstSampleOpensAWindow) {
+  FlowRecord r = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  merge_sample(nullptr, r, kWindow);
+  EXPECT_EQ(r.rate_base_ns, 5 * kSecond);
+  EXPECT_EQ(r.rate_base_orig, (Counters{10, 1000}));
+  EXPECT_EQ(r.rate_base_reply, (Counters{20, 4000}));
+  EXPECT_FALSE(r.has(FlowRecord::kHasRates));
+  const Rates rates = rates_of(r);
+  EXPECT_EQ(rates.orig_bytes, 0.0);
+  EXPECT_EQ(rates.reply_bytes, 0.0);
+  EXPECT_EQ(rates.orig_packets, 0.0);
+  EXPECT_EQ(rates.reply_packets, 0.0);
+}
+
+TEST(MergeSample, WindowNotReachedKeepsOldRatesAndBase) {
+  FlowRecord prev = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  merge_sample(nullptr, prev, kWindow);
+  prev.rate_orig_bytes = 123.0F;  // as if an earlier window had closed
+  prev.rate_reply_packets = 4.0F;
+  prev.flags |= FlowRecord::kHasRates;
+
+  FlowRecord next = sample(7, 5 * kSecond + kWindow - 1, {15, 1500}, {25, 5000});
+  merge_sample(&prev, next, kWindow);
+  EXPECT_EQ(next.orig_ctr, (Counters{15, 1500}));  // the fresh counters are shown
+  EXPECT_EQ(next.rate_base_ns, 5 * kSecond);
+  EXPECT_EQ(next.rate_base_orig, (Counters{10, 1000}));
+  EXPECT_EQ(next.rate_base_reply, (Counters{20, 4000}));
+  EXPECT_EQ(next.rate_orig_bytes, 123.0F);
+  EXPECT_EQ(next.rate_reply_packets, 4.0F);
+  EXPECT_TRUE(next.has(FlowRecord::kHasRates));
+}
+
+TEST(MergeSample, ClosingAWindowComputesRatesPerSecond) {
+  FlowRecord prev = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  merge_sample(nullptr, prev, kWindow);
+  FlowRecord next = sample(7, 7 * kSecond, {30, 9000}, {60, 12000});  // 2 s later
+  merge_sample(&prev, next, kWindow);
+  ASSERT_TRUE(next.has(FlowRecord::kHasRates));
+  EXPECT_EQ(next.rate_orig_bytes, 4000.0F);   // (9000 - 1000) / 2
+  EXPECT_EQ(next.rate_orig_packets, 10.0F);   // (30 - 10) / 2
+  EXPECT_EQ(next.rate_reply_bytes, 4000.0F);  // (12000 - 4000) / 2
+  EXPECT_EQ(next.rate_reply_packets, 20.0F);  // (60 - 20) / 2
+  const Rates rates = rates_of(next);
+  EXPECT_EQ(rates.orig_bytes, 4000.0);
+  EXPECT_EQ(rates.reply_packets, 20.0);
+  // The next window starts at this sample.
+  EXPECT_EQ(next.rate_base_ns, 7 * kSecond);
+  EXPECT_EQ(next.rate_base_orig, (Counters{30, 9000}));
+  EXPECT_EQ(next.rate_base_reply, (Counters{60, 12000}));
+
+  // Exactly one window later closes again, from the new base.
+  FlowRecord third = sample(7, 8 * kSecond, {31, 9500}, {60, 12000});
+  merge_sample(&next, third, kWindow);
+  EXPECT_EQ(third.rate_orig_bytes, 500.0F);
+  EXPECT_EQ(third.rate_orig_packets, 1.0F);
+  EXPECT_EQ(third.rate_reply_bytes, 0.0F);
+  EXPECT_EQ(third.rate_base_ns, 8 * kSecond);
+}
+
+TEST(MergeSample, ShortSamplesAccumulateIntoOneWindow) {
+  FlowRecord r = sample(7, 0, {0, 0}, {0, 0});
+  merge_sample(nullptr, r, kWindow);
+  // Samples every 250 ms: the window closes on the fourth, over the whole second.
+  for (int i = 1; i <= 4; ++i) {
+    FlowRecord next = sample(7, i * kWindow / 4, {0, 250U * static_cast<unsigned>(i)}, {0, 0});
+    merge_sample(&r, next, kWindow);
+    EXPECT_EQ(next.has(FlowRecord::kHasRates), i == 4) << i;
+    r = next;
+  }
+  EXPECT_EQ(r.rate_orig_bytes, 1000.0F);
+}
+
+TEST(MergeSample, DifferentIdStartsAfresh) {
+  FlowRecord prev = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  merge_sample(nullptr, prev, kWindow);
+  FlowRecord closed = sample(7, 7 * kSecond, {30, 9000}, {60, 12000});
+  merge_sample(&prev, closed, kWindow);
+  closed.flags |= FlowRecord::kHasTimestamp;
+  closed.start_ns = 42;
+
+  // The tuple was reused by a new kernel entry: nothing carries over.
+  FlowRecord next = sample(8, 8 * kSecond, {1, 60}, {0, 0});
+  merge_sample(&closed, next, kWindow);
+  EXPECT_EQ(next.orig_ctr, (Counters{1, 60}));
+  EXPECT_EQ(next.rate_base_ns, 8 * kSecond);
+  EXPECT_EQ(next.rate_base_orig, (Counters{1, 60}));
+  EXPECT_FALSE(next.has(FlowRecord::kHasRates));
+  EXPECT_EQ(next.rate_orig_bytes, 0.0F);
+  EXPECT_FALSE(next.has(FlowRecord::kHasTimestamp));
+  EXPECT_EQ(next.start_ns, 0U);
+
+  // Even when the new entry's counters are lower (they are not "older").
+  FlowRecord lower = sample(9, 9 * kSecond, {0, 0}, {0, 0});
+  merge_sample(&closed, lower, kWindow);
+  EXPECT_EQ(lower.orig_ctr, (Counters{0, 0}));
+  EXPECT_EQ(lower.sample_ns, 9 * kSecond);
+}
+
+TEST(MergeSample, OlderSampleNeverMovesCountersBackwards) {
+  FlowRecord prev = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  merge_sample(nullptr, prev, kWindow);
+  FlowRecord newer = sample(7, 6 * kSecond, {30, 9000}, {60, 12000});
+  merge_sample(&prev, newer, kWindow);
+  const float rate = newer.rate_orig_bytes;
+  ASSERT_GT(rate, 0.0F);
+
+  // A late event with counters from before `newer` (in any one counter).
+  for (int which = 0; which < 4; ++which) {
+    FlowRecord late = sample(7, 6 * kSecond + 1, {30, 9000}, {60, 12000});
+    Counters* c[] = {&late.orig_ctr, &late.orig_ctr, &late.reply_ctr, &late.reply_ctr};
+    if (which % 2 == 0) {
+      c[which]->bytes -= 1;
+    } else {
+      c[which]->packets -= 1;
+    }
+    merge_sample(&newer, late, kWindow);
+    EXPECT_EQ(late.orig_ctr, newer.orig_ctr) << which;
+    EXPECT_EQ(late.reply_ctr, newer.reply_ctr) << which;
+    EXPECT_EQ(late.sample_ns, newer.sample_ns) << which;
+    EXPECT_EQ(late.rate_orig_bytes, rate) << which;
+    EXPECT_EQ(late.rate_base_ns, newer.rate_base_ns) << which;
+  }
+}
+
+TEST(MergeSample, SampleWithoutCountersKeepsPrevs) {
+  FlowRecord prev = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  merge_sample(nullptr, prev, kWindow);
+  FlowRecord closed = sample(7, 7 * kSecond, {30, 9000}, {60, 12000});
+  merge_sample(&prev, closed, kWindow);
+  closed.flags |= FlowRecord::kHasTimestamp;
+  closed.start_ns = 1234;
+
+  // An event without the accounting or timestamp extensions (e.g. a state change).
+  FlowRecord event;
+  event.key = closed.key;
+  event.id = 7;
+  event.state = 4;
+  event.flags = FlowRecord::kHasState;
+  event.sample_ns = 9 * kSecond;
+  merge_sample(&closed, event, kWindow);
+  EXPECT_TRUE(event.has(FlowRecord::kHasCounters));
+  EXPECT_TRUE(event.has(FlowRecord::kHasState));
+  EXPECT_EQ(event.state, 4);
+  EXPECT_EQ(event.orig_ctr, closed.orig_ctr);
+  EXPECT_EQ(event.reply_ctr, closed.reply_ctr);
+  EXPECT_EQ(event.sample_ns, closed.sample_ns);
+  EXPECT_TRUE(event.has(FlowRecord::kHasRates));
+  EXPECT_EQ(event.rate_orig_bytes, closed.rate_orig_bytes);
+  EXPECT_EQ(event.rate_base_ns, closed.rate_base_ns);
+  EXPECT_EQ(event.rate_base_orig, closed.rate_base_orig);
+  EXPECT_TRUE(event.has(FlowRecord::kHasTimestamp));
+  EXPECT_EQ(event.start_ns, 1234U);
+}
+
+TEST(MergeSample, NoCountersEverMeansNoRates) {
+  FlowRecord a;
+  a.id = 3;
+  merge_sample(nullptr, a, kWindow);
+  FlowRecord b;
+  b.id = 3;
+  b.sample_ns = 10 * kSecond;
+  merge_sample(&a, b, kWindow);
+  EXPECT_FALSE(b.has(FlowRecord::kHasCounters));
+  EXPECT_FALSE(b.has(FlowRecord::kHasRates));
+  EXPECT_EQ(rates_of(b).orig_bytes, 0.0);
+}
+
+TEST(MergeSample, CountersAppearingLaterOpenTheFirstWindow) {
+  // Accounting turned on after the first sight: the first sample with counters opens the window.
+  FlowRecord a;
+  a.id = 3;
+  merge_sample(nullptr, a, kWindow);
+  FlowRecord b = sample(3, 10 * kSecond, {5, 500}, {0, 0});
+  merge_sample(&a, b, kWindow);
+  EXPECT_EQ(b.rate_base_ns, 10 * kSecond);
+  EXPECT_EQ(b.rate_base_orig, (Counters{5, 500}));
+  EXPECT_FALSE(b.has(FlowRecord::kHasRates));
+}
+
+}  // namespace
+}  // namespace flowtop::core

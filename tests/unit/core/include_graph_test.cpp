@@ -1,0 +1,110 @@
+// The module graph of DESIGN.md, enforced: each module includes only the modules it may use, and
+// third-party C headers stay inside the one module that wraps them (never in public headers).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::map<std::string, std::set<std::string>> kAllowed = {
+    {"core", {}},
+    {"sys", {"core"}},
+    {"table", {"core"}},
+    {"conntrack", {"core", "sys", "table"}},
+    {"geoip", {"core", "sys"}},
+    {"enrich", {"core", "sys", "geoip"}},
+    {"view", {"core"}},
+    {"render", {"view", "core"}},
+    {"tui", {"render", "view", "core", "sys"}},
+    {"output", {"render", "view", "core"}},
+    {"app",
+     {"core", "sys", "table", "conntrack", "geoip", "enrich", "view", "render", "tui", "output"}},
+};
+
+// Third-party headers and the only module allowed to include them.
+const std::map<std::string, std::string> kWrappedBy = {
+    {"urcu", "table"},    {"libmnl/", "conntrack"}, {"libnetfilter_conntrack/", "conntrack"},
+    {"ncurses", "tui"},   {"curses.h", "tui"},      {"maxminddb", "geoip"},
+    {"nftables/", "app"},
+};
+
+fs::path root() {
+  return fs::path(FLOWTOP_TEST_DATA).parent_path().parent_path();
+}
+
+struct Violation {
+  std::string file, include, why;
+};
+
+std::vector<Violation> check_dir(const fs::path& dir, const std::string& module, bool is_public) {
+  std::vector<Violation> out;
+  if (!fs::exists(dir)) {
+    return out;
+  }
+  static const std::regex kInclude(R"re(^\s*#\s*include\s*[<"]([^>"]+)[>"])re");
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) {
+      continue;
+    }
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      std::smatch m;
+      if (!std::regex_search(line, m, kInclude)) {
+        continue;
+      }
+      const std::string inc = m[1];
+      const std::string rel = fs::relative(entry.path(), root()).string();
+      if (inc.rfind("flowtop/", 0) == 0) {
+        const std::string dep = inc.substr(8, inc.find('/', 8) - 8);
+        if (dep != module && kAllowed.at(module).count(dep) == 0) {
+          out.push_back({rel, inc, module + " may not use " + dep});
+        }
+        continue;
+      }
+      for (const auto& [prefix, owner] : kWrappedBy) {
+        if (inc.rfind(prefix, 0) == 0 && (is_public || owner != module)) {
+          out.push_back({rel, inc,
+                         is_public ? "third-party header in a public header"
+                                   : "only " + owner + " may include it"});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+TEST(IncludeGraph, ModulesIncludeOnlyWhatDesignAllows) {
+  ASSERT_TRUE(fs::exists(root() / "include" / "flowtop")) << root();
+  std::vector<Violation> all;
+  std::size_t modules_seen = 0;
+  for (const auto& [module, deps] : kAllowed) {
+    const auto pub = check_dir(root() / "include" / "flowtop" / module, module, true);
+    const auto priv = check_dir(root() / "src" / module, module, false);
+    all.insert(all.end(), pub.begin(), pub.end());
+    all.insert(all.end(), priv.begin(), priv.end());
+    modules_seen += fs::exists(root() / "src" / module) ? 1 : 0;
+  }
+  EXPECT_GE(modules_seen, 6U) << "core, sys, table, conntrack, output and app at least";
+  for (const auto& v : all) {
+    ADD_FAILURE() << v.file << ": #include <" << v.include << ">: " << v.why;
+  }
+}
+
+TEST(IncludeGraph, UnknownModuleDirectoriesAreFlagged) {
+  for (const auto& entry : fs::directory_iterator(root() / "src")) {
+    if (entry.is_directory()) {
+      EXPECT_TRUE(kAllowed.contains(entry.path().filename().string()))
+          << "src/" << entry.path().filename().string() << " is not a module of DESIGN.md";
+    }
+  }
+}
+
+}  // namespace
