@@ -1,0 +1,37 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace flowtop::sys {
+
+/// Turns on nf_conntrack_acct and nf_conntrack_timestamp in the current network namespace and
+/// restores them when the last flowtop of the namespace leaves (SharedState protocol, SPEC §Kernel
+/// settings): on destruction, and from a fatal-signal handler (registered emergency action).
+/// Owned by the main thread.
+class SysctlGuard {
+ public:
+  struct Result {
+    std::vector<std::string> turned_on;  ///< e.g. {"nf_conntrack_acct"}: were off, now on
+    std::vector<std::string>
+        failed;  ///< could not be written: "nf_conntrack_acct: Permission denied"
+  };
+
+  /// `proc_dir` is normally "/proc/sys/net/netfilter" (tests pass a temp dir); state files live
+  /// in run_dir(). Throws std::system_error when the state file cannot be used.
+  explicit SysctlGuard(std::string proc_dir = "/proc/sys/net/netfilter");
+  ~SysctlGuard();  ///< restore() if not done yet
+  SysctlGuard(const SysctlGuard&) = delete;
+  SysctlGuard& operator=(const SysctlGuard&) = delete;
+
+  [[nodiscard]] const Result& result() const;
+  /// Restores the original values if this is the last instance; idempotent.
+  void restore() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flowtop::sys
