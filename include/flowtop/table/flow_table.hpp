@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "flowtop/core/flow.hpp"
+#include "flowtop/core/function_ref.hpp"
+
+namespace flowtop::table {
+
+/// Registers the calling thread with liburcu for its lifetime. Every thread that touches a
+/// FlowTable (writer or reader) holds one.
+class RcuThread {
+ public:
+  RcuThread();
+  ~RcuThread();
+  RcuThread(const RcuThread&) = delete;
+  RcuThread& operator=(const RcuThread&) = delete;
+};
+
+/// An RCU read-side critical section. Pointers obtained inside never outlive it.
+class RcuReadGuard {
+ public:
+  RcuReadGuard();
+  ~RcuReadGuard();
+  RcuReadGuard(const RcuReadGuard&) = delete;
+  RcuReadGuard& operator=(const RcuReadGuard&) = delete;
+};
+
+/// Waits for all pending call_rcu callbacks (before destroying what they free).
+void rcu_barrier_all();
+
+/// The flow table: a liburcu lock-free hash table (cds_lfht) of immutable FlowRecords keyed by
+/// FlowKey. Written by the collector thread only (upsert/erase/resync); read by any
+/// RcuThread-registered thread through snapshot/for_each/find, which copy values out under an
+/// RcuReadGuard. Published records are never edited in place: an update publishes a new node
+/// (cds_lfht_replace) and frees the old one with call_rcu.
+class FlowTable {
+ public:
+  enum class Upserted { Added, Replaced };
+
+  explicit FlowTable(std::size_t initial_buckets = 1024);
+  ~FlowTable();  ///< Removes every node; waits for call_rcu (rcu_barrier). No readers may remain.
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  // ---- writer (collector thread) ----
+  /// Inserts `rec` or replaces the entry with the same key. Before publishing, `merge(prev, next)`
+  /// is called with the currently published record (nullptr when there is none) so the caller can
+  /// carry state over (rates, monotonic counters). The entry is marked seen in the current
+  /// resync generation.
+  Upserted upsert(
+      const core::FlowRecord& rec,
+      core::FunctionRef<void(const core::FlowRecord* prev, core::FlowRecord& next)> merge);
+  Upserted upsert(const core::FlowRecord& rec);
+  /// Removes the entry with `key`; when `id` is given, only if the published record has that kernel
+  /// id (a DESTROY of an older entry must not remove a newer one with the same tuple).
+  bool erase(const core::FlowKey& key, std::optional<std::uint32_t> id = std::nullopt);
+  /// Starts a mark-and-sweep generation: entries not upserted before end_resync() are removed.
+  void begin_resync();
+  /// Removes entries not seen since begin_resync(); returns how many.
+  std::size_t end_resync();
+  /// The same, calling `removed(key)` for each removed entry (inside a read-side critical section).
+  std::size_t end_resync(core::FunctionRef<void(const core::FlowKey&)> removed);
+  /// Removes every entry.
+  void clear();
+
+  // ---- readers (any registered thread) ----
+  [[nodiscard]] std::optional<core::FlowRecord> find(const core::FlowKey& key) const;
+  /// Copies every record into `out` (cleared first) inside one read-side critical section.
+  void snapshot(std::vector<core::FlowRecord>& out) const;
+  /// Calls `fn` for every record inside one read-side critical section; `fn` must not keep the ref.
+  void for_each(core::FunctionRef<void(const core::FlowRecord&)> fn) const;
+  /// Approximate number of entries (exact when only the writer asks).
+  [[nodiscard]] std::size_t size() const;
+
+  /// Bytes one entry costs: the node (record + hash chaining + rcu head) rounded to malloc's size
+  /// class.
+  static std::size_t bytes_per_entry();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flowtop::table
