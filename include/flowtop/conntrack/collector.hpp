@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "flowtop/core/flow.hpp"
+#include "flowtop/core/stats.hpp"
+#include "flowtop/table/flow_table.hpp"
+
+namespace flowtop::conntrack {
+
+struct CollectorConfig {
+  /// The refresh interval: GETs of the watched flows, and the rate window (90% of it).
+  std::chrono::nanoseconds interval = std::chrono::seconds(1);
+  /// Event socket receive buffer; 0 = 16 MiB. Tests force a small one (--event-buffer).
+  std::size_t event_buffer = 0;
+  /// Periodic full dumps within `cpu_budget` of a core (the screen). Off when the caller requests a
+  /// dump for every frame (--batch / --json).
+  bool periodic_dumps = true;
+  double cpu_budget = 0.10;
+  /// Called on the collector thread when a key is first seen (enrichment hook); must not block.
+  std::function<void(const core::FlowKey&)> on_new;
+};
+
+/// The only writer of the FlowTable. Owns two ctnetlink sockets: the event socket (opened first,
+/// with a large buffer, drained on a short timer) and a request socket (dumps and GETs). Runs on
+/// its own std::jthread; its public methods are called from the main thread.
+///
+/// Every full dump is a mark-and-sweep generation, so entries that vanished without an event (the
+/// kernel sends none for entries older than the listener, nf_conntrack_events=2) are removed.
+/// ENOBUFS on the event socket is counted, the buffer doubled, and one coalesced resync dump
+/// scheduled.
+class Collector {
+ public:
+  /// Opens and binds the sockets now, so a missing privilege or ctnetlink fails before anything
+  /// else changes: throws std::system_error (EPERM: no CAP_NET_ADMIN).
+  Collector(table::FlowTable& table, core::CollectorStats& stats, CollectorConfig config);
+  ~Collector();  ///< stop()
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  /// Starts the thread: the initial dump of both families, then the event loop.
+  void start();
+  /// Asks the thread to stop and joins it.
+  void stop();
+
+  /// Asks for a full dump (coalesced with any pending one) and returns a ticket for wait_dump().
+  std::uint64_t request_dump();
+  /// Waits until a dump that started after `ticket` was requested has finished and been applied.
+  /// False on timeout or when the collector died (see error()).
+  bool wait_dump(std::uint64_t ticket, std::chrono::milliseconds timeout);
+  /// Replaces the set of flows the screen shows: each is refreshed with a GET every interval.
+  void set_watched(std::vector<core::FlowKey> keys);
+  /// The exception that ended the collector thread, if any.
+  [[nodiscard]] std::exception_ptr error() const;
+  /// An fd (eventfd) that becomes readable whenever a dump completes or the thread dies.
+  [[nodiscard]] int notify_fd() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flowtop::conntrack

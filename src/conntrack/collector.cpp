@@ -1,0 +1,310 @@
+#include "flowtop/conntrack/collector.hpp"
+
+#include <linux/netfilter/nfnetlink_compat.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "ct_socket.hpp"
+#include "flowtop/conntrack/parser.hpp"
+#include "flowtop/core/clock.hpp"
+#include "flowtop/sys/event_fd.hpp"
+
+namespace flowtop::conntrack {
+namespace {
+
+constexpr std::size_t kDefaultEventBuffer = 16UL << 20;
+constexpr std::size_t kMaxEventBuffer = 64UL << 20;
+constexpr std::int64_t kDrainPeriodNs = 5'000'000;     // events are drained on a 5 ms timer
+constexpr std::int64_t kMinResyncGapNs = 100'000'000;  // coalesce resyncs
+constexpr std::size_t kMaxDatagramsPerDrain = 200'000;
+
+std::uint64_t read_ct_max() {
+  std::ifstream in("/proc/sys/net/netfilter/nf_conntrack_max");
+  std::uint64_t v = 0;
+  in >> v;
+  return v;
+}
+
+}  // namespace
+
+struct Collector::Impl {
+  Impl(table::FlowTable& t, core::CollectorStats& s, CollectorConfig c)
+      : table(t),
+        stats(s),
+        config(std::move(c)),
+        events(NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_UPDATE |
+               NF_NETLINK_CONNTRACK_DESTROY),
+        requests(0) {
+    event_buffer = config.event_buffer != 0 ? config.event_buffer : kDefaultEventBuffer;
+    stats.rcvbuf = events.set_rcvbuf(event_buffer);
+    events.set_nonblocking();
+    stats.ct_max = read_ct_max();
+    window_ns = std::max<std::int64_t>(1, config.interval.count() * 9 / 10);
+  }
+
+  table::FlowTable& table;
+  core::CollectorStats& stats;
+  CollectorConfig config;
+  CtSocket events;    // opened first: nothing created during the initial dump is missed
+  CtSocket requests;  // dumps and GETs
+  sys::EventFd wake;  // main -> collector
+  sys::EventFd done;  // collector -> main
+  std::jthread thread;
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::uint64_t requested = 0;  // dump tickets handed out
+  std::uint64_t completed = 0;  // tickets satisfied by a finished dump
+  bool dead = false;
+  std::exception_ptr error;
+  std::vector<core::FlowKey> watched_shared;
+  bool watched_dirty = false;
+
+  // Collector-thread state.
+  std::size_t event_buffer = 0;
+  std::int64_t window_ns = 0;
+  bool dumping = false;
+  bool resync_pending = false;
+  std::unordered_set<std::uint32_t> destroyed_during_dump;
+  std::vector<core::FlowKey> watched;
+  std::int64_t next_periodic_dump = 0;
+  std::int64_t next_get_tick = 0;
+  std::int64_t last_dump_end = 0;
+
+  void upsert(const core::FlowRecord& rec) {
+    auto merge = [this](const core::FlowRecord* prev, core::FlowRecord& next) {
+      core::merge_sample(prev, next, window_ns);
+    };
+    if (table.upsert(rec, merge) == table::FlowTable::Upserted::Added && config.on_new) {
+      config.on_new(rec.key);
+    }
+  }
+
+  void apply_event(std::span<const std::uint8_t> bytes, std::int64_t recv_ns) {
+    const ParseResult r = parse_ct_message(bytes, recv_ns, true);
+    if (!r.msg) {
+      if (r.error == ParseError::Malformed) {
+        stats.parse_errors.fetch_add(1, std::memory_order_relaxed);
+      }
+      return;
+    }
+    stats.events.fetch_add(1, std::memory_order_relaxed);
+    if (r.msg->kind == MsgKind::Destroy) {
+      table.erase(r.msg->rec.key, r.msg->rec.id);
+      if (dumping) {
+        destroyed_during_dump.insert(r.msg->rec.id);
+      }
+      return;
+    }
+    upsert(r.msg->rec);
+  }
+
+  /// Drains every queued event. Returns the number of datagrams read.
+  std::size_t drain_events() {
+    bool lost = false;
+    const std::size_t n = events.receive_events(
+        [this](std::span<const std::uint8_t> m, std::int64_t t) { apply_event(m, t); },
+        kMaxDatagramsPerDrain, lost);
+    if (lost) {
+      stats.enobufs.fetch_add(1, std::memory_order_relaxed);
+      resync_pending = true;
+      if (event_buffer < kMaxEventBuffer) {
+        event_buffer = std::min(event_buffer * 2, kMaxEventBuffer);
+        stats.rcvbuf = events.set_rcvbuf(event_buffer);
+      }
+    }
+    return n;
+  }
+
+  void apply_entry(std::span<const std::uint8_t> bytes, std::int64_t recv_ns) {
+    const ParseResult r = parse_ct_message(bytes, recv_ns, false);
+    if (!r.msg) {
+      if (r.error == ParseError::Malformed) {
+        stats.parse_errors.fetch_add(1, std::memory_order_relaxed);
+      }
+      return;
+    }
+    if (dumping && destroyed_during_dump.contains(r.msg->rec.id)) {
+      return;  // its DESTROY event was already applied; the dump's copy is stale
+    }
+    upsert(r.msg->rec);
+  }
+
+  /// One full dump as a mark-and-sweep generation; events are drained between received batches so
+  /// a long dump does not overflow the event socket.
+  void full_dump(bool resync) {
+    std::uint64_t ticket = 0;
+    {
+      std::lock_guard lock(mu);
+      ticket = requested;
+    }
+    const std::int64_t t0 = core::steady_ns();
+    dumping = true;
+    destroyed_during_dump.clear();
+    table.begin_resync();
+    requests.dump([this](std::span<const std::uint8_t> m, std::int64_t t) { apply_entry(m, t); },
+                  [this] { drain_events(); });
+    table.end_resync();
+    dumping = false;
+    const std::int64_t t1 = core::steady_ns();
+    const std::int64_t cost = t1 - t0;
+    last_dump_end = t1;
+    stats.dumps.fetch_add(1, std::memory_order_relaxed);
+    stats.last_dump_ns = static_cast<std::uint64_t>(cost);
+    stats.flows = table.size();
+    if (resync) {
+      stats.resyncs.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Keep full refreshes within the CPU budget: a dump costing d runs at most every d / budget.
+    const auto budget_period =
+        static_cast<std::int64_t>(static_cast<double>(cost) / config.cpu_budget);
+    const std::int64_t period = std::max<std::int64_t>(config.interval.count(), budget_period);
+    stats.dump_stretched = config.periodic_dumps && budget_period > config.interval.count();
+    next_periodic_dump = t1 + period;
+    {
+      std::lock_guard lock(mu);
+      completed = std::max(completed, ticket);
+    }
+    cv.notify_all();
+    done.notify();
+  }
+
+  void refresh_watched() {
+    {
+      std::lock_guard lock(mu);
+      if (watched_dirty) {
+        watched = watched_shared;
+        watched_dirty = false;
+      }
+    }
+    for (const auto& key : watched) {
+      const bool found = requests.get(
+          key, [this](std::span<const std::uint8_t> m, std::int64_t t) { apply_entry(m, t); });
+      stats.gets.fetch_add(1, std::memory_order_relaxed);
+      if (!found) {
+        table.erase(key);
+      }
+    }
+    stats.flows = table.size();
+  }
+
+  bool dump_requested() {
+    std::lock_guard lock(mu);
+    return requested > completed;
+  }
+
+  void run(const std::stop_token& stop) {
+    table::RcuThread rcu;
+    full_dump(false);
+    stats.initial_dump_done = true;
+    drain_events();
+    next_get_tick = core::steady_ns() + config.interval.count();
+    bool idle = false;
+    while (!stop.stop_requested()) {
+      const std::int64_t now = core::steady_ns();
+      std::int64_t deadline = next_get_tick;
+      if (config.periodic_dumps) {
+        deadline = std::min(deadline, next_periodic_dump);
+      }
+      if (resync_pending) {
+        deadline = std::min(deadline, last_dump_end + kMinResyncGapNs);
+      }
+      if (!idle) {
+        deadline = std::min(deadline, now + kDrainPeriodNs);
+      }
+      pollfd fds[2] = {{wake.fd(), POLLIN, 0}, {events.fd(), POLLIN, 0}};
+      const int nfds =
+          idle ? 2 : 1;  // busy: sleep on the timer and batch; idle: wake on the first event
+      const std::int64_t wait_ns = std::max<std::int64_t>(0, deadline - now);
+      const int timeout_ms = static_cast<int>((wait_ns + 999'999) / 1'000'000);
+      poll(fds, nfds, timeout_ms);
+      wake.drain();
+      if (stop.stop_requested()) {
+        break;
+      }
+      idle = drain_events() == 0;
+      const std::int64_t t = core::steady_ns();
+      const bool resync_due = resync_pending && t >= last_dump_end + kMinResyncGapNs;
+      if (resync_due || dump_requested() || (config.periodic_dumps && t >= next_periodic_dump)) {
+        const bool resync = resync_pending;
+        resync_pending = false;
+        full_dump(resync);
+      }
+      if (t >= next_get_tick) {
+        refresh_watched();
+        next_get_tick = t + config.interval.count();
+      }
+    }
+  }
+};
+
+Collector::Collector(table::FlowTable& table, core::CollectorStats& stats, CollectorConfig config)
+    : impl_(std::make_unique<Impl>(table, stats, std::move(config))) {}
+
+Collector::~Collector() {
+  stop();
+}
+
+void Collector::start() {
+  Impl* impl = impl_.get();
+  impl->thread = std::jthread([impl](const std::stop_token& stop) {
+    try {
+      impl->run(stop);
+    } catch (...) {
+      {
+        std::lock_guard lock(impl->mu);
+        impl->error = std::current_exception();
+        impl->dead = true;
+      }
+      impl->cv.notify_all();
+      impl->done.notify();
+    }
+  });
+}
+
+void Collector::stop() {
+  if (impl_ && impl_->thread.joinable()) {
+    impl_->thread.request_stop();
+    impl_->wake.notify();
+    impl_->thread.join();
+  }
+}
+
+std::uint64_t Collector::request_dump() {
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(impl_->mu);
+    ticket = ++impl_->requested;
+  }
+  impl_->wake.notify();
+  return ticket;
+}
+
+bool Collector::wait_dump(std::uint64_t ticket, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait_for(lock, timeout, [&] { return impl_->completed >= ticket || impl_->dead; });
+  return impl_->completed >= ticket;
+}
+
+void Collector::set_watched(std::vector<core::FlowKey> keys) {
+  std::lock_guard lock(impl_->mu);
+  impl_->watched_shared = std::move(keys);
+  impl_->watched_dirty = true;
+}
+
+std::exception_ptr Collector::error() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->error;
+}
+
+int Collector::notify_fd() const {
+  return impl_->done.fd();
+}
+
+}  // namespace flowtop::conntrack
