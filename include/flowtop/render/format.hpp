@@ -1,0 +1,20 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace flowtop::render {
+
+/// Decimal units with one decimal: "0 B" .. "999 B", "1.2 kB", "3.4 MB", "5.0 GB", "1.1 TB".
+std::string format_bytes(std::uint64_t bytes);
+/// Bytes per second: "12 B/s", "1.5 kB/s", "3.0 MB/s"; with `bits`: "96 bit/s", "12.0 kbit/s",
+/// "Mbit/s", "Gbit/s". Never cut mid-unit.
+std::string format_rate(double bytes_per_s, bool bits);
+/// Age in its largest unit: "5s", "3m", "2h", "1d".
+std::string format_age(std::uint64_t seconds);
+/// Replaces control characters, escape sequences and invalid UTF-8 in untrusted text so it can
+/// never drive a terminal: C0/C1 controls and DEL become '?', invalid bytes U+FFFD.
+std::string sanitize(std::string_view text);
+
+}  // namespace flowtop::render

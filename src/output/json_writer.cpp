@@ -1,0 +1,112 @@
+#include "flowtop/output/json_writer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace flowtop::output {
+namespace {
+
+using Json = nlohmann::ordered_json;  // keys in SPEC's order
+
+Json port(bool ports, std::uint16_t value) {
+  return ports ? Json(value) : Json(nullptr);
+}
+
+Json tuple(bool ports, const core::FlowTuple& t) {
+  Json out;
+  out["src"] = t.src.to_string();
+  out["dst"] = t.dst.to_string();
+  out["sport"] = port(ports, t.sport);
+  out["dport"] = port(ports, t.dport);
+  return out;
+}
+
+Json icmp(const core::FlowKey& key) {
+  if (!core::proto_is_icmp(key.proto)) {
+    return nullptr;
+  }
+  Json out;
+  out["type"] = key.icmp_type;
+  out["code"] = key.icmp_code;
+  out["id"] = key.orig.sport;  // the echo id sits in the tuple's source port
+  return out;
+}
+
+Json state(const core::FlowRecord& rec) {
+  if (!rec.has(core::FlowRecord::kHasState)) {
+    return nullptr;
+  }
+  const std::string_view name = core::state_name(rec.key.proto, rec.state);
+  return name.empty() ? Json(nullptr) : Json(name);
+}
+
+Json pair(std::uint64_t orig, std::uint64_t reply) {
+  Json out;
+  out["orig"] = orig;
+  out["reply"] = reply;
+  return out;
+}
+
+// Rates rounded to a thousandth: the record holds floats, whose widening would print noise digits.
+double rounded(double value) {
+  return std::round(value * 1000) / 1000;
+}
+
+Json rate(const core::FlowRecord& rec) {
+  const core::Rates r = core::rates_of(rec);
+  Json out;
+  out["orig"] = rounded(r.orig_bytes);
+  out["reply"] = rounded(r.reply_bytes);
+  return out;
+}
+
+Json age_s(const core::FlowRecord& rec, std::int64_t realtime_ns) {
+  if (!rec.has(core::FlowRecord::kHasTimestamp)) {
+    return nullptr;
+  }
+  // In unsigned arithmetic: a start after the frame (clocks disagree) or a wild value is age 0.
+  const auto now = static_cast<std::uint64_t>(std::max<std::int64_t>(realtime_ns, 0));
+  return now > rec.start_ns ? (now - rec.start_ns) / 1'000'000'000 : 0;
+}
+
+Json status(std::uint32_t bits) {
+  Json out = Json::array();
+  core::for_each_status_name(bits, [&](std::string_view name) { out.push_back(name); });
+  return out;
+}
+
+}  // namespace
+
+std::string json_line(const core::FlowRecord& rec, const FrameInfo& frame) {
+  const bool counters = rec.has(core::FlowRecord::kHasCounters);
+  Json j;
+  // Seconds with millisecond precision.
+  j["ts"] = std::round(static_cast<double>(frame.realtime_ns) / 1e6) / 1e3;
+  j["frame"] = frame.frame;
+  j["id"] = rec.id;
+  j["family"] = rec.key.family == core::Family::V4 ? "ipv4" : "ipv6";
+  j["proto"] = core::proto_label(rec.key.proto);
+  j["state"] = state(rec);
+  const bool ports = rec.has(core::FlowRecord::kHasPorts);
+  j["orig"] = tuple(ports, rec.key.orig);
+  j["reply"] = tuple(ports, rec.reply);
+  j["icmp"] = icmp(rec.key);
+  j["service"] = nullptr;
+  j["bytes"] = counters ? pair(rec.orig_ctr.bytes, rec.reply_ctr.bytes) : Json(nullptr);
+  j["packets"] = counters ? pair(rec.orig_ctr.packets, rec.reply_ctr.packets) : Json(nullptr);
+  j["rate"] = counters ? rate(rec) : Json(nullptr);
+  j["age_s"] = age_s(rec, frame.realtime_ns);
+  j["mark"] = rec.mark;
+  j["zone"] = rec.key.zone;
+  j["status"] = status(rec.status);
+  j["process"] = nullptr;
+  j["src_name"] = nullptr;
+  j["dst_name"] = nullptr;
+  j["src_geo"] = nullptr;
+  j["dst_geo"] = nullptr;
+  // replace: any invalid UTF-8 that reaches a string becomes U+FFFD instead of throwing.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace flowtop::output

@@ -1,0 +1,261 @@
+#include "flowtop/output/json_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace flowtop::output {
+namespace {
+
+using core::FlowRecord;
+using nlohmann::json;
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr std::int64_t kNow = 1'795'745'470'917'000'000;  // SPEC's example ts
+
+core::IpAddr ip(const char* text) {
+  return *core::IpAddr::parse(text);
+}
+
+FlowRecord tcp_v4() {
+  FlowRecord r;
+  r.key.orig = {ip("10.0.0.2"), ip("93.184.216.34"), 51234, 443};
+  r.key.family = core::Family::V4;
+  r.key.proto = 6;
+  r.key.zone = 7;
+  r.reply = {ip("93.184.216.34"), ip("192.0.2.1"), 443, 51234};
+  r.id = 3'456'789'012U;
+  r.status = (1U << 1) | (1U << 2) | (1U << 3);  // SEEN_REPLY ASSURED CONFIRMED
+  r.mark = 0x42;
+  r.state = 3;  // ESTABLISHED
+  r.flags = FlowRecord::kHasCounters | FlowRecord::kHasTimestamp | FlowRecord::kHasState |
+            FlowRecord::kHasRates | FlowRecord::kHasPorts;
+  r.orig_ctr = {12, 1200};
+  r.reply_ctr = {40, 53000};
+  r.start_ns = static_cast<std::uint64_t>(kNow - 93 * kSecond - kSecond / 2);
+  r.rate_orig_bytes = 120.5F;
+  r.rate_reply_bytes = 5300.0F;
+  return r;
+}
+
+json line(const FlowRecord& r, std::uint64_t frame = 3) {
+  const std::string text = json_line(r, FrameInfo{frame, kNow});
+  EXPECT_EQ(text.find('\n'), std::string::npos);
+  return json::parse(text);  // throws (fails the test) on invalid JSON
+}
+
+TEST(JsonWriter, TcpV4EveryField) {
+  const json j = line(tcp_v4());
+  EXPECT_DOUBLE_EQ(j["ts"].get<double>(), 1795745470.917);
+  EXPECT_EQ(j["frame"], 3);
+  EXPECT_EQ(j["id"], 3456789012U);
+  EXPECT_EQ(j["family"], "ipv4");
+  EXPECT_EQ(j["proto"], "tcp");
+  EXPECT_EQ(j["state"], "ESTABLISHED");
+  EXPECT_EQ(j["orig"], json::parse(R"({"src":"10.0.0.2","dst":"93.184.216.34","sport":51234,
+                                       "dport":443})"));
+  EXPECT_EQ(j["reply"], json::parse(R"({"src":"93.184.216.34","dst":"192.0.2.1","sport":443,
+                                        "dport":51234})"));
+  EXPECT_TRUE(j["icmp"].is_null());
+  EXPECT_TRUE(j["service"].is_null());
+  EXPECT_EQ(j["bytes"], json::parse(R"({"orig":1200,"reply":53000})"));
+  EXPECT_EQ(j["packets"], json::parse(R"({"orig":12,"reply":40})"));
+  EXPECT_DOUBLE_EQ(j["rate"]["orig"].get<double>(), 120.5);
+  EXPECT_DOUBLE_EQ(j["rate"]["reply"].get<double>(), 5300.0);
+  EXPECT_EQ(j["age_s"], 93);  // whole seconds, rounded down
+  EXPECT_EQ(j["mark"], 0x42);
+  EXPECT_EQ(j["zone"], 7);
+  EXPECT_EQ(j["status"], json::parse(R"(["SEEN_REPLY","ASSURED","CONFIRMED"])"));
+  for (const char* key : {"process", "src_name", "dst_name", "src_geo", "dst_geo"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_TRUE(j[key].is_null()) << key;
+  }
+}
+
+TEST(JsonWriter, KeysInSpecOrder) {
+  const std::string text = json_line(tcp_v4(), FrameInfo{1, kNow});
+  const std::vector<std::string> keys{
+      "ts",     "frame",   "id",       "family",   "proto",   "state",  "orig", "reply",
+      "icmp",   "service", "bytes",    "packets",  "rate",    "age_s",  "mark", "zone",
+      "status", "process", "src_name", "dst_name", "src_geo", "dst_geo"};
+  const json j = json::parse(text);
+  EXPECT_EQ(j.size(), keys.size());
+  std::size_t pos = 0;
+  for (const auto& k : keys) {
+    const std::size_t at = text.find("\"" + k + "\":", pos);
+    ASSERT_NE(at, std::string::npos) << k << " missing or out of order";
+    pos = at;
+  }
+  EXPECT_LT(text.find("\"src\""), text.find("\"dst\""));
+  EXPECT_LT(text.find("\"sport\""), text.find("\"dport\""));
+}
+
+TEST(JsonWriter, UdpV6) {
+  FlowRecord r;
+  r.key.orig = {ip("2001:db8::2"), ip("2001:db8:1::53"), 40000, 5353};
+  r.key.family = core::Family::V6;
+  r.key.proto = 17;
+  r.reply = {r.key.orig.dst, r.key.orig.src, 5353, 40000};
+  r.flags = FlowRecord::kHasCounters | FlowRecord::kHasPorts;
+  r.orig_ctr = {1, 80};
+  const json j = line(r);
+  EXPECT_EQ(j["family"], "ipv6");
+  EXPECT_EQ(j["proto"], "udp");
+  EXPECT_TRUE(j["state"].is_null());
+  EXPECT_EQ(j["orig"]["src"], "2001:db8::2");
+  EXPECT_EQ(j["orig"]["dst"], "2001:db8:1::53");
+  EXPECT_EQ(j["orig"]["sport"], 40000);
+  EXPECT_EQ(j["reply"]["dport"], 40000);
+  EXPECT_EQ(j["bytes"]["orig"], 80);
+  EXPECT_EQ(j["bytes"]["reply"], 0);
+  EXPECT_DOUBLE_EQ(j["rate"]["orig"].get<double>(), 0.0);
+  EXPECT_TRUE(j["age_s"].is_null());  // no timestamp extension
+  EXPECT_EQ(j["status"], json::array());
+}
+
+TEST(JsonWriter, IcmpHasTypeCodeIdAndNullPorts) {
+  FlowRecord r;
+  r.key.orig = {ip("10.0.0.2"), ip("10.0.0.3"), 77, 0};
+  r.key.family = core::Family::V4;
+  r.key.proto = 1;
+  r.key.icmp_type = 8;
+  r.key.icmp_code = 0;
+  r.reply = {r.key.orig.dst, r.key.orig.src, 77, 0};
+  const json j = line(r);
+  EXPECT_EQ(j["proto"], "icmp");
+  EXPECT_EQ(j["icmp"], json::parse(R"({"type":8,"code":0,"id":77})"));
+  for (const char* dir : {"orig", "reply"}) {
+    EXPECT_TRUE(j[dir]["sport"].is_null()) << dir;
+    EXPECT_TRUE(j[dir]["dport"].is_null()) << dir;
+  }
+  EXPECT_TRUE(j["state"].is_null());
+
+  r.key.family = core::Family::V6;
+  r.key.proto = 58;
+  r.key.orig = {ip("fe80::1"), ip("fe80::2"), 9, 0};
+  r.key.icmp_type = 128;
+  r.key.icmp_code = 3;
+  const json j6 = line(r);
+  EXPECT_EQ(j6["proto"], "icmpv6");
+  EXPECT_EQ(j6["icmp"], json::parse(R"({"type":128,"code":3,"id":9})"));
+}
+
+TEST(JsonWriter, SctpWithState) {
+  FlowRecord r;
+  r.key.orig = {ip("10.0.0.2"), ip("10.0.0.3"), 1, 2};
+  r.key.family = core::Family::V4;
+  r.key.proto = 132;
+  r.reply = {r.key.orig.dst, r.key.orig.src, 2, 1};
+  r.state = 2;
+  r.flags = FlowRecord::kHasState | FlowRecord::kHasPorts;
+  const json j = line(r);
+  EXPECT_EQ(j["proto"], "sctp");
+  EXPECT_EQ(j["state"], "COOKIE-WAIT");
+  EXPECT_EQ(j["orig"]["sport"], 1);
+  EXPECT_EQ(j["orig"]["dport"], 2);
+}
+
+TEST(JsonWriter, StateNullWithoutTheStateFlag) {
+  FlowRecord r = tcp_v4();
+  r.flags &= static_cast<std::uint8_t>(~FlowRecord::kHasState);
+  EXPECT_TRUE(line(r)["state"].is_null());
+}
+
+TEST(JsonWriter, GreAndGenericHaveNullPortsAndNoIcmp) {
+  FlowRecord r;
+  r.key.orig = {ip("10.0.0.2"), ip("10.0.0.3"), 0x1234, 0x5678};  // GRE keys in the port fields
+  r.key.family = core::Family::V4;
+  r.key.proto = 47;
+  r.reply = {r.key.orig.dst, r.key.orig.src, 0x5678, 0x1234};
+  r.state = 3;
+  const json j = line(r);
+  EXPECT_EQ(j["proto"], "gre");
+  EXPECT_TRUE(j["orig"]["sport"].is_null());
+  EXPECT_TRUE(j["orig"]["dport"].is_null());
+  EXPECT_TRUE(j["reply"]["sport"].is_null());
+  EXPECT_TRUE(j["icmp"].is_null());
+  EXPECT_TRUE(j["state"].is_null());
+
+  r.key.proto = 99;  // no name in /etc/protocols: the number
+  const json g = line(r);
+  EXPECT_EQ(g["proto"], "99");
+  EXPECT_TRUE(g["orig"]["dport"].is_null());
+}
+
+// DCCP on a kernel without a DCCP tracker: a generic protocol-33 entry, which has no ports.
+TEST(JsonWriter, PortProtocolWithoutPortsFromTheKernelHasNullPorts) {
+  FlowRecord r = tcp_v4();
+  r.key.proto = 33;
+  r.key.orig.sport = r.key.orig.dport = 0;
+  r.flags = FlowRecord::kHasCounters;
+  const json j = line(r);
+  EXPECT_EQ(j["proto"], "dccp");
+  EXPECT_TRUE(j["orig"]["sport"].is_null());
+  EXPECT_TRUE(j["reply"]["dport"].is_null());
+  EXPECT_TRUE(j["state"].is_null());
+}
+
+TEST(JsonWriter, NoCountersMeansNullNotZero) {
+  FlowRecord r = tcp_v4();
+  r.flags = FlowRecord::kHasState;
+  const json j = line(r);
+  EXPECT_TRUE(j["bytes"].is_null());
+  EXPECT_TRUE(j["packets"].is_null());
+  EXPECT_TRUE(j["rate"].is_null());
+  EXPECT_TRUE(j["age_s"].is_null());
+}
+
+TEST(JsonWriter, AgeNeverNegative) {
+  FlowRecord r = tcp_v4();
+  r.start_ns = static_cast<std::uint64_t>(kNow + 5 * kSecond);  // clocks disagree
+  EXPECT_EQ(line(r)["age_s"], 0);
+}
+
+TEST(JsonWriter, RatesHaveNoFloatNoise) {
+  FlowRecord r = tcp_v4();
+  r.rate_orig_bytes = 0.1F;
+  const std::string text = json_line(r, FrameInfo{1, kNow});
+  EXPECT_NE(text.find("\"rate\":{\"orig\":0.1,"), std::string::npos) << text;
+}
+
+TEST(JsonWriter, TimestampHasMillisecondPrecision) {
+  const std::string text = json_line(tcp_v4(), FrameInfo{1, 1'700'000'000'123'456'789});
+  EXPECT_NE(text.find("\"ts\":1700000000.123,"), std::string::npos) << text;
+}
+
+TEST(JsonWriter, HostileRecordsStillGiveValidJson) {
+  std::mt19937 rng(12345);
+  for (int i = 0; i < 2000; ++i) {
+    FlowRecord r;
+    // Arbitrary bytes everywhere a parser could put them: addresses, numbers, flags, state.
+    std::vector<unsigned char> noise(sizeof(r.key.orig.src.bytes) * 4);
+    for (auto& b : noise) {
+      b = static_cast<unsigned char>(rng());
+    }
+    std::memcpy(r.key.orig.src.bytes.data(), noise.data(), 16);
+    std::memcpy(r.key.orig.dst.bytes.data(), noise.data() + 16, 16);
+    std::memcpy(r.reply.src.bytes.data(), noise.data() + 32, 16);
+    std::memcpy(r.reply.dst.bytes.data(), noise.data() + 48, 16);
+    r.key.proto = static_cast<std::uint8_t>(rng());
+    r.key.family = (rng() & 1) != 0 ? core::Family::V4 : core::Family::V6;
+    r.key.icmp_type = static_cast<std::uint8_t>(rng());
+    r.state = static_cast<std::uint8_t>(rng());
+    r.flags = static_cast<std::uint8_t>(rng());
+    r.status = static_cast<std::uint32_t>(rng());
+    r.start_ns = (static_cast<std::uint64_t>(rng()) << 32) | rng();
+    r.orig_ctr.bytes = (static_cast<std::uint64_t>(rng()) << 32) | rng();
+    r.rate_reply_bytes = static_cast<float>(rng());
+    const std::string text = json_line(r, FrameInfo{1, kNow});
+    ASSERT_TRUE(json::accept(text)) << text;
+    const json j = json::parse(text);
+    ASSERT_EQ(j.size(), 22U);
+    ASSERT_TRUE(j["orig"]["src"].is_string());
+  }
+}
+
+}  // namespace
+}  // namespace flowtop::output
