@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "flowtop/output/selection.hpp"
+
+namespace flowtop::app {
+
+enum class Mode { Screen, Batch, Json, Update, Version, Help };
+
+/// The parsed command line. Plain value; main thread.
+struct Options {
+  Mode mode = Mode::Screen;
+  output::Selection selection;              ///< families, protocols, loopback/DNS/other rules
+  bool no_dns = false;                      ///< -n
+  bool no_geoip = false;                    ///< -G
+  bool show_src = false;                    ///< -s
+  bool bits = false;                        ///< -b
+  double interval_s = 1.0;                  ///< -t, 0.1 .. 3600
+  std::optional<std::uint64_t> iterations;  ///< -c N (N >= 1)
+  bool no_sysctl = false;
+  bool track = false;
+  bool stats = false;
+  std::string geoip_dir;
+  std::string sort;    ///< --sort KEY (validated by the view later; kept verbatim)
+  std::string filter;  ///< --filter EXPR (kept verbatim until the filter language lands)
+  /// Hidden, for tests: event socket receive buffer in bytes (--event-buffer N); 0 = default.
+  std::size_t event_buffer = 0;
+};
+
+/// A bad command line: the message is one line naming the option and the problem; exit status 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Parses argv (getopt_long; reentrant: resets optind). Throws UsageError. Never touches the
+/// kernel.
+Options parse_options(int argc, char* const* argv);
+/// The --help text.
+std::string help_text();
+/// "flowtop 0.1.0".
+std::string version_text();
+
+}  // namespace flowtop::app

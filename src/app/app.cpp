@@ -1,0 +1,295 @@
+#include "flowtop/app/app.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "flowtop/app/options.hpp"
+#include "flowtop/app/track_guard.hpp"
+#include "flowtop/conntrack/collector.hpp"
+#include "flowtop/core/clock.hpp"
+#include "flowtop/output/batch_writer.hpp"
+#include "flowtop/output/json_writer.hpp"
+#include "flowtop/sys/signals.hpp"
+#include "flowtop/sys/sysctl_guard.hpp"
+#include "flowtop/table/flow_table.hpp"
+#include "frame_source.hpp"
+
+namespace flowtop::app {
+namespace {
+
+void print_err(const std::string& line) {
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+/// One line a user understands: what failed, why, and what to do.
+std::string explain_open_error(const std::system_error& e) {
+  const int err = e.code().value();
+  if (err == EPERM || err == EACCES) {
+    return fmt::format(
+        "flowtop: cannot read the conntrack table ({}): flowtop needs CAP_NET_ADMIN; run it as "
+        "root "
+        "(sudo flowtop)",
+        e.what());
+  }
+  if (err == EPROTONOSUPPORT || err == ENOENT || err == EOPNOTSUPP || err == EAFNOSUPPORT) {
+    return fmt::format(
+        "flowtop: the kernel offers no conntrack netlink interface ({}): enable nf_conntrack and "
+        "nf_conntrack_netlink (CONFIG_NF_CT_NETLINK), e.g. 'modprobe nf_conntrack_netlink'",
+        e.what());
+  }
+  return fmt::format("flowtop: cannot open the conntrack netlink socket: {}", e.what());
+}
+
+/// Writes everything; false when the reader went away (EPIPE) or another write error.
+bool write_all(const std::string& s) {
+  const char* p = s.data();
+  std::size_t left = s.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDOUT_FILENO, p, left);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return false;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+std::size_t output_width() {
+  winsize ws{};
+  if (isatty(STDOUT_FILENO) != 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+    return ws.ws_col;
+  }
+  if (const char* cols = std::getenv("COLUMNS"); cols != nullptr) {
+    const long v = std::strtol(cols, nullptr, 10);
+    if (v >= 20 && v <= 1000) {
+      return static_cast<std::size_t>(v);
+    }
+  }
+  return 120;
+}
+
+/// Shown first: the busiest flows (total rate, then total bytes), then the kernel id for stability.
+void sort_for_display(std::vector<const core::FlowRecord*>& rows) {
+  std::sort(rows.begin(), rows.end(), [](const core::FlowRecord* a, const core::FlowRecord* b) {
+    const double ra = a->rate_orig_bytes + a->rate_reply_bytes;
+    const double rb = b->rate_orig_bytes + b->rate_reply_bytes;
+    if (ra != rb) {
+      return ra > rb;
+    }
+    const auto ba = a->orig_ctr.bytes + a->reply_ctr.bytes;
+    const auto bb = b->orig_ctr.bytes + b->reply_ctr.bytes;
+    if (ba != bb) {
+      return ba > bb;
+    }
+    return a->id < b->id;
+  });
+}
+
+/// Waits until `deadline_ns` (steady) or a signal. Returns the signal number, or 0.
+int wait_until(const sys::SignalFd& sigs, std::int64_t deadline_ns) {
+  for (;;) {
+    if (const int sig = sigs.read(); sig != 0) {
+      return sig;
+    }
+    const std::int64_t now = core::steady_ns();
+    if (now >= deadline_ns) {
+      return 0;
+    }
+    pollfd pfd{sigs.fd(), POLLIN, 0};
+    poll(&pfd, 1, static_cast<int>((deadline_ns - now + 999'999) / 1'000'000));
+  }
+}
+
+struct Runtime {
+  const Options& opts;
+  table::FlowTable& table;
+  core::CollectorStats& stats;
+  conntrack::Collector& collector;
+  const sys::SignalFd& sigs;
+  const sys::SysctlGuard::Result* sysctl = nullptr;
+  std::uint64_t first_ticket = 0;  ///< requested before start(): the initial dump answers it
+};
+
+/// --batch / --json (and, until the screen lands, the default mode): one frame per interval, each
+/// from a full dump. Returns the exit status.
+int frames_loop(Runtime& rt) {
+  const auto interval_ns = static_cast<std::int64_t>(rt.opts.interval_s * 1e9);
+  const bool json = rt.opts.mode == Mode::Json;
+  output::BatchOptions batch{rt.opts.selection, rt.opts.show_src, rt.opts.bits, output_width()};
+  std::vector<core::FlowRecord> snapshot;
+  std::vector<const core::FlowRecord*> shown;
+  std::string out;
+  std::int64_t deadline = core::steady_ns();
+  for (std::uint64_t frame = 1; !rt.opts.iterations || frame <= *rt.opts.iterations; ++frame) {
+    if (frame > 1 && wait_until(rt.sigs, deadline) != 0) {
+      return 0;  // SIGINT, SIGTERM, SIGHUP, SIGQUIT or SIGPIPE: a request to stop
+    }
+    const std::uint64_t ticket = frame == 1 ? rt.first_ticket : rt.collector.request_dump();
+    while (!rt.collector.wait_dump(ticket, std::chrono::milliseconds(20))) {
+      if (auto err = rt.collector.error()) {
+        std::rethrow_exception(err);
+      }
+      if (rt.sigs.read() != 0) {
+        return 0;
+      }
+    }
+    rt.table.snapshot(snapshot);
+    shown.clear();
+    output::HiddenCounts counts;
+    for (const auto& rec : snapshot) {
+      const output::Hidden h = output::classify(rec, rt.opts.selection);
+      counts.add(h);
+      if (h == output::Hidden::Shown) {
+        shown.push_back(&rec);
+      }
+    }
+    sort_for_display(shown);
+    const std::int64_t now_real = core::realtime_ns();
+    out.clear();
+    if (json) {
+      const output::FrameInfo info{frame, now_real};
+      for (const auto* rec : shown) {
+        out += output::json_line(*rec, info);
+        out += '\n';
+      }
+    } else {
+      output::FrameStatus status;
+      status.version = FLOWTOP_VERSION;
+      status.frame = frame;
+      status.realtime_ns = now_real;
+      status.tracked = snapshot.size();
+      status.counts = counts;
+      status.health = health_lines(rt.stats, rt.sysctl, rt.opts.no_sysctl);
+      out = output::batch_frame(shown, status, batch);
+    }
+    if (!write_all(out)) {
+      return 0;  // the reader closed the pipe (flowtop --json | head): leave quietly
+    }
+    const std::int64_t now = core::steady_ns();
+    deadline = std::max(deadline + interval_ns, now + interval_ns / 10);
+  }
+  return 0;
+}
+
+void print_stats(const core::CollectorStats& s) {
+  print_err(fmt::format(
+      "flowtop: stats: events={} enobufs={} resyncs={} dumps={} gets={} parse_errors={} flows={} "
+      "last_dump_ms={:.1f} rcvbuf={}",
+      s.events.load(), s.enobufs.load(), s.resyncs.load(), s.dumps.load(), s.gets.load(),
+      s.parse_errors.load(), s.flows.load(), static_cast<double>(s.last_dump_ns.load()) / 1e6,
+      s.rcvbuf.load()));
+}
+
+int run_collecting(const Options& opts) {
+  // Signals are blocked before any thread starts, so every thread inherits the mask and the main
+  // thread alone reads them.
+  const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE});
+  sys::install_fatal_signal_handlers();
+
+  table::RcuThread rcu;
+  table::FlowTable table(1 << 16);
+  core::CollectorStats stats;
+  conntrack::CollectorConfig config;
+  config.interval = std::chrono::nanoseconds(static_cast<std::int64_t>(opts.interval_s * 1e9));
+  config.event_buffer = opts.event_buffer;
+  config.periodic_dumps = false;  // every frame requests its own full dump
+
+  std::optional<conntrack::Collector> collector;
+  try {
+    collector.emplace(table, stats, std::move(config));
+  } catch (const std::system_error& e) {
+    print_err(explain_open_error(e));
+    return 1;
+  }
+
+  std::optional<sys::SysctlGuard> sysctl;
+  if (!opts.no_sysctl) {
+    try {
+      sysctl.emplace();
+    } catch (const std::exception& e) {
+      print_err(
+          fmt::format("flowtop: cannot manage nf_conntrack_acct/timestamp ({}); use --no-sysctl "
+                      "to leave them alone",
+                      e.what()));
+      return 1;
+    }
+  }
+  std::optional<TrackGuard> track;
+  if (opts.track) {
+    try {
+      track.emplace();
+    } catch (const std::exception& e) {
+      print_err(fmt::format("flowtop: --track: cannot add the nft table: {}", e.what()));
+      return 1;
+    }
+  }
+
+  if (opts.mode == Mode::Screen) {
+    print_err("flowtop: the interactive screen is not available yet: showing --batch frames");
+  }
+  int status = 0;
+  try {
+    const std::uint64_t first_ticket = collector->request_dump();
+    collector->start();
+    Runtime rt{opts,        table, stats, *collector, sigs, sysctl ? &sysctl->result() : nullptr,
+               first_ticket};
+    status = frames_loop(rt);
+  } catch (const std::system_error& e) {
+    print_err(e.code().value() == EPERM ? explain_open_error(e)
+                                        : fmt::format("flowtop: {}", e.what()));
+    status = 1;
+  } catch (const std::exception& e) {
+    print_err(fmt::format("flowtop: {}", e.what()));
+    status = 1;
+  }
+  collector->stop();
+  if (opts.stats) {
+    print_stats(stats);
+  }
+  collector.reset();
+  return status;  // guards restore in reverse order: --track table, then sysctls; then the table
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  Options opts;
+  try {
+    opts = parse_options(argc, argv);
+  } catch (const UsageError& e) {
+    print_err(fmt::format("{} (try 'flowtop --help')", e.what()));
+    return 2;
+  }
+  switch (opts.mode) {
+    case Mode::Help: std::fputs(help_text().c_str(), stdout); return 0;
+    case Mode::Version: std::puts(version_text().c_str()); return 0;
+    case Mode::Update:
+      print_err("flowtop: -u/--update is not yet available in this version");
+      return 1;
+    default: break;
+  }
+  try {
+    return run_collecting(opts);
+  } catch (const std::exception& e) {
+    print_err(fmt::format("flowtop: {}", e.what()));
+    return 1;
+  }
+}
+
+}  // namespace flowtop::app
