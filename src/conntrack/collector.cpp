@@ -82,7 +82,7 @@ struct Collector::Impl {
       core::merge_sample(prev, next, window_ns);
     };
     if (table.upsert(rec, merge) == table::FlowTable::Upserted::Added && config.on_new) {
-      config.on_new(rec.key);
+      config.on_new(rec);
     }
   }
 

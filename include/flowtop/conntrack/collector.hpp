@@ -23,8 +23,8 @@ struct CollectorConfig {
   /// dump for every frame (--batch / --json).
   bool periodic_dumps = true;
   double cpu_budget = 0.10;
-  /// Called on the collector thread when a key is first seen (enrichment hook); must not block.
-  std::function<void(const core::FlowKey&)> on_new;
+  /// Called on the collector thread when an entry is first seen (the enrichment hook); must not block.
+  std::function<void(const core::FlowRecord&)> on_new;
 };
 
 /// The only writer of the FlowTable. Owns two ctnetlink sockets: the event socket (opened first,

@@ -29,10 +29,17 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
 };
 
 // Third-party headers and the only module allowed to include them.
-const std::map<std::string, std::string> kWrappedBy = {
-    {"urcu", "table"},    {"libmnl/", "conntrack"}, {"libnetfilter_conntrack/", "conntrack"},
-    {"ncurses", "tui"},   {"curses.h", "tui"},      {"maxminddb", "geoip"},
-    {"nftables/", "app"},
+const std::map<std::string, std::set<std::string>> kWrappedBy = {
+    {"urcu", {"table", "enrich"}},         // the flow table and the enrichment caches
+    {"libmnl/", {"conntrack", "enrich"}},  // ctnetlink; sock_diag for socket owners
+    {"libnetfilter_conntrack/", {"conntrack"}},
+    {"ncurses", {"tui"}},
+    {"curses.h", {"tui"}},
+    {"maxminddb", {"geoip"}},
+    {"curl/", {"geoip"}},
+    {"archive", {"geoip"}},
+    {"zlib.h", {"geoip"}},
+    {"nftables/", {"app"}},
 };
 
 fs::path root() {
@@ -69,11 +76,12 @@ std::vector<Violation> check_dir(const fs::path& dir, const std::string& module,
         }
         continue;
       }
-      for (const auto& [prefix, owner] : kWrappedBy) {
-        if (inc.rfind(prefix, 0) == 0 && (is_public || owner != module)) {
-          out.push_back({rel, inc,
-                         is_public ? "third-party header in a public header"
-                                   : "only " + owner + " may include it"});
+      for (const auto& [prefix, owners] : kWrappedBy) {
+        if (inc.rfind(prefix, 0) == 0 && (is_public || owners.count(module) == 0)) {
+          out.push_back(
+              {rel, inc,
+               is_public ? "third-party header in a public header"
+                         : "only " + *owners.begin() + " (and the modules listed) may include it"});
         }
       }
     }

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace flowtop::core {
+
+/// The outcome of an asynchronous lookup. A failed lookup is data, not an error.
+template <class T>
+struct Lookup {
+  enum class State : std::uint8_t { Pending, Ok, Failed, Disabled };
+  State state = State::Pending;
+  T value{};
+
+  [[nodiscard]] bool ok() const { return state == State::Ok; }
+  static Lookup ready(T v) { return {State::Ok, std::move(v)}; }
+  static Lookup failed() { return {State::Failed, T{}}; }
+  static Lookup disabled() { return {State::Disabled, T{}}; }
+};
+
+/// The local process that owns a flow's socket.
+struct ProcessInfo {
+  std::int32_t pid = 0;
+  std::uint32_t uid = 0;
+  std::string name;     ///< comm (untrusted: sanitise before display)
+  std::string user;     ///< user name, or the uid as text
+  std::string cmdline;  ///< NUL-separated arguments joined by spaces (untrusted)
+};
+
+/// What GeoIP knows of an address.
+struct GeoInfo {
+  enum class Kind : std::uint8_t {
+    Located,    ///< found in a database (some fields may still be empty)
+    Private,    ///< RFC 1918 / ULA / CGNAT: not looked up
+    Loopback,
+    LinkLocal,
+    Multicast,
+    Reserved,   ///< documentation, unspecified, broadcast, other reserved ranges
+  };
+  Kind kind = Kind::Located;
+  std::string country;       ///< ISO 3166-1 alpha-2 ("US"), empty when unknown
+  std::string country_name;  ///< "United States" (untrusted UTF-8)
+  std::string city;          ///< (untrusted UTF-8)
+  std::uint32_t asn = 0;     ///< 0 when unknown
+  std::string org;           ///< AS organisation (untrusted UTF-8)
+};
+
+/// Short label for non-located kinds: "private", "loopback", "link-local", "multicast", "reserved".
+const char* geo_kind_label(GeoInfo::Kind kind);
+
+/// Everything the enrichment workers know of one flow, as copied out for a frame.
+struct Enrichment {
+  Lookup<ProcessInfo> process;  ///< Failed: no local socket (forwarded flow, or already closed)
+  Lookup<std::string> src_name;  ///< reverse DNS of the original source
+  Lookup<std::string> dst_name;  ///< reverse DNS of the original destination
+  Lookup<GeoInfo> src_geo;
+  Lookup<GeoInfo> dst_geo;
+  std::string service;  ///< service name of the server port ("https"), empty when none
+};
+
+}  // namespace flowtop::core
