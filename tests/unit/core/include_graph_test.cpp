@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <string>
 
@@ -46,6 +45,24 @@ fs::path root() {
   return fs::path(FLOWTOP_TEST_DATA).parent_path().parent_path();
 }
 
+/// The path of an #include line ("flowtop/core/flow.hpp"), or "" for any other line.
+std::string included(const std::string& line) {
+  std::size_t i = line.find_first_not_of(" \t");
+  if (i == std::string::npos || line[i] != '#') {
+    return "";
+  }
+  i = line.find_first_not_of(" \t", i + 1);
+  if (i == std::string::npos || line.compare(i, 7, "include") != 0) {
+    return "";
+  }
+  const std::size_t open = line.find_first_of("<\"", i + 7);
+  if (open == std::string::npos) {
+    return "";
+  }
+  const std::size_t close = line.find_first_of(">\"", open + 1);
+  return close == std::string::npos ? "" : line.substr(open + 1, close - open - 1);
+}
+
 struct Violation {
   std::string file, include, why;
 };
@@ -55,7 +72,6 @@ std::vector<Violation> check_dir(const fs::path& dir, const std::string& module,
   if (!fs::exists(dir)) {
     return out;
   }
-  static const std::regex kInclude(R"re(^\s*#\s*include\s*[<"]([^>"]+)[>"])re");
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) {
       continue;
@@ -63,11 +79,10 @@ std::vector<Violation> check_dir(const fs::path& dir, const std::string& module,
     std::ifstream in(entry.path());
     std::string line;
     while (std::getline(in, line)) {
-      std::smatch m;
-      if (!std::regex_search(line, m, kInclude)) {
+      const std::string inc = included(line);
+      if (inc.empty()) {
         continue;
       }
-      const std::string inc = m[1];
       const std::string rel = fs::relative(entry.path(), root()).string();
       if (inc.rfind("flowtop/", 0) == 0) {
         const std::string dep = inc.substr(8, inc.find('/', 8) - 8);
