@@ -151,11 +151,11 @@ int frames_loop(Runtime& rt) {
     }
     rt.table.snapshot(snapshot);
     shown.clear();
-    output::HiddenCounts counts;
+    view::HiddenCounts counts;
     for (const auto& rec : snapshot) {
-      const output::Hidden h = output::classify(rec, rt.opts.selection);
+      const view::Hidden h = view::classify(rec, rt.opts.selection);
       counts.add(h);
-      if (h == output::Hidden::Shown) {
+      if (h == view::Hidden::Shown) {
         shown.push_back(&rec);
       }
     }

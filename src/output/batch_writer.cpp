@@ -256,7 +256,7 @@ std::string title_line(const FrameStatus& status) {
 }
 
 std::string status_line(std::size_t shown, const FrameStatus& status) {
-  const HiddenCounts& h = status.counts;
+  const view::HiddenCounts& h = status.counts;
   std::string line =
       fmt::format("Flows: {} shown, {} tracked, {} hidden", shown, status.tracked, h.hidden());
   std::string reasons;
@@ -272,11 +272,11 @@ std::string status_line(std::size_t shown, const FrameStatus& status) {
   return reasons.empty() ? line : fmt::format("{} ({})", line, reasons);
 }
 
-std::string empty_line(const FrameStatus& status, const Selection& sel) {
+std::string empty_line(const FrameStatus& status, const view::Selection& sel) {
   if (status.tracked == 0) {
     return "conntrack is not tracking in this namespace: try --track";
   }
-  return fmt::format("no flows match {} ({} hidden)", describe(sel), status.counts.hidden());
+  return fmt::format("no flows match {} ({} hidden)", view::describe(sel), status.counts.hidden());
 }
 
 Row header_row() {

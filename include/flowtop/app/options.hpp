@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "flowtop/output/selection.hpp"
+#include "flowtop/view/selection.hpp"
 
 namespace flowtop::app {
 
@@ -15,7 +15,7 @@ enum class Mode { Screen, Batch, Json, Update, Version, Help };
 /// The parsed command line. Plain value; main thread.
 struct Options {
   Mode mode = Mode::Screen;
-  output::Selection selection;              ///< families, protocols, loopback/DNS/other rules
+  view::Selection selection;              ///< families, protocols, loopback/DNS/other rules
   bool no_dns = false;                      ///< -n
   bool no_geoip = false;                    ///< -G
   bool show_src = false;                    ///< -s

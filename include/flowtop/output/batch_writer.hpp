@@ -6,12 +6,12 @@
 
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/stats.hpp"
-#include "flowtop/output/selection.hpp"
+#include "flowtop/view/selection.hpp"
 
 namespace flowtop::output {
 
 struct BatchOptions {
-  Selection selection;
+  view::Selection selection;
   bool show_src = false;  ///< -s: a second row per flow with the source end
   bool bits = false;      ///< -b
   std::size_t width = 120;
@@ -22,7 +22,7 @@ struct FrameStatus {
   std::uint64_t frame = 0;
   std::int64_t realtime_ns = 0;
   std::uint64_t tracked = 0;
-  HiddenCounts counts;
+  view::HiddenCounts counts;
   std::vector<std::string> health;  ///< health lines (accounting was off, events lost, ...)
   std::string version;              ///< "0.1.0": the title reads "flowtop 0.1.0 - ..."
 };

@@ -1,10 +1,10 @@
-#include "flowtop/output/selection.hpp"
+#include "flowtop/view/selection.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace flowtop::output {
+namespace flowtop::view {
 namespace {
 
 using core::L4Proto;
@@ -164,4 +164,4 @@ TEST(Selection, Describe) {
 }
 
 }  // namespace
-}  // namespace flowtop::output
+}  // namespace flowtop::view

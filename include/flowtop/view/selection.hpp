@@ -5,7 +5,7 @@
 
 #include "flowtop/core/flow.hpp"
 
-namespace flowtop::output {
+namespace flowtop::view {
 
 /// What the user asked to see (SPEC: "the selection is a view filter"). The collector keeps every
 /// flow; this decides what is shown. Plain value.
@@ -37,4 +37,4 @@ struct HiddenCounts {
 /// "TCP+UDP, IPv4+IPv6" — the selection in words, for status lines and empty-table messages.
 std::string describe(const Selection& sel);
 
-}  // namespace flowtop::output
+}  // namespace flowtop::view

@@ -1,8 +1,8 @@
-#include "flowtop/output/selection.hpp"
+#include "flowtop/view/selection.hpp"
 
 #include <string_view>
 
-namespace flowtop::output {
+namespace flowtop::view {
 namespace {
 
 using core::L4Proto;
@@ -92,4 +92,4 @@ std::string describe(const Selection& sel) {
          (families.empty() ? std::string("no family") : families);
 }
 
-}  // namespace flowtop::output
+}  // namespace flowtop::view

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "flowtop/core/enrichment.hpp"
+#include "flowtop/core/flow.hpp"
+
+namespace flowtop::view {
+
+/// What the rest of the program reports besides flows, for the status and health lines.
+struct Status {
+  std::uint64_t tracked = 0;   ///< entries in the flow table
+  std::uint64_t ct_max = 0;    ///< nf_conntrack_max
+  std::uint64_t events = 0, enobufs = 0, resyncs = 0;
+  bool collecting = false;     ///< the first dump has not finished
+  std::vector<std::string> health;  ///< lines that say what limits the data
+  bool dbip = false;           ///< a DB-IP database is in use (attribution)
+  std::string geoip_source;    ///< "GeoLite2-City + GeoLite2-ASN", "" when none
+};
+
+/// One frame's input, taken under one RCU read-side section by the app. Records are plain copies.
+/// `enrich` reads the enrichment caches (non-blocking, any thread registered with RCU); view code
+/// calls it only for the rows that need it (visible rows, or all rows when a filter/sort/aggregate
+/// uses an enrichment field).
+struct Snapshot {
+  std::vector<core::FlowRecord> flows;
+  std::function<core::Enrichment(const core::FlowRecord&)> enrich;
+  Status status;
+  std::int64_t realtime_ns = 0;  ///< wall clock of the snapshot (ages)
+  std::int64_t steady_ns = 0;
+};
+
+}  // namespace flowtop::view
