@@ -13,13 +13,14 @@
 #include <new>
 #include <type_traits>
 
-#include "table/tsan.hpp"
+#include "flowtop/core/tsan.hpp"
 
 namespace flowtop::table {
 namespace {
 
 using core::FlowKey;
 using core::FlowRecord;
+using core::liburcu_call;
 
 // One published entry. `rec` is written only before the node is published and never after.
 // `generation` (the mark of the last resync generation that saw the entry) is read and written by

@@ -2,9 +2,11 @@
 #include <urcu.h>
 
 #include "flowtop/table/flow_table.hpp"
-#include "table/tsan.hpp"
+#include "flowtop/core/tsan.hpp"
 
 namespace flowtop::table {
+
+using core::liburcu_call;
 
 RcuThread::RcuThread() {
   rcu_register_thread();

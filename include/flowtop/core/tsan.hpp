@@ -33,7 +33,7 @@ extern "C" void __tsan_ignore_thread_end();    // NOLINT(bugprone-reserved-ident
 
 #endif
 
-namespace flowtop::table {
+namespace flowtop::core {
 
 /// Calls `f` (a call into liburcu) as described above; returns what it returns.
 template <class F>
@@ -49,4 +49,4 @@ decltype(auto) liburcu_call(F&& f) {
   return f();
 }
 
-}  // namespace flowtop::table
+}  // namespace flowtop::core
