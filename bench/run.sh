@@ -33,14 +33,14 @@ for n in "${sizes[@]}"; do
   l=(); f=(); d=()
   for _ in $(seq $runs); do
     t0=$(now); in_ns conntrack -L >/dev/null 2>&1; t1=$(now); l+=("$(echo "$t1 - $t0" | bc)")
-    t0=$(now); in_ns "$flowtop" --json -c 1 -46UTDIS --other --no-sysctl --stats >/dev/null 2>"$results.err"; t1=$(now)
+    t0=$(now); in_ns "$flowtop" --json -c 1 -46UTDIS --other --no-sysctl -n -G --stats >/dev/null 2>"$results.err"; t1=$(now)
     f+=("$(echo "$t1 - $t0" | bc)")
     d+=("$(grep -o 'last_dump_ms=[0-9.]*' "$results.err" | cut -d= -f2)")
   done
   lm=$(printf '%s\n' "${l[@]}" | median); fm=$(printf '%s\n' "${f[@]}" | median)
   dm=$(printf '%s\n' "${d[@]}" | median)
   # Resident memory per flow: flowtop idling on the filled table versus an empty one.
-  in_ns "$flowtop" --json -t 60 --no-sysctl >/dev/null 2>&1 & pid=$!
+  ip netns exec "$ns" "$flowtop" --json -t 60 --no-sysctl -n -G >/dev/null 2>&1 & pid=$!
   sleep 2; rss_full=$(awk '/VmRSS/ {print $2}' /proc/$pid/status); kill $pid; wait $pid 2>/dev/null || true
   printf 'dump  %7d entries (%d in table): conntrack -L %6.1f ms | flowtop --json -c 1 %6.1f ms (%.2fx) | flowtop dump+parse+table %6.1f ms (%.2fx) | RSS %d kB\n' \
     "$n" "$have" "$(echo "$lm*1000" | bc)" "$(echo "$fm*1000" | bc)" "$(echo "$fm/$lm" | bc -l)" \
@@ -50,13 +50,13 @@ done
 # Events: a burst of N creations and N deletions with both listeners running.
 in_ns conntrack -F >/dev/null 2>&1 || true
 for n in 20000 100000; do
-  in_ns stdbuf -oL conntrack -E >"$results.ev" 2>/dev/null & cpid=$!
-  in_ns "$flowtop" --json -t 1 --no-sysctl --stats >/dev/null 2>"$results.ft" & fpid=$!
+  ip netns exec "$ns" stdbuf -oL conntrack -E >"$results.ev" 2>/dev/null & cpid=$!
+  ip netns exec "$ns" "$flowtop" --json -t 1 --no-sysctl -n -G --stats >/dev/null 2>"$results.ft" & fpid=$!
   sleep 1.5
   in_ns "$inject" -q --count "$n" --proto tcp --src 10.80.0.0 --dst 10.81.0.1 >/dev/null
   in_ns "$inject" -q --delete --count "$n" --proto tcp --src 10.80.0.0 --dst 10.81.0.1 >/dev/null
   sleep 2
-  kill -INT $fpid $cpid; wait $fpid 2>/dev/null || true; wait $cpid 2>/dev/null || true
+  kill -INT $fpid $cpid 2>/dev/null || true; wait $fpid 2>/dev/null || true; wait $cpid 2>/dev/null || true
   ce=$(grep -c . "$results.ev" || true)
   fe=$(grep -o 'events=[0-9]*' "$results.ft" | cut -d= -f2)
   lost=$(grep -o 'enobufs=[0-9]*' "$results.ft" | cut -d= -f2)
@@ -67,7 +67,7 @@ for n in 20000 100000; do
 done
 
 # A paced storm: 50k new entries per second for 4 s, then their deletion; flowtop's CPU time.
-in_ns "$flowtop" --json -t 1 --no-sysctl --stats >/dev/null 2>"$results.ft" & fpid=$!
+ip netns exec "$ns" "$flowtop" --json -t 1 --no-sysctl -n -G --stats >/dev/null 2>"$results.ft" & fpid=$!
 sleep 1.5
 cpu0=$(awk '{print $14+$15}' /proc/$fpid/stat)
 t0=$(now)
@@ -75,7 +75,7 @@ in_ns "$inject" -q --count 200000 --rate 50000 --proto udp --src 10.90.0.0 --dst
 in_ns "$inject" -q --delete --count 200000 --proto udp --src 10.90.0.0 --dst 10.91.0.1 >/dev/null
 t1=$(now)
 cpu1=$(awk '{print $14+$15}' /proc/$fpid/stat)
-kill -INT $fpid; wait $fpid 2>/dev/null || true
+kill -INT $fpid 2>/dev/null || true; wait $fpid 2>/dev/null || true
 hz=$(getconf CLK_TCK)
 printf 'storm 200k new at 50k/s + 200k destroy over %.1f s: flowtop CPU %.0f%% of a core, %s\n' \
   "$(echo "$t1-$t0" | bc)" "$(echo "100*($cpu1-$cpu0)/$hz/($t1-$t0)" | bc -l)" \

@@ -145,7 +145,18 @@ std::string age_text(const core::FlowRecord& rec, std::int64_t realtime_ns) {
   return render::format_age(now > rec.start_ns ? (now - rec.start_ns) / 1'000'000'000 : 0);
 }
 
-Row flow_row(const core::FlowRecord& rec, std::int64_t realtime_ns, bool bits) {
+std::string geo_text(const core::Lookup<core::GeoInfo>& geo) {
+  if (!geo.ok()) {
+    return "-";
+  }
+  if (geo.value.kind != core::GeoInfo::Kind::Located) {
+    return core::geo_kind_label(geo.value.kind);
+  }
+  return geo.value.country.empty() ? "-" : render::sanitize(geo.value.country);
+}
+
+Row flow_row(const core::FlowRecord& rec, const core::Enrichment* enr, std::int64_t realtime_ns,
+             bool bits) {
   const bool counters = rec.has(core::FlowRecord::kHasCounters);
   const core::Rates rates = core::rates_of(rec);
   Row row;
@@ -159,6 +170,19 @@ Row flow_row(const core::FlowRecord& rec, std::int64_t realtime_ns, bool bits) {
   row[kAddress] = render::sanitize(rec.key.orig.dst.to_string());
   row[kPort] = port_text(rec);
   row[kGeo] = "-";
+  if (enr != nullptr) {
+    if (enr->process.ok()) {
+      row[kProcess] = render::sanitize(enr->process.value.name);
+      row[kPid] = std::to_string(enr->process.value.pid);
+    }
+    if (enr->dst_name.ok() && !enr->dst_name.value.empty()) {
+      row[kAddress] = render::sanitize(enr->dst_name.value);
+    }
+    if (!enr->service.empty()) {
+      row[kPort] = render::sanitize(enr->service);
+    }
+    row[kGeo] = geo_text(enr->dst_geo);
+  }
   row[kBytesOut] = bytes_text(counters, rec.orig_ctr.bytes);
   row[kRateOut] = rate_text(counters, rates.orig_bytes, bits);
   row[kBytesIn] = bytes_text(counters, rec.reply_ctr.bytes);
@@ -290,7 +314,8 @@ Row header_row() {
 }  // namespace
 
 std::string batch_frame(const std::vector<const core::FlowRecord*>& shown,
-                        const FrameStatus& status, const BatchOptions& opts) {
+                        const FrameStatus& status, const BatchOptions& opts,
+                        const std::vector<core::Enrichment>* enrichment) {
   std::string out = title_line(status) + '\n';
   out += status_line(shown.size(), status) + '\n';
   for (const std::string& health : status.health) {
@@ -301,8 +326,9 @@ std::string batch_frame(const std::vector<const core::FlowRecord*>& shown,
   }
   std::vector<Row> rows;
   rows.reserve(shown.size());
-  for (const core::FlowRecord* rec : shown) {
-    rows.push_back(flow_row(*rec, status.realtime_ns, opts.bits));
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    const core::Enrichment* enr = enrichment != nullptr ? &(*enrichment)[i] : nullptr;
+    rows.push_back(flow_row(*shown[i], enr, status.realtime_ns, opts.bits));
   }
   const Layout layout = fit(rows, opts.width, opts.bits);
   out += render_row(header_row(), layout) + '\n';

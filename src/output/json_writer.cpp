@@ -76,9 +76,46 @@ Json status(std::uint32_t bits) {
   return out;
 }
 
+Json text_or_null(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+
+Json name(const core::Lookup<std::string>& l) {
+  return l.ok() ? text_or_null(l.value) : Json(nullptr);
+}
+
+Json process(const core::Lookup<core::ProcessInfo>& l) {
+  if (!l.ok()) {
+    return nullptr;
+  }
+  Json out;
+  out["pid"] = l.value.pid;
+  out["name"] = l.value.name;
+  out["user"] = l.value.user;
+  return out;
+}
+
+// Located addresses only; reserved ranges (private, loopback...) and unknown ones are null.
+Json geo(const core::Lookup<core::GeoInfo>& l) {
+  if (!l.ok() || l.value.kind != core::GeoInfo::Kind::Located) {
+    return nullptr;
+  }
+  const core::GeoInfo& g = l.value;
+  Json out;
+  out["country"] = text_or_null(g.country);
+  out["country_name"] = text_or_null(g.country_name);
+  out["city"] = text_or_null(g.city);
+  out["asn"] = g.asn != 0 ? Json(g.asn) : Json(nullptr);
+  out["org"] = text_or_null(g.org);
+  return out;
+}
+
 }  // namespace
 
 std::string json_line(const core::FlowRecord& rec, const FrameInfo& frame) {
+  return json_line(rec, core::Enrichment{}, frame);
+}
+
+std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
+                      const FrameInfo& frame) {
   const bool counters = rec.has(core::FlowRecord::kHasCounters);
   Json j;
   // Seconds with millisecond precision.
@@ -92,7 +129,7 @@ std::string json_line(const core::FlowRecord& rec, const FrameInfo& frame) {
   j["orig"] = tuple(ports, rec.key.orig);
   j["reply"] = tuple(ports, rec.reply);
   j["icmp"] = icmp(rec.key);
-  j["service"] = nullptr;
+  j["service"] = text_or_null(enr.service);
   j["bytes"] = counters ? pair(rec.orig_ctr.bytes, rec.reply_ctr.bytes) : Json(nullptr);
   j["packets"] = counters ? pair(rec.orig_ctr.packets, rec.reply_ctr.packets) : Json(nullptr);
   j["rate"] = counters ? rate(rec) : Json(nullptr);
@@ -100,11 +137,11 @@ std::string json_line(const core::FlowRecord& rec, const FrameInfo& frame) {
   j["mark"] = rec.mark;
   j["zone"] = rec.key.zone;
   j["status"] = status(rec.status);
-  j["process"] = nullptr;
-  j["src_name"] = nullptr;
-  j["dst_name"] = nullptr;
-  j["src_geo"] = nullptr;
-  j["dst_geo"] = nullptr;
+  j["process"] = process(enr.process);
+  j["src_name"] = name(enr.src_name);
+  j["dst_name"] = name(enr.dst_name);
+  j["src_geo"] = geo(enr.src_geo);
+  j["dst_geo"] = geo(enr.dst_geo);
   // replace: any invalid UTF-8 that reaches a string becomes U+FFFD instead of throwing.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

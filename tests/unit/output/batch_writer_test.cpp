@@ -303,3 +303,32 @@ TEST_F(BatchWriter, ColumnsDropLeastImportantFirst) {
 
 }  // namespace
 }  // namespace flowtop::output
+
+namespace flowtop::output {
+namespace {
+
+TEST(BatchWriterEnrichment, ColumnsShowProcessNameServiceAndCountry) {
+  const FlowRecord r = tcp_v4();
+  std::vector<const FlowRecord*> shown{&r};
+  std::vector<core::Enrichment> enr(1);
+  enr[0].process = core::Lookup<core::ProcessInfo>::ready({4242, 0, "cu\x1b[31mrl", "alice", ""});
+  enr[0].dst_name = core::Lookup<std::string>::ready("example.com");
+  enr[0].service = "https";
+  core::GeoInfo g;
+  g.country = "US";
+  enr[0].dst_geo = core::Lookup<core::GeoInfo>::ready(g);
+  FrameStatus st;
+  st.tracked = 1;
+  st.counts.shown = 1;
+  BatchOptions opts;
+  opts.width = 160;
+  const std::string text = batch_frame(shown, st, opts, &enr);
+  EXPECT_NE(text.find("4242"), std::string::npos) << text;
+  EXPECT_NE(text.find("example.com"), std::string::npos) << text;
+  EXPECT_NE(text.find("https"), std::string::npos) << text;
+  EXPECT_NE(text.find(" US "), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << "a hostile process name is sanitised";
+}
+
+}  // namespace
+}  // namespace flowtop::output

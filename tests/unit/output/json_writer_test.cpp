@@ -259,3 +259,60 @@ TEST(JsonWriter, HostileRecordsStillGiveValidJson) {
 
 }  // namespace
 }  // namespace flowtop::output
+
+namespace flowtop::output {
+namespace {
+
+TEST(JsonWriterEnrichment, FilledFieldsFollowTheSchema) {
+  core::Enrichment e;
+  e.process = core::Lookup<core::ProcessInfo>::ready({4242, 1000, "curl", "alice", "curl -s x"});
+  e.dst_name = core::Lookup<std::string>::ready("example.com");
+  e.src_name = core::Lookup<std::string>::failed();
+  core::GeoInfo g;
+  g.country = "US";
+  g.country_name = "United States";
+  g.city = "Norwell";
+  g.asn = 15133;
+  g.org = "Edgecast";
+  e.dst_geo = core::Lookup<core::GeoInfo>::ready(g);
+  core::GeoInfo priv;
+  priv.kind = core::GeoInfo::Kind::Private;
+  e.src_geo = core::Lookup<core::GeoInfo>::ready(priv);
+  e.service = "https";
+  const json j = json::parse(json_line(tcp_v4(), e, FrameInfo{1, kNow}));
+  EXPECT_EQ(j["process"], json::parse(R"({"pid":4242,"name":"curl","user":"alice"})"));
+  EXPECT_EQ(j["dst_name"], "example.com");
+  EXPECT_TRUE(j["src_name"].is_null()) << "a failed lookup is null";
+  EXPECT_EQ(j["dst_geo"], json::parse(R"({"country":"US","country_name":"United States",
+                                          "city":"Norwell","asn":15133,"org":"Edgecast"})"));
+  EXPECT_TRUE(j["src_geo"].is_null()) << "a private address has no location";
+  EXPECT_EQ(j["service"], "https");
+}
+
+TEST(JsonWriterEnrichment, PendingDisabledAndPartialGeoAreNull) {
+  core::Enrichment e;
+  e.dst_name = core::Lookup<std::string>::disabled();
+  core::GeoInfo g;
+  g.country = "SE";
+  e.dst_geo = core::Lookup<core::GeoInfo>::ready(g);
+  const json j = json::parse(json_line(tcp_v4(), e, FrameInfo{1, kNow}));
+  EXPECT_TRUE(j["process"].is_null());
+  EXPECT_TRUE(j["dst_name"].is_null());
+  EXPECT_EQ(j["dst_geo"]["country"], "SE");
+  EXPECT_TRUE(j["dst_geo"]["city"].is_null());
+  EXPECT_TRUE(j["dst_geo"]["asn"].is_null());
+  EXPECT_TRUE(j["service"].is_null());
+}
+
+TEST(JsonWriterEnrichment, HostileNamesStayValidJson) {
+  core::Enrichment e;
+  e.dst_name = core::Lookup<std::string>::ready(std::string("evil\x1b[2J\xff\xfe.example", 19));
+  e.process = core::Lookup<core::ProcessInfo>::ready({1, 0, "a\"b\\c\n", "root", ""});
+  const std::string text = json_line(tcp_v4(), e, FrameInfo{1, kNow});
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << "control bytes are escaped";
+  const json j = json::parse(text);
+  EXPECT_EQ(j["process"]["name"], "a\"b\\c\n");
+}
+
+}  // namespace
+}  // namespace flowtop::output
