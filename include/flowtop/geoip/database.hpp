@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@ class Database {
   [[nodiscard]] const std::string& path() const;
   [[nodiscard]] const std::string& type() const;   ///< metadata database_type, e.g. "GeoLite2-City"
   [[nodiscard]] bool is_dbip() const;              ///< DB-IP (needs attribution "IP Geolocation by DB-IP")
+  [[nodiscard]] std::uint64_t build_epoch() const;  ///< metadata build_epoch (seconds since 1970)
   /// Fills the fields this database knows (country/city or asn/org) into `out`. False when the
   /// address is not in the database.
   bool lookup(const core::IpAddr& addr, core::GeoInfo& out) const;
@@ -46,9 +48,10 @@ std::optional<core::GeoInfo::Kind> reserved_kind(const core::IpAddr& addr);
 class GeoDatabases {
  public:
   /// Searches `dirs` in order (SPEC: --geoip-dir, /var/lib/flowtop, /usr/share/GeoIP,
-  /// /var/lib/GeoIP) for *.mmdb; for each kind the first valid file wins. When none is found and
-  /// tor_dir has geoip/geoip6 files, they are the country-only fallback. Never throws: problems
-  /// are reported by warnings().
+  /// /var/lib/GeoIP) for *.mmdb (each directory's files in name order); for each kind the first
+  /// valid file wins, and a City database beats a Country one. When no City or Country database
+  /// is found and tor_dir has geoip/geoip6 files, they are the country-only fallback. Never
+  /// throws: problems are reported by warnings().
   GeoDatabases(const std::vector<std::string>& dirs, const std::string& tor_dir = "/usr/share/tor");
   ~GeoDatabases();
 
@@ -57,7 +60,8 @@ class GeoDatabases {
   [[nodiscard]] std::optional<core::GeoInfo> lookup(const core::IpAddr& addr) const;
   [[nodiscard]] bool any() const;                    ///< at least one source is open
   [[nodiscard]] bool uses_dbip() const;              ///< attribution needed
-  [[nodiscard]] std::string source_label() const;    ///< "GeoLite2-City + GeoLite2-ASN", "tor-geoipdb (countries)"
+  /// "GeoLite2-City + GeoLite2-ASN", "tor-geoipdb (countries only)"; "" when none is open.
+  [[nodiscard]] std::string source_label() const;
   /// "…/GeoLite2-City.mmdb: truncated or corrupt (…)", "no GeoIP database found: run 'flowtop -u'"
   [[nodiscard]] const std::vector<std::string>& warnings() const;
 
