@@ -101,10 +101,11 @@ bool read_slot(const Slot& slot, Entry& out) noexcept {
     if ((before & 1U) != 0) {
       continue;
     }
-    Entry e{slot.action.load(std::memory_order_relaxed), slot.ctx.load(std::memory_order_relaxed),
-            slot.order.load(std::memory_order_relaxed)};
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (slot.seq.load(std::memory_order_relaxed) == before) {
+    // Acquire loads keep the re-check of `seq` after them (a fence would do, but GCC 12 rejects
+    // atomic_thread_fence under -fsanitize=thread).
+    Entry e{slot.action.load(std::memory_order_acquire), slot.ctx.load(std::memory_order_acquire),
+            slot.order.load(std::memory_order_acquire)};
+    if (slot.seq.load(std::memory_order_acquire) == before) {
       out = e;
       return e.action != nullptr;
     }

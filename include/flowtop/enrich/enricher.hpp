@@ -11,15 +11,15 @@
 namespace flowtop::enrich {
 
 struct EnricherConfig {
-  bool dns = true;    ///< reverse DNS (-n turns it off)
-  bool geoip = true;  ///< GeoIP (-G turns it off: databases not even opened)
+  bool dns = true;                      ///< reverse DNS (-n turns it off)
+  bool geoip = true;                    ///< GeoIP (-G turns it off: databases not even opened)
   std::vector<std::string> geoip_dirs;  ///< search path (geoip::default_dirs)
   std::string tor_dir = "/usr/share/tor";
   /// tcp.conf / udp.conf: first existing path per name wins; empty = system services only.
   std::string tcp_conf;
   std::string udp_conf;
-  unsigned dns_workers = 8;            ///< at most this many getnameinfo calls in flight
-  std::size_t queue_limit = 4096;      ///< per queue; a full queue drops and counts
+  unsigned dns_workers = 8;        ///< at most this many getnameinfo calls in flight
+  std::size_t queue_limit = 4096;  ///< per queue; a full queue drops and counts
 };
 
 /// Counters for --stats and the health line. Plain values (a copy).
@@ -30,10 +30,11 @@ struct EnrichStats {
 };
 
 /// The enrichment workers behind one facade (DESIGN: enrich). Asynchronous: on_new() only enqueues;
-/// lookup() only reads caches. Neither blocks, whatever a resolver is doing.
+/// lookup() reads the caches and queues what is missing or expired (flows seen before the
+/// enricher, entries past their TTL). Neither blocks, whatever a resolver is doing.
 ///  - owner: sock_diag (inet_diag over libmnl: TCP, UDP, UDP-lite, v4+v6) matched on the full local
-///    tuple (the reply tuple for inbound flows) → inode, uid; inode → pid/comm/cmdline/user through a
-///    /proc/*/fd index rebuilt at most once a second and only on a miss;
+///    tuple (the reply tuple for inbound flows) → inode, uid; inode → pid/comm/cmdline/user through
+///    a /proc/*/fd index rebuilt at most once a second and only on a miss;
 ///  - reverse DNS: a pool of getnameinfo(NI_NAMEREQD) workers, <= 8 in flight, in-flight
 ///    de-duplication, positive cache >= 10 min, negative >= 5 min, loopback never looked up;
 ///  - GeoIP: geoip::GeoDatabases lookups (reserved ranges labelled, not looked up);
@@ -50,7 +51,9 @@ class Enricher {
 
   /// First sight of a flow (collector thread): queues its owner, names and geo lookups.
   void on_new(const core::FlowRecord& rec);
-  /// What is known now; never blocks. Pending lookups show as Pending, turned-off ones as Disabled.
+  /// What is known now; never blocks. Pending lookups show as Pending, turned-off ones as Disabled;
+  /// reserved addresses (private, loopback...) get their GeoInfo kind at once, never looked up.
+  /// The service is the server port's name (ServiceNames::server_port documents the rule).
   [[nodiscard]] core::Enrichment lookup(const core::FlowRecord& rec) const;
   /// Run-time toggles (the screen's `n` and `g` keys).
   void set_dns(bool on);

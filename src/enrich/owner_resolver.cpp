@@ -1,0 +1,282 @@
+#include "flowtop/enrich/owner_resolver.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "enrich/rcu_thread.hpp"
+#include "enrich/sock_diag.hpp"
+#include "flowtop/core/clock.hpp"
+#include "flowtop/enrich/enrich_cache.hpp"
+#include "flowtop/enrich/proc_index.hpp"
+#include "flowtop/enrich/work_queue.hpp"
+
+namespace flowtop::enrich {
+
+std::size_t OwnerKeyHash::operator()(const OwnerKey& k) const {
+  return static_cast<std::size_t>(mix64(k.key.hash() ^ (std::uint64_t{k.id} << 17)));
+}
+
+namespace {
+
+using Cache = EnrichCache<OwnerKey, core::ProcessInfo, OwnerKeyHash>;
+using Addrs = std::vector<core::IpAddr>;
+constexpr std::size_t kBatch = 1024;
+
+struct Request {
+  OwnerKey key;
+  core::FlowTuple orig;
+  core::FlowTuple reply;
+  int attempts = 0;
+  std::int64_t due_ns = 0;  // deferred: when to retry
+};
+struct RequestHash {
+  std::size_t operator()(const Request& r) const { return OwnerKeyHash{}(r.key); }
+};
+struct RequestEq {
+  bool operator()(const Request& a, const Request& b) const { return a.key == b.key; }
+};
+
+bool has_sockets(const core::FlowRecord& rec) {
+  const auto p = static_cast<core::L4Proto>(rec.key.proto);
+  return rec.has(core::FlowRecord::kHasPorts) &&
+         (p == core::L4Proto::Tcp || p == core::L4Proto::Udp || p == core::L4Proto::UdpLite);
+}
+
+std::chrono::steady_clock::time_point after_ns(std::int64_t ns) {
+  return std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::max<std::int64_t>(ns, 0));
+}
+
+}  // namespace
+
+struct OwnerResolver::Impl {
+  explicit Impl(OwnerResolverOptions o)
+      : opts(std::move(o)),
+        clock(opts.clock ? opts.clock : std::function<std::int64_t()>(&core::steady_ns)),
+        cache(Cache::Options{opts.max_entries, 256, 60'000'000'000, clock}),
+        queue(opts.queue_limit) {
+    if (!opts.local_addrs) {
+      opts.local_addrs = &local_addresses;
+    }
+    publish_locals(opts.local_addrs());
+  }
+
+  OwnerResolverOptions opts;
+  std::function<std::int64_t()> clock;
+  Cache cache;
+  WorkQueue<Request, RequestHash, RequestEq> queue;
+  mutable std::mutex locals_mu;
+  Addrs locals;  // sorted; guarded by locals_mu (rarely written, read per lookup)
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> lookups{0}, found{0}, proc_scans{0}, dumps{0};
+  std::thread worker;
+
+  void publish_locals(Addrs addrs) {
+    std::sort(addrs.begin(), addrs.end());
+    const std::lock_guard lock(locals_mu);
+    if (addrs != locals) {
+      locals = std::move(addrs);
+    }
+  }
+
+  // False when neither the original source nor the reply source is ours: no local socket.
+  [[nodiscard]] bool maybe_local(const core::FlowRecord& rec) const {
+    const auto ours = [this](const core::IpAddr& a) {
+      return a.is_loopback() || std::binary_search(locals.begin(), locals.end(), a);
+    };
+    const std::lock_guard lock(locals_mu);
+    return ours(rec.key.orig.src) || ours(rec.reply.src);
+  }
+
+  void run();
+  void process(std::vector<Request>& batch, std::vector<Request>& deferred);
+
+  // Worker-only state.
+  std::unique_ptr<SockDiag> sock_diag;
+  ProcIndex procs{opts.proc_root};
+  std::int64_t last_scan_ns = std::numeric_limits<std::int64_t>::min() / 2;
+  std::unordered_map<std::uint32_t, std::string> users;
+};
+
+OwnerResolver::OwnerResolver(OwnerResolverOptions opts)
+    : impl_(std::make_unique<Impl>(std::move(opts))) {
+  impl_->worker = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+OwnerResolver::~OwnerResolver() {
+  impl_->stop.store(true, std::memory_order_relaxed);
+  impl_->queue.close();
+  impl_->worker.join();
+}
+
+void OwnerResolver::Impl::run() {
+  const RcuThreadScope rcu;
+  std::vector<Request> batch;
+  std::vector<Request> deferred;
+  std::int64_t last_dump_ns = std::numeric_limits<std::int64_t>::min() / 2;
+  for (;;) {
+    std::int64_t wake_ns = 1'000'000'000;  // sweeps the cache now and then even when idle
+    for (const Request& r : deferred) {
+      wake_ns = std::min(wake_ns, r.due_ns - clock());
+    }
+    batch.clear();
+    if (!queue.pop_batch(batch, kBatch, after_ns(wake_ns))) {
+      return;
+    }
+    // Requests arriving shortly after a dump share the next one.
+    if (!batch.empty() && clock() < last_dump_ns + opts.min_dump_interval_ns) {
+      if (!queue.wait_closed_until(after_ns(last_dump_ns + opts.min_dump_interval_ns - clock())) ||
+          !queue.pop_batch(batch, kBatch, std::chrono::steady_clock::now())) {
+        return;
+      }
+    }
+    const std::int64_t now = clock();
+    const auto due = std::partition(deferred.begin(), deferred.end(),
+                                    [now](const Request& r) { return r.due_ns > now; });
+    std::move(due, deferred.end(), std::back_inserter(batch));
+    deferred.erase(due, deferred.end());
+    if (!batch.empty()) {
+      last_dump_ns = clock();
+      process(batch, deferred);
+    }
+    cache.maybe_sweep();
+  }
+}
+
+void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Request>& deferred) {
+  std::vector<SocketInfo> sockets;
+  try {
+    if (opts.dump) {
+      sockets = opts.dump();
+    } else {
+      if (!sock_diag) {
+        sock_diag = std::make_unique<SockDiag>();
+      }
+      sockets = sock_diag->dump();
+    }
+  } catch (const std::exception&) {
+    sock_diag.reset();  // reopen next time; these flows get no owner for now
+  }
+  dumps.fetch_add(1, std::memory_order_relaxed);
+  Addrs addrs = opts.local_addrs();
+  publish_locals(addrs);
+  const SocketIndex index(sockets, std::move(addrs));
+
+  std::map<std::int32_t, std::pair<std::string, std::string>> seen;  // pid → comm, cmdline
+  const auto settle = [&](const Request& req, const SocketInfo* sock, std::int32_t pid) {
+    lookups.fetch_add(1, std::memory_order_relaxed);
+    if (sock != nullptr && pid > 0) {
+      auto it = seen.find(pid);
+      if (it == seen.end()) {
+        std::pair<std::string, std::string> texts;
+        if (procs.read_process(pid, texts.first, texts.second)) {
+          it = seen.emplace(pid, std::move(texts)).first;
+        }
+      }
+      if (it != seen.end()) {
+        core::ProcessInfo info;
+        info.pid = pid;
+        info.uid = sock->uid;
+        info.name = it->second.first;
+        info.cmdline = it->second.second;
+        auto user = users.find(sock->uid);
+        if (user == users.end()) {
+          user = users.emplace(sock->uid, user_name(sock->uid)).first;
+        }
+        info.user = user->second;
+        cache.put(req.key, core::Lookup<core::ProcessInfo>::ready(std::move(info)),
+                  opts.positive_ttl_ns);
+        found.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    cache.put(req.key, core::Lookup<core::ProcessInfo>::failed(), opts.negative_ttl_ns);
+  };
+
+  std::vector<std::pair<const Request*, SocketInfo>> misses;
+  for (const Request& req : batch) {
+    const auto m = index.match(req.key.key.proto, req.orig, req.reply);
+    if (!m) {
+      settle(req, nullptr, 0);
+    } else if (const auto pid = procs.pid_of(m->socket.inode)) {
+      settle(req, &m->socket, *pid);
+    } else {
+      misses.emplace_back(&req, m->socket);
+    }
+  }
+  if (misses.empty()) {
+    return;
+  }
+  if (clock() - last_scan_ns >= opts.min_rescan_ns) {
+    procs.rebuild(&stop);
+    last_scan_ns = clock();
+    proc_scans.fetch_add(1, std::memory_order_relaxed);
+    for (const auto& [req, sock] : misses) {
+      const auto pid = procs.pid_of(sock.inode);
+      settle(*req, &sock, pid.value_or(0));
+    }
+    return;
+  }
+  // The index is too young to rebuild: retry once when it may be.
+  for (const auto& [req, sock] : misses) {
+    if (req->attempts > 0) {
+      settle(*req, &sock, 0);
+    } else {
+      Request again = *req;
+      again.attempts = 1;
+      again.due_ns = last_scan_ns + opts.min_rescan_ns;
+      deferred.push_back(again);
+    }
+  }
+}
+
+void OwnerResolver::request(const core::FlowRecord& rec) {
+  if (!has_sockets(rec) || !impl_->maybe_local(rec)) {
+    return;
+  }
+  const OwnerKey key{rec.key, rec.id};
+  if (impl_->cache.get(key).has_value() || !impl_->cache.begin(key, impl_->opts.pending_ttl_ns)) {
+    return;
+  }
+  using Push = WorkQueue<Request, RequestHash, RequestEq>::Push;
+  const Push pushed = impl_->queue.push(Request{key, rec.key.orig, rec.reply});
+  if (pushed == Push::Full || pushed == Push::Closed) {
+    impl_->cache.abandon(key);
+  }
+}
+
+core::Lookup<core::ProcessInfo> OwnerResolver::lookup(const core::FlowRecord& rec) const {
+  if (!has_sockets(rec) || !impl_->maybe_local(rec)) {
+    return core::Lookup<core::ProcessInfo>::failed();
+  }
+  if (auto hit = impl_->cache.get(OwnerKey{rec.key, rec.id})) {
+    return std::move(*hit);
+  }
+  return {};
+}
+
+core::Lookup<core::ProcessInfo> OwnerResolver::lookup_or_request(const core::FlowRecord& rec) {
+  auto out = lookup(rec);
+  if (out.state == core::Lookup<core::ProcessInfo>::State::Pending) {
+    request(rec);
+  }
+  return out;
+}
+
+OwnerResolverStats OwnerResolver::stats() const {
+  OwnerResolverStats out;
+  out.lookups = impl_->lookups.load(std::memory_order_relaxed);
+  out.found = impl_->found.load(std::memory_order_relaxed);
+  out.dropped = impl_->queue.dropped() + impl_->cache.refused();
+  out.proc_scans = impl_->proc_scans.load(std::memory_order_relaxed);
+  out.dumps = impl_->dumps.load(std::memory_order_relaxed);
+  return out;
+}
+
+}  // namespace flowtop::enrich
