@@ -194,7 +194,10 @@ void apply(int code, const char* arg, Options& opts, Seen& seen) {
     case 'u': seen.update = true; break;
     case 'v': seen.version = true; break;
     case 'h': seen.help = true; break;
-    case 't': opts.interval_s = parse_interval(arg); break;
+    case 't':
+      opts.interval_s = parse_interval(arg);
+      opts.interval_given = true;
+      break;
     case 'c':
       opts.iterations = parse_integer(arg, 'c', 1, UINT64_MAX, "count", "an integer of at least 1");
       break;
@@ -231,6 +234,8 @@ void finish(const Seen& seen, Options& opts) {
   sel.ipv4 = !any_family || seen.ipv4;
   sel.ipv6 = !any_family || seen.ipv6;
   const bool any_proto = seen.tcp || seen.udp || seen.dccp || seen.icmp || seen.sctp;
+  opts.families_given = any_family;
+  opts.protocols_given = any_proto;
   sel.tcp = !any_proto || seen.tcp;
   sel.udp = seen.udp;
   sel.dccp = seen.dccp;

@@ -21,6 +21,8 @@ struct Options {
   bool show_src = false;                    ///< -s
   bool bits = false;                        ///< -b
   double interval_s = 1.0;                  ///< -t, 0.1 .. 3600
+  /// Which of the settings flowtoprc also holds were given on the command line (they override it).
+  bool families_given = false, protocols_given = false, interval_given = false;
   std::optional<std::uint64_t> iterations;  ///< -c N (N >= 1)
   bool no_sysctl = false;
   bool track = false;

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "flowtop/core/flow.hpp"
+#include "flowtop/sys/signals.hpp"
+#include "flowtop/tui/latency.hpp"
+#include "flowtop/view/snapshot.hpp"
+#include "flowtop/view/view_state.hpp"
+
+namespace flowtop::tui {
+
+class Terminal;
+
+/// What the screen needs from the rest of the program. Every callback runs on the UI thread and
+/// must return promptly: none may wait for the collector or a resolver.
+struct LoopDeps {
+  /// Fills a frame's input (one RCU read-side copy). May throw: the loop ends and the exception
+  /// propagates (the caller's Terminal restores the screen while unwinding).
+  std::function<void(view::Snapshot&)> take_snapshot;
+  /// The keys of the flows on screen, after each frame (the collector refreshes them each tick).
+  std::function<void(std::vector<core::FlowKey>)> publish_shown;
+  std::function<void(bool)> set_dns;         ///< `n` toggled reverse DNS
+  std::function<void(bool)> set_geoip;       ///< `g` toggled GeoIP
+  std::function<void(double)> set_interval;  ///< `+`/`-` changed the interval (seconds)
+  int wake_fd = -1;                          ///< readable when the collector has new data; -1: none
+  const sys::SignalFd* signals = nullptr;    ///< INT TERM HUP QUIT PIPE WINCH TSTP CONT
+  std::string version;                       ///< for the title bar
+};
+
+/// How the loop ended and what it measured.
+struct LoopResult {
+  int signal = 0;  ///< the signal that ended it (SIGINT, SIGTERM...), 0 for `q`/F10
+  std::uint64_t frames = 0;
+  LatencySummary frame;     ///< rows + render + paint, every drawn frame
+  LatencySummary snapshot;  ///< take_snapshot()
+  LatencySummary key;       ///< key read to the frame showing its effect on the terminal
+};
+
+/// Runs the interactive screen until `q`/F10 or a terminating signal. Waits in poll() on input,
+/// the signalfd and the wake fd against a monotonic deadline; takes a snapshot at each deadline
+/// (not while paused), draws when something changed, and applies a key and draws at once. Keys
+/// never move the deadline. `state` is updated in place (the caller persists it). UI thread.
+LoopResult run_event_loop(Terminal& terminal, view::ViewState& state, const LoopDeps& deps);
+
+}  // namespace flowtop::tui

@@ -1,0 +1,176 @@
+#include "screen_mode.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <variant>
+
+#include "flowtop/render/format.hpp"
+#include "flowtop/tui/event_loop.hpp"
+#include "flowtop/tui/rc_file.hpp"
+#include "flowtop/tui/settings.hpp"
+#include "flowtop/tui/terminal.hpp"
+#include "flowtop/view/column.hpp"
+#include "flowtop/view/filter.hpp"
+
+namespace flowtop::app {
+namespace {
+
+void print_err(const std::string& line) {
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+// The command line over the state flowtoprc gave: flags that were given win; flags that can only
+// turn something on (-s -b --loopback ...) turn it on; -n and -G turn DNS / GeoIP off.
+void apply_options(const Options& o, view::ViewState& s) {
+  if (o.families_given) {
+    s.selection.ipv4 = o.selection.ipv4;
+    s.selection.ipv6 = o.selection.ipv6;
+  }
+  if (o.protocols_given) {
+    s.selection.tcp = o.selection.tcp;
+    s.selection.udp = o.selection.udp;
+    s.selection.dccp = o.selection.dccp;
+    s.selection.icmp = o.selection.icmp;
+    s.selection.sctp = o.selection.sctp;
+  }
+  s.selection.other = s.selection.other || o.selection.other;
+  s.selection.loopback = s.selection.loopback || o.selection.loopback;
+  s.selection.dns = s.selection.dns || o.selection.dns;
+  s.show_src = s.show_src || o.show_src;
+  s.bits = s.bits || o.bits;
+  if (o.no_dns) {
+    s.dns = false;
+  }
+  if (o.no_geoip) {
+    s.geoip = false;
+  }
+  if (o.interval_given) {
+    s.interval_s = o.interval_s;
+  }
+  if (!o.sort.empty()) {
+    const auto column = view::parse_column(o.sort);
+    if (!column) {
+      throw UsageError(fmt::format(
+          "flowtop: unknown sort key '{}' for --sort: expected a column name such as rate-in, "
+          "bytes-out, age, process, address, port",
+          render::sanitize(o.sort)));
+    }
+    // Every tab that has the column sorts by it.
+    for (std::size_t t = 0; t < view::kTabCount; ++t) {
+      if (view::has_column(static_cast<view::Tab>(t), *column)) {
+        s.sort[t] = view::SortSpec{*column, view::descending_by_default(*column)};
+      }
+    }
+  }
+  if (!o.filter.empty()) {
+    auto result = view::compile_filter(o.filter);
+    if (auto* err = std::get_if<view::FilterError>(&result)) {
+      throw UsageError(fmt::format("flowtop: bad --filter '{}': {}", render::sanitize(o.filter),
+                                   err->describe()));
+    }
+    s.filter = std::get<view::Filter>(std::move(result));
+  }
+}
+
+std::string stats_line(std::string_view what, const tui::LatencySummary& s, std::string_view unit) {
+  return "flowtop: screen: " + tui::format_latency(what, s, unit);
+}
+
+}  // namespace
+
+view::ViewState initial_state(const Options& options, const std::string& rc_text,
+                              const std::string& rc_name, std::vector<std::string>& errors) {
+  view::ViewState state = view::default_view_state();
+  const tui::RcFile rc = tui::parse_rc(rc_text, rc_name);
+  errors.insert(errors.end(), rc.errors.begin(), rc.errors.end());
+  tui::apply_rc(rc, rc_name, state, errors);
+  apply_options(options, state);
+  return state;
+}
+
+int run_screen(const ScreenDeps& deps) {
+  const Options& opts = deps.options;
+  if (std::string why; !tui::have_terminal(&why)) {
+    print_err(why);
+    return 1;
+  }
+  std::vector<std::string> problems;  // printed once the terminal is restored
+  const std::string rc_path = tui::rc_path();
+  const tui::RcFile rc = rc_path.empty() ? tui::RcFile{} : tui::read_rc(rc_path);
+  problems = rc.errors;
+  view::ViewState state = view::default_view_state();
+  tui::apply_rc(rc, rc_path, state, problems);
+  const tui::Settings file_settings = tui::settings_of(state);
+  try {
+    apply_options(opts, state);
+  } catch (const UsageError& e) {
+    for (const auto& p : problems) {
+      print_err(p);
+    }
+    print_err(fmt::format("{} (try 'flowtop --help')", e.what()));
+    return 2;
+  }
+  const tui::Settings start_settings = tui::settings_of(state);
+  if (deps.set_dns) {
+    deps.set_dns(state.dns);
+  }
+  if (deps.set_geoip) {
+    deps.set_geoip(state.geoip);
+  }
+  if (deps.set_interval) {
+    deps.set_interval(state.interval_s);
+  }
+
+  tui::LoopDeps loop;
+  loop.take_snapshot = deps.take_snapshot;
+  loop.publish_shown = deps.publish_shown;
+  loop.set_dns = deps.set_dns;
+  loop.set_geoip = deps.set_geoip;
+  loop.set_interval = deps.set_interval;
+  loop.wake_fd = deps.wake_fd;
+  loop.signals = &deps.signals;
+  loop.version = FLOWTOP_VERSION;
+
+  tui::LoopResult result;
+  std::exception_ptr error;
+  try {
+    tui::Terminal terminal;
+    result = tui::run_event_loop(terminal, state, loop);
+  } catch (const tui::TerminalError& e) {
+    for (const auto& p : problems) {
+      print_err(p);
+    }
+    print_err(e.what());
+    return 1;
+  } catch (...) {
+    error = std::current_exception();  // the Terminal is gone: the screen is restored
+  }
+  for (const auto& p : problems) {
+    print_err(p);
+  }
+  if (error) {
+    std::rethrow_exception(error);
+  }
+  if (!rc_path.empty()) {
+    const tui::Settings out =
+        tui::merge_changes(file_settings, start_settings, tui::settings_of(state));
+    if (out != file_settings) {
+      try {
+        tui::write_rc(rc_path, tui::format_settings(out));
+      } catch (const std::exception& e) {
+        print_err(fmt::format("flowtop: cannot save the settings: {}", e.what()));
+      }
+    }
+  }
+  if (opts.stats) {
+    print_err(stats_line("frame-time", result.frame, "frames"));
+    print_err(stats_line("key-to-draw", result.key, "keys"));
+    print_err(stats_line("snapshot", result.snapshot, "snapshots"));
+  }
+  return 0;
+}
+
+}  // namespace flowtop::app

@@ -1,0 +1,287 @@
+#include "flowtop/tui/event_loop.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <optional>
+
+#include "flowtop/core/clock.hpp"
+#include "flowtop/render/frame.hpp"
+#include "flowtop/render/render.hpp"
+#include "flowtop/sys/unique_fd.hpp"
+#include "flowtop/tui/terminal.hpp"
+#include "flowtop/view/command.hpp"
+#include "flowtop/view/rows.hpp"
+
+namespace flowtop::tui {
+namespace {
+
+constexpr std::int64_t kCollectingPoll = 100'000'000;  // 100 ms
+
+std::int64_t interval_ns(const view::ViewState& state) {
+  return static_cast<std::int64_t>(state.interval_s * 1e9);
+}
+
+// The cursor movement a command queues, if it is one.
+std::optional<view::PendingMove::Kind> move_kind(view::Command::Kind k) {
+  using K = view::Command::Kind;
+  using M = view::PendingMove::Kind;
+  switch (k) {
+    case K::Up:
+    case K::Down:
+    case K::MoveBy: return M::By;
+    case K::PageUp:
+    case K::PageDown: return M::Page;
+    case K::Home: return M::Home;
+    case K::End: return M::End;
+    case K::SelectRow: return M::Index;
+    default: return std::nullopt;
+  }
+}
+
+// Whether `next` would overwrite a pending move rather than add to it (the reducer sums
+// row and page steps of the same kind; anything else replaces the pending move).
+bool replaces_pending(const view::PendingMove& pending, view::PendingMove::Kind next) {
+  using M = view::PendingMove::Kind;
+  if (pending.kind == M::None) {
+    return false;
+  }
+  return pending.kind != next || (next != M::By && next != M::Page);
+}
+
+// The loop's working set: one snapshot, the last frame (for clicks), the recorders.
+class Loop {
+ public:
+  Loop(Terminal& term, view::ViewState& state, const LoopDeps& deps)
+      : term_(term), state_(state), deps_(deps), options_{deps.version, !term.utf8()} {}
+
+  LoopResult run();
+
+ private:
+  void take_snapshot();
+  void draw();
+  view::Rows build(render::Size size);
+  // Returns false when the user asked to quit.
+  bool handle_input(std::int64_t read_ns);
+  // Returns the signal that ends the loop, or 0.
+  int handle_signals();
+
+  Terminal& term_;
+  view::ViewState& state_;
+  const LoopDeps& deps_;
+  render::RenderOptions options_;
+  view::KeyMap keymap_;
+  view::Snapshot snapshot_;
+  render::Frame frame_;
+  std::int64_t last_snapshot_ns_ = 0;
+  std::int64_t deadline_ns_ = 0;
+  bool dirty_ = true;
+  std::optional<std::int64_t> key_pending_ns_;  // earliest key read not yet on screen
+  LatencyRecorder frame_rec_, snapshot_rec_, key_rec_;
+  std::uint64_t frames_ = 0;
+};
+
+void Loop::take_snapshot() {
+  const std::int64_t t0 = core::steady_ns();
+  deps_.take_snapshot(snapshot_);
+  const std::int64_t t1 = core::steady_ns();
+  snapshot_rec_.add(t1 - t0);
+  last_snapshot_ns_ = t0;
+  dirty_ = true;
+}
+
+view::Rows Loop::build(render::Size size) {
+  const std::size_t capacity = render::table_capacity(snapshot_.status, state_, size);
+  view::Rows rows = view::build_rows(snapshot_, state_, capacity);
+  view::settle(state_, rows);
+  return rows;
+}
+
+void Loop::draw() {
+  const std::int64_t t0 = core::steady_ns();
+  const render::Size size = term_.size();
+  const view::Rows rows = build(size);
+  frame_ = render::render(rows, state_, size, options_);
+  term_.paint(frame_);
+  const std::int64_t t1 = core::steady_ns();
+  frame_rec_.add(t1 - t0);
+  ++frames_;
+  if (key_pending_ns_) {
+    key_rec_.add(t1 - *key_pending_ns_);
+    key_pending_ns_.reset();
+  }
+  dirty_ = false;
+  if (deps_.publish_shown) {
+    deps_.publish_shown(view::visible_keys(rows));
+  }
+}
+
+bool Loop::handle_input(std::int64_t read_ns) {
+  using K = view::Command::Kind;
+  for (const view::Input& in : term_.read_input()) {
+    if (in.key == view::kKeyResize) {
+      term_.resize();
+      dirty_ = true;
+      continue;
+    }
+    std::optional<view::Command> cmd;
+    if (in.key == view::kKeyClick) {
+      cmd = render::hit_test(frame_, in.line, in.col);
+    }
+    if (!cmd) {
+      cmd = keymap_.lookup(state_, in);
+    }
+    if (cmd->kind == K::None) {
+      continue;
+    }
+    // A movement is resolved against the sorted rows at the next frame. Keys read in one batch
+    // (a held-down arrow, a pasted sequence) are applied before that frame: steps of one kind
+    // add up in the reducer; before a different movement, resolve the pending one so End then
+    // Up ends one row above the end.
+    if (const auto kind = move_kind(cmd->kind);
+        kind && replaces_pending(state_.current_cursor().move, *kind)) {
+      build(term_.size());
+    }
+    if (cmd->kind == K::Redraw) {
+      term_.redraw_all();
+    }
+    const bool was_paused = state_.paused;
+    state_ = view::apply(std::move(state_), *cmd);
+    const view::Effects fx = view::take_effects(state_);
+    if (!key_pending_ns_) {
+      key_pending_ns_ = read_ns;
+    }
+    dirty_ = true;
+    if (fx.quit) {
+      return false;
+    }
+    if (fx.dns_changed && deps_.set_dns) {
+      deps_.set_dns(state_.dns);
+    }
+    if (fx.geoip_changed && deps_.set_geoip) {
+      deps_.set_geoip(state_.geoip);
+    }
+    if (fx.interval_changed) {
+      if (deps_.set_interval) {
+        deps_.set_interval(state_.interval_s);
+      }
+      deadline_ns_ = last_snapshot_ns_ + interval_ns(state_);
+    }
+    if (was_paused && !state_.paused) {
+      take_snapshot();  // resume shows the present at once; the deadline stays
+    }
+  }
+  return true;
+}
+
+int Loop::handle_signals() {
+  if (deps_.signals == nullptr) {
+    return 0;
+  }
+  for (int sig = deps_.signals->read(); sig != 0; sig = deps_.signals->read()) {
+    switch (sig) {
+      case SIGWINCH:
+        term_.resize();
+        dirty_ = true;
+        break;
+      case SIGTSTP:
+        term_.suspend();  // returns after `fg`
+        dirty_ = true;
+        break;
+      case SIGCONT:
+        term_.resize();  // resumed by someone else's SIGCONT, or after our own stop
+        dirty_ = true;
+        break;
+      default: return sig;  // INT TERM HUP QUIT PIPE: leave
+    }
+  }
+  return 0;
+}
+
+LoopResult Loop::run() {
+  LoopResult result;
+  take_snapshot();
+  deadline_ns_ = last_snapshot_ns_ + interval_ns(state_);
+  for (;;) {
+    std::int64_t now = core::steady_ns();
+    // Until the first dump is in, look again every kCollectingPoll: the wake fd may fire just
+    // before the collector marks the dump done, and a long interval must not keep
+    // "collecting…" on screen. The regular deadline is unaffected.
+    if (snapshot_.status.collecting && !state_.paused &&
+        now >= last_snapshot_ns_ + kCollectingPoll && now < deadline_ns_) {
+      take_snapshot();
+    }
+    if (now >= deadline_ns_) {
+      if (!state_.paused) {
+        take_snapshot();
+      }
+      deadline_ns_ += interval_ns(state_);
+      if (deadline_ns_ <= now) {  // fell behind (stopped, slow snapshot): no burst of frames
+        deadline_ns_ = now + interval_ns(state_);
+      }
+    }
+    if (dirty_) {
+      draw();
+      continue;  // re-check the clock: drawing took time
+    }
+    std::array<pollfd, 3> fds{};
+    fds[0] = {term_.input_fd(), POLLIN, 0};
+    fds[1] = {deps_.signals != nullptr ? deps_.signals->fd() : -1, POLLIN, 0};
+    fds[2] = {deps_.wake_fd, POLLIN, 0};
+    now = core::steady_ns();
+    std::int64_t wake_at = deadline_ns_;
+    if (snapshot_.status.collecting && !state_.paused) {
+      wake_at = std::min(wake_at, last_snapshot_ns_ + kCollectingPoll);
+    }
+    const std::int64_t wait_ns = std::max<std::int64_t>(wake_at - now, 0);
+    const int timeout_ms = static_cast<int>((wait_ns + 999'999) / 1'000'000);
+    const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      sys::throw_errno("poll");
+    }
+    const std::int64_t woke_ns = core::steady_ns();
+    if ((fds[1].revents & POLLIN) != 0) {
+      if (const int sig = handle_signals(); sig != 0) {
+        result.signal = sig;
+        break;
+      }
+    }
+    if ((fds[2].revents & POLLIN) != 0) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] const ssize_t r = ::read(deps_.wake_fd, &count, sizeof count);
+      // The first dump finished: show it now rather than at the next deadline.
+      if (snapshot_.status.collecting && !state_.paused) {
+        take_snapshot();
+      }
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      if (!handle_input(woke_ns)) {
+        break;
+      }
+    } else if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+      result.signal = SIGHUP;  // the terminal went away without a SIGHUP reaching us
+      break;
+    }
+  }
+  result.frames = frames_;
+  result.frame = frame_rec_.summary();
+  result.snapshot = snapshot_rec_.summary();
+  result.key = key_rec_.summary();
+  return result;
+}
+
+}  // namespace
+
+LoopResult run_event_loop(Terminal& terminal, view::ViewState& state, const LoopDeps& deps) {
+  Loop loop(terminal, state, deps);
+  return loop.run();
+}
+
+}  // namespace flowtop::tui

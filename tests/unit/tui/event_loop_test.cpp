@@ -1,0 +1,243 @@
+// The event loop on a real pseudo-terminal, with a fake snapshot source: the child runs the loop;
+// the parent types keys and sends signals at known (CLOCK_MONOTONIC) times, then checks what the
+// child recorded: when snapshots were taken, what was published, what the loop measured.
+#include "flowtop/tui/event_loop.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "flowtop/core/clock.hpp"
+#include "flowtop/sys/signals.hpp"
+#include "flowtop/tui/terminal.hpp"
+#include "flowtop/view/view_state.hpp"
+#include "unit/tui/pty_child.hpp"
+
+namespace flowtop::tui {
+namespace {
+
+using ptytest::Child;
+using ptytest::g_mark;
+using ptytest::run_child;
+
+constexpr std::int64_t kMs = 1'000'000;
+
+std::vector<core::FlowRecord> fake_flows(int n) {
+  std::vector<core::FlowRecord> out;
+  for (int i = 0; i < n; ++i) {
+    core::FlowRecord r;
+    r.key.family = core::Family::V4;
+    r.key.proto = 6;
+    r.key.orig.src = *core::IpAddr::parse("10.0.0.1");
+    r.key.orig.dst = *core::IpAddr::parse("10.0.1." + std::to_string(i + 1));
+    r.key.orig.sport = static_cast<std::uint16_t>(40000 + i);
+    r.key.orig.dport = 443;
+    r.reply = {r.key.orig.dst, r.key.orig.src, 443, r.key.orig.sport};
+    r.id = static_cast<std::uint32_t>(i + 1);
+    r.state = 3;  // ESTABLISHED
+    r.flags = core::FlowRecord::kHasState | core::FlowRecord::kHasPorts;
+    out.push_back(r);
+  }
+  return out;
+}
+
+// What the child saw, written to a file after the loop (the terminal is restored by then).
+struct Report {
+  std::map<std::string, std::string> values;
+  std::vector<std::int64_t> snapshots;  // steady ns of each take_snapshot()
+
+  static Report read(const std::string& path) {
+    Report r;
+    std::ifstream in(path);
+    std::string key;
+    std::string value;
+    while (in >> key >> value) {
+      if (key == "snapshot") {
+        r.snapshots.push_back(std::stoll(value));
+      } else {
+        r.values[key] = value;
+      }
+    }
+    return r;
+  }
+  [[nodiscard]] long num(const std::string& k) const {
+    const auto it = values.find(k);
+    return it == values.end() ? -1 : std::stol(it->second);
+  }
+  // Snapshots taken in (from, to).
+  [[nodiscard]] std::vector<std::int64_t> between(std::int64_t from, std::int64_t to) const {
+    std::vector<std::int64_t> out;
+    std::copy_if(snapshots.begin(), snapshots.end(), std::back_inserter(out),
+                 [&](std::int64_t t) { return t > from && t < to; });
+    return out;
+  }
+};
+
+// The child: the loop over 5 fake flows at a 0.2 s interval, until a signal or `q`.
+void loop_child(const std::string& report_path) {
+  const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
+  std::vector<std::int64_t> snaps;
+  std::vector<double> intervals;
+  long published = 0;
+  std::size_t last_keys = 0;
+  LoopDeps deps;
+  deps.take_snapshot = [&](view::Snapshot& s) {
+    snaps.push_back(core::steady_ns());
+    s.flows = fake_flows(5);
+    s.status.tracked = s.flows.size();
+    s.realtime_ns = core::realtime_ns();
+    s.steady_ns = core::steady_ns();
+  };
+  deps.publish_shown = [&](std::vector<core::FlowKey> keys) {
+    ++published;
+    last_keys = keys.size();
+  };
+  deps.set_interval = [&](double v) { intervals.push_back(v); };
+  deps.signals = &sigs;
+  deps.version = "test";
+  LoopResult r;
+  view::ViewState state = view::default_view_state();
+  state.interval_s = 0.2;
+  {
+    Terminal t;
+    g_mark();
+    r = run_event_loop(t, state, deps);
+  }
+  std::ofstream out(report_path);
+  out << "signal " << r.signal << "\nframes " << r.frames << "\nkeys " << r.key.count
+      << "\nkey_p99_ns " << r.key.p99 << "\nframe_count " << r.frame.count << "\npublished "
+      << published << "\nlast_keys " << last_keys << "\npaused " << state.paused << "\ninterval_ms "
+      << static_cast<long>(state.interval_s * 1000) << "\nset_intervals " << intervals.size()
+      << "\n";
+  if (!intervals.empty()) {
+    out << "set_interval_ms " << static_cast<long>(intervals.back() * 1000) << "\n";
+  }
+  for (const auto t : snaps) {
+    out << "snapshot " << t << "\n";
+  }
+}
+
+class EventLoop : public ptytest::PtyTest {
+ protected:
+  void SetUp() override {
+    PtyTest::SetUp();
+    if (IsSkipped()) {
+      return;
+    }
+    char tmpl[] = "/tmp/flowtop-loop-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    path_ = tmpl;
+  }
+  void TearDown() override {
+    if (!path_.empty()) {
+      ::unlink(path_.c_str());
+    }
+  }
+  std::string path_;
+};
+
+TEST_F(EventLoop, KeysNeverShiftTheDeadlinePauseFreezesAndSigtermEnds) {
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { loop_child(path); });
+  ASSERT_TRUE(c.checkpoint());
+  c.pump(500);
+  // A burst of keys, 10 ms apart, across several intervals.
+  const std::int64_t keys_from = core::steady_ns();
+  for (int i = 0; i < 80; ++i) {
+    c.type(i % 2 == 0 ? "j" : "k");
+    c.pump(10);
+  }
+  const std::int64_t keys_to = core::steady_ns();
+  c.pump(200);
+  const std::int64_t pause_at = core::steady_ns();
+  c.type(" ");
+  c.pump(1000);
+  const std::int64_t resume_at = core::steady_ns();
+  c.type(" ");
+  c.pump(300);
+  const std::int64_t plus_at = core::steady_ns();
+  c.type("+");  // 0.2 s -> 0.5 s
+  c.pump(1300);
+  const std::int64_t term_at = core::steady_ns();
+  ASSERT_EQ(::kill(c.pid, SIGTERM), 0);
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  ASSERT_EQ(WEXITSTATUS(status), 0)
+      << c.output.substr(std::max<std::size_t>(c.output.size(), 2000) - 2000);
+  const Report r = Report::read(path_);
+
+  EXPECT_EQ(r.num("signal"), SIGTERM);
+  // Keys: snapshots during the burst stay on the 200 ms grid (no extra ones, no delay).
+  const auto during = r.between(keys_from, keys_to);
+  // About 0.8 s of keys: at least 3 snapshots on the 200 ms grid.
+  ASSERT_GE(during.size(), 3U) << "snapshots held back by keys";
+  for (std::size_t i = 1; i < during.size(); ++i) {
+    EXPECT_NEAR(static_cast<double>(during[i] - during[i - 1]), 200.0 * kMs, 60.0 * kMs)
+        << "snapshot " << i << " of the key burst";
+  }
+  EXPECT_GE(r.num("keys"), 10) << "key-to-draw measured for the keys";
+  EXPECT_LT(r.num("key_p99_ns"), 200 * kMs);
+  // Pause: no snapshot while paused; one at once on resume.
+  EXPECT_TRUE(r.between(pause_at + 60 * kMs, resume_at).empty()) << "a snapshot while paused";
+  EXPECT_FALSE(r.between(resume_at, resume_at + 50 * kMs).empty()) << "none at once on resume";
+  EXPECT_EQ(r.num("paused"), 0);
+  // `+`: the collector is told, and the snapshots follow the new interval.
+  EXPECT_EQ(r.num("set_intervals"), 1);
+  EXPECT_EQ(r.num("set_interval_ms"), 500);
+  EXPECT_EQ(r.num("interval_ms"), 500);
+  const auto after = r.between(plus_at + 50 * kMs, term_at);
+  ASSERT_GE(after.size(), 2U);
+  for (std::size_t i = 1; i < after.size(); ++i) {
+    EXPECT_NEAR(static_cast<double>(after[i] - after[i - 1]), 500.0 * kMs, 80.0 * kMs);
+  }
+  // Every frame publishes the flows on screen: the 5 fake flows.
+  EXPECT_EQ(r.num("published"), r.num("frames"));
+  EXPECT_EQ(r.num("last_keys"), 5);
+  EXPECT_EQ(r.num("frame_count"), r.num("frames"));
+}
+
+TEST_F(EventLoop, QuitKeyEndsTheLoopWithoutASignal) {
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { loop_child(path); });
+  ASSERT_TRUE(c.checkpoint());
+  c.pump(300);
+  c.type("q");
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const Report r = Report::read(path_);
+  EXPECT_EQ(r.num("signal"), 0);
+  EXPECT_GE(r.num("frames"), 1);
+}
+
+TEST_F(EventLoop, WindowResizeRedrawsAtOnceAtTheNewSize) {
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { loop_child(path); });
+  ASSERT_TRUE(c.checkpoint());
+  c.pump(300);
+  const std::size_t before = c.output.size();
+  winsize ws{30, 100, 0, 0};
+  ASSERT_EQ(::ioctl(c.master, TIOCSWINSZ, &ws), 0);  // the kernel sends SIGWINCH
+  c.pump(150);  // well under the 200 ms interval... and a full repaint arrived
+  const std::string after = c.output.substr(before);
+  EXPECT_NE(after.find("flowtop test"), std::string::npos) << "no redraw after SIGWINCH";
+  c.type("q");
+  const int status = c.wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+}  // namespace
+}  // namespace flowtop::tui
