@@ -15,16 +15,22 @@
 #include <system_error>
 #include <vector>
 
+#include "config.hpp"
 #include "flowtop/app/options.hpp"
 #include "flowtop/app/track_guard.hpp"
 #include "flowtop/conntrack/collector.hpp"
 #include "flowtop/core/clock.hpp"
+#include "flowtop/enrich/enricher.hpp"
+#include "flowtop/geoip/database.hpp"
 #include "flowtop/output/batch_writer.hpp"
 #include "flowtop/output/json_writer.hpp"
 #include "flowtop/sys/signals.hpp"
 #include "flowtop/sys/sysctl_guard.hpp"
 #include "flowtop/table/flow_table.hpp"
+#include "flowtop/view/filter.hpp"
 #include "frame_source.hpp"
+#include "screen_mode.hpp"
+#include "update_command.hpp"
 
 namespace flowtop::app {
 namespace {
@@ -85,8 +91,16 @@ std::size_t output_width() {
 }
 
 /// Shown first: the busiest flows (total rate, then total bytes), then the kernel id for stability.
-void sort_for_display(std::vector<const core::FlowRecord*>& rows) {
-  std::sort(rows.begin(), rows.end(), [](const core::FlowRecord* a, const core::FlowRecord* b) {
+/// `enrichment` is parallel to `rows` and is reordered with it.
+void sort_for_display(std::vector<const core::FlowRecord*>& rows,
+                      std::vector<core::Enrichment>& enrichment) {
+  std::vector<std::size_t> order(rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  std::sort(order.begin(), order.end(), [&rows](std::size_t ia, std::size_t ib) {
+    const core::FlowRecord* a = rows[ia];
+    const core::FlowRecord* b = rows[ib];
     const double ra = a->rate_orig_bytes + a->rate_reply_bytes;
     const double rb = b->rate_orig_bytes + b->rate_reply_bytes;
     if (ra != rb) {
@@ -99,6 +113,14 @@ void sort_for_display(std::vector<const core::FlowRecord*>& rows) {
     }
     return a->id < b->id;
   });
+  std::vector<const core::FlowRecord*> sorted_rows(rows.size());
+  std::vector<core::Enrichment> sorted_enr(rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    sorted_rows[i] = rows[order[i]];
+    sorted_enr[i] = std::move(enrichment[order[i]]);
+  }
+  rows.swap(sorted_rows);
+  enrichment.swap(sorted_enr);
 }
 
 /// Waits until `deadline_ns` (steady) or a signal. Returns the signal number, or 0.
@@ -122,8 +144,10 @@ struct Runtime {
   core::CollectorStats& stats;
   conntrack::Collector& collector;
   const sys::SignalFd& sigs;
+  const enrich::Enricher* enricher = nullptr;  ///< null with neither DNS nor GeoIP nor owners
   const sys::SysctlGuard::Result* sysctl = nullptr;
   std::uint64_t first_ticket = 0;  ///< requested before start(): the initial dump answers it
+  view::Filter filter;             ///< --filter (validated before anything was touched)
 };
 
 /// --batch / --json (and, until the screen lands, the default mode): one frame per interval, each
@@ -134,6 +158,7 @@ int frames_loop(Runtime& rt) {
   output::BatchOptions batch{rt.opts.selection, rt.opts.show_src, rt.opts.bits, output_width()};
   std::vector<core::FlowRecord> snapshot;
   std::vector<const core::FlowRecord*> shown;
+  std::vector<core::Enrichment> enrichment;
   std::string out;
   std::int64_t deadline = core::steady_ns();
   for (std::uint64_t frame = 1; !rt.opts.iterations || frame <= *rt.opts.iterations; ++frame) {
@@ -152,20 +177,28 @@ int frames_loop(Runtime& rt) {
     rt.table.snapshot(snapshot);
     shown.clear();
     view::HiddenCounts counts;
+    const std::int64_t now_real = core::realtime_ns();
+    enrichment.clear();
     for (const auto& rec : snapshot) {
       const view::Hidden h = view::classify(rec, rt.opts.selection);
-      counts.add(h);
-      if (h == view::Hidden::Shown) {
-        shown.push_back(&rec);
+      if (h != view::Hidden::Shown) {
+        counts.add(h);
+        continue;
       }
+      core::Enrichment enr = rt.enricher->lookup(rec);
+      if (!rt.filter.empty() && !view::matches(rt.filter, rec, enr, now_real)) {
+        continue;  // --filter: like the screen, filtered flows are neither shown nor "hidden"
+      }
+      counts.add(h);
+      shown.push_back(&rec);
+      enrichment.push_back(std::move(enr));
     }
-    sort_for_display(shown);
-    const std::int64_t now_real = core::realtime_ns();
+    sort_for_display(shown, enrichment);
     out.clear();
     if (json) {
       const output::FrameInfo info{frame, now_real};
-      for (const auto* rec : shown) {
-        out += output::json_line(*rec, info);
+      for (std::size_t i = 0; i < shown.size(); ++i) {
+        out += output::json_line(*shown[i], enrichment[i], info);
         out += '\n';
       }
     } else {
@@ -176,7 +209,12 @@ int frames_loop(Runtime& rt) {
       status.tracked = snapshot.size();
       status.counts = counts;
       status.health = health_lines(rt.stats, rt.sysctl, rt.opts.no_sysctl);
-      out = output::batch_frame(shown, status, batch);
+      if (rt.enricher != nullptr) {
+        for (auto& line : rt.enricher->health()) {
+          status.health.push_back(std::move(line));
+        }
+      }
+      out = output::batch_frame(shown, status, batch, &enrichment);
     }
     if (!write_all(out)) {
       return 0;  // the reader closed the pipe (flowtop --json | head): leave quietly
@@ -185,6 +223,41 @@ int frames_loop(Runtime& rt) {
     deadline = std::max(deadline + interval_ns, now + interval_ns / 10);
   }
   return 0;
+}
+
+ScreenDeps screen_deps(const Options& opts, const sys::SignalFd& sigs, table::FlowTable& table,
+                       core::CollectorStats& stats, conntrack::Collector& collector,
+                       enrich::Enricher& enricher, const sys::SysctlGuard::Result* sysctl) {
+  ScreenDeps deps{opts, sigs};
+  deps.take_snapshot = [&, sysctl](view::Snapshot& s) {
+    if (auto err = collector.error()) {
+      std::rethrow_exception(err);
+    }
+    table.snapshot(s.flows);
+    s.enrich = [&enricher](const core::FlowRecord& rec) { return enricher.lookup(rec); };
+    s.status.tracked = s.flows.size();
+    s.status.ct_max = stats.ct_max.load();
+    s.status.events = stats.events.load();
+    s.status.enobufs = stats.enobufs.load();
+    s.status.resyncs = stats.resyncs.load();
+    s.status.collecting = !stats.initial_dump_done.load();
+    s.status.health = health_lines(stats, sysctl, opts.no_sysctl);
+    for (auto& line : enricher.health()) {
+      s.status.health.push_back(std::move(line));
+    }
+    s.realtime_ns = core::realtime_ns();
+    s.steady_ns = core::steady_ns();
+  };
+  deps.publish_shown = [&collector](std::vector<core::FlowKey> keys) {
+    collector.set_watched(std::move(keys));
+  };
+  deps.set_dns = [&enricher](bool on) { enricher.set_dns(on); };
+  deps.set_geoip = [&enricher](bool on) { enricher.set_geoip(on); };
+  deps.set_interval = [&collector](double seconds) {
+    collector.set_interval(std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9)));
+  };
+  deps.wake_fd = collector.notify_fd();
+  return deps;
 }
 
 void print_stats(const core::CollectorStats& s) {
@@ -196,19 +269,33 @@ void print_stats(const core::CollectorStats& s) {
       s.rcvbuf.load()));
 }
 
-int run_collecting(const Options& opts) {
+int run_collecting(const Options& opts, const view::Filter& filter) {
   // Signals are blocked before any thread starts, so every thread inherits the mask and the main
-  // thread alone reads them.
-  const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE});
+  // thread alone reads them. The screen also takes resizes and job control (Ctrl-Z, fg); --batch
+  // and --json leave SIGTSTP alone so Ctrl-Z works there as usual.
+  const bool screen = opts.mode == Mode::Screen;
+  const sys::SignalFd sigs =
+      screen
+          ? sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT})
+          : sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE});
   sys::install_fatal_signal_handlers();
 
   table::RcuThread rcu;
   table::FlowTable table(1 << 16);
   core::CollectorStats stats;
+  // The enrichment workers exist before the collector starts: it reports every first sight.
+  std::unique_ptr<enrich::Enricher> enricher;
   conntrack::CollectorConfig config;
+  config.on_new = [&enricher](const core::FlowRecord& rec) {
+    if (enricher) {
+      enricher->on_new(rec);
+    }
+  };
   config.interval = std::chrono::nanoseconds(static_cast<std::int64_t>(opts.interval_s * 1e9));
   config.event_buffer = opts.event_buffer;
-  config.periodic_dumps = false;  // every frame requests its own full dump
+  // --batch/--json: every frame requests its own full dump. The screen: periodic dumps within the
+  // CPU budget, and GETs of the flows on screen every interval.
+  config.periodic_dumps = screen;
 
   std::optional<conntrack::Collector> collector;
   try {
@@ -217,6 +304,14 @@ int run_collecting(const Options& opts) {
     print_err(explain_open_error(e));
     return 1;
   }
+
+  enrich::EnricherConfig enrich_config;
+  enrich_config.dns = !opts.no_dns;
+  enrich_config.geoip = !opts.no_geoip;
+  enrich_config.geoip_dirs = geoip::default_dirs(opts.geoip_dir);
+  enrich_config.tcp_conf = find_config("tcp.conf");
+  enrich_config.udp_conf = find_config("udp.conf");
+  enricher = std::make_unique<enrich::Enricher>(std::move(enrich_config));
 
   std::optional<sys::SysctlGuard> sysctl;
   if (!opts.no_sysctl) {
@@ -240,16 +335,25 @@ int run_collecting(const Options& opts) {
     }
   }
 
-  if (opts.mode == Mode::Screen) {
-    print_err("flowtop: the interactive screen is not available yet: showing --batch frames");
-  }
   int status = 0;
   try {
     const std::uint64_t first_ticket = collector->request_dump();
     collector->start();
-    Runtime rt{opts,        table, stats, *collector, sigs, sysctl ? &sysctl->result() : nullptr,
-               first_ticket};
-    status = frames_loop(rt);
+    if (screen) {
+      status = run_screen(screen_deps(opts, sigs, table, stats, *collector, *enricher,
+                                      sysctl ? &sysctl->result() : nullptr));
+    } else {
+      Runtime rt{opts,
+                 table,
+                 stats,
+                 *collector,
+                 sigs,
+                 enricher.get(),
+                 sysctl ? &sysctl->result() : nullptr,
+                 first_ticket,
+                 filter};
+      status = frames_loop(rt);
+    }
   } catch (const std::system_error& e) {
     print_err(e.code().value() == EPERM ? explain_open_error(e)
                                         : fmt::format("flowtop: {}", e.what()));
@@ -263,7 +367,8 @@ int run_collecting(const Options& opts) {
     print_stats(stats);
   }
   collector.reset();
-  return status;  // guards restore in reverse order: --track table, then sysctls; then the table
+  enricher.reset();  // returns at once even with DNS workers stuck in getnameinfo
+  return status;     // guards restore in reverse order: --track table, then sysctls; then the table
 }
 
 }  // namespace
@@ -280,12 +385,31 @@ int run(int argc, char** argv) {
     case Mode::Help: std::fputs(help_text().c_str(), stdout); return 0;
     case Mode::Version: std::puts(version_text().c_str()); return 0;
     case Mode::Update:
-      print_err("flowtop: -u/--update is not yet available in this version");
-      return 1;
+      return run_update(find_config("geoip.conf"), opts.geoip_dir, isatty(STDERR_FILENO) != 0);
     default: break;
   }
+  // Bad --filter / --sort values are usage errors, found before the kernel is touched.
+  view::Filter filter;
+  if (!opts.filter.empty()) {
+    auto compiled = view::compile_filter(opts.filter);
+    if (const auto* err = std::get_if<view::FilterError>(&compiled)) {
+      print_err(fmt::format("flowtop: invalid --filter '{}': {} (try 'flowtop --help')",
+                            opts.filter, err->describe()));
+      return 2;
+    }
+    filter = std::get<view::Filter>(std::move(compiled));
+  }
+  if (opts.mode == Mode::Screen) {
+    try {
+      std::vector<std::string> ignored;
+      (void)initial_state(opts, "", "", ignored);  // checks --sort (and --filter) the screen's way
+    } catch (const UsageError& e) {
+      print_err(fmt::format("{} (try 'flowtop --help')", e.what()));
+      return 2;
+    }
+  }
   try {
-    return run_collecting(opts);
+    return run_collecting(opts, filter);
   } catch (const std::exception& e) {
     print_err(fmt::format("flowtop: {}", e.what()));
     return 1;

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -45,7 +46,7 @@ struct Collector::Impl {
     stats.rcvbuf = events.set_rcvbuf(event_buffer);
     events.set_nonblocking();
     stats.ct_max = read_ct_max();
-    window_ns = std::max<std::int64_t>(1, config.interval.count() * 9 / 10);
+    interval_ns = config.interval.count();
   }
 
   table::FlowTable& table;
@@ -68,7 +69,7 @@ struct Collector::Impl {
 
   // Collector-thread state.
   std::size_t event_buffer = 0;
-  std::int64_t window_ns = 0;
+  std::atomic<std::int64_t> interval_ns{0};  // written by set_interval (main), read here
   bool dumping = false;
   bool resync_pending = false;
   std::unordered_set<std::uint32_t> destroyed_during_dump;
@@ -78,7 +79,9 @@ struct Collector::Impl {
   std::int64_t last_dump_end = 0;
 
   void upsert(const core::FlowRecord& rec) {
-    auto merge = [this](const core::FlowRecord* prev, core::FlowRecord& next) {
+    // Rates cover at least 90% of an interval, whatever the sample came from (dump, GET, event).
+    const std::int64_t window_ns = std::max<std::int64_t>(1, interval_ns.load() * 9 / 10);
+    auto merge = [window_ns](const core::FlowRecord* prev, core::FlowRecord& next) {
       core::merge_sample(prev, next, window_ns);
     };
     if (table.upsert(rec, merge) == table::FlowTable::Upserted::Added && config.on_new) {
@@ -164,8 +167,9 @@ struct Collector::Impl {
     // Keep full refreshes within the CPU budget: a dump costing d runs at most every d / budget.
     const auto budget_period =
         static_cast<std::int64_t>(static_cast<double>(cost) / config.cpu_budget);
-    const std::int64_t period = std::max<std::int64_t>(config.interval.count(), budget_period);
-    stats.dump_stretched = config.periodic_dumps && budget_period > config.interval.count();
+    const std::int64_t interval = interval_ns.load();
+    const std::int64_t period = std::max<std::int64_t>(interval, budget_period);
+    stats.dump_stretched = config.periodic_dumps && budget_period > interval;
     next_periodic_dump = t1 + period;
     {
       std::lock_guard lock(mu);
@@ -204,7 +208,7 @@ struct Collector::Impl {
     full_dump(false);
     stats.initial_dump_done = true;
     drain_events();
-    next_get_tick = core::steady_ns() + config.interval.count();
+    next_get_tick = core::steady_ns() + interval_ns.load();
     bool idle = false;
     while (!stop.stop_requested()) {
       const std::int64_t now = core::steady_ns();
@@ -238,7 +242,7 @@ struct Collector::Impl {
       }
       if (t >= next_get_tick) {
         refresh_watched();
-        next_get_tick = t + config.interval.count();
+        next_get_tick = t + interval_ns.load();
       }
     }
   }
@@ -305,6 +309,11 @@ std::exception_ptr Collector::error() const {
 
 int Collector::notify_fd() const {
   return impl_->done.fd();
+}
+
+void Collector::set_interval(std::chrono::nanoseconds interval) {
+  impl_->interval_ns = interval.count();
+  impl_->wake.notify();
 }
 
 }  // namespace flowtop::conntrack

@@ -56,6 +56,8 @@ class Collector {
   bool wait_dump(std::uint64_t ticket, std::chrono::milliseconds timeout);
   /// Replaces the set of flows the screen shows: each is refreshed with a GET every interval.
   void set_watched(std::vector<core::FlowKey> keys);
+  /// Changes the refresh interval (the screen's +/- keys); takes effect at the next tick.
+  void set_interval(std::chrono::nanoseconds interval);
   /// The exception that ended the collector thread, if any.
   [[nodiscard]] std::exception_ptr error() const;
   /// An fd (eventfd) that becomes readable whenever a dump completes or the thread dies.

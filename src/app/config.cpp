@@ -1,0 +1,33 @@
+#include "config.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace flowtop::app {
+
+std::vector<std::string> config_dirs(const std::string& name) {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("FLOWTOP_CONFIG_DIR"); env != nullptr && *env != '\0') {
+    dirs.emplace_back(env);
+  }
+  dirs.emplace_back("/etc/flowtop");
+  if (name == "tcp.conf" || name == "udp.conf") {
+    dirs.emplace_back("/etc/netsniff-ng");
+  }
+  dirs.emplace_back(FLOWTOP_DATA_DIR);  // installed defaults
+  dirs.emplace_back(FLOWTOP_CONF_DIR);  // the source tree's conf/ (uninstalled build)
+  return dirs;
+}
+
+std::string find_config(const std::string& name) {
+  for (const auto& dir : config_dirs(name)) {
+    const std::string path = dir + "/" + name;
+    if (access(path.c_str(), R_OK) == 0) {
+      return path;
+    }
+  }
+  return {};
+}
+
+}  // namespace flowtop::app
