@@ -142,4 +142,53 @@ std::string sanitize(std::string_view text) {
   return out;
 }
 
+std::string format_count(std::uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  out.reserve(digits.size() + digits.size() / 3);
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i != 0 && (digits.size() - i) % 3 == 0) {
+      out += ',';
+    }
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string bytes_cell(bool known, std::uint64_t bytes) {
+  if (!known) {
+    return "-";
+  }
+  return bytes == 0 ? std::string() : format_bytes(bytes);
+}
+
+std::string rate_cell(bool known, double bytes_per_s, bool bits) {
+  if (!known) {
+    return "-";
+  }
+  std::string s = format_rate(bytes_per_s, bits);
+  return s.starts_with("0 ") ? std::string() : s;  // rounds to nothing: blank, as a zero
+}
+
+std::string packets_cell(bool known, std::uint64_t packets) {
+  if (!known) {
+    return "-";
+  }
+  if (packets == 0) {
+    return {};
+  }
+  if (packets < 10000) {
+    return std::to_string(packets);
+  }
+  constexpr std::array<std::string_view, 6> kSuffix{"k", "M", "G", "T", "P", "E"};
+  std::uint64_t step = 100;  // a tenth of the unit
+  for (std::size_t u = 0; u < kSuffix.size(); ++u, step *= 1000) {
+    const std::uint64_t tenths = packets / step + (packets % step >= step / 2 ? 1 : 0);
+    if (tenths < 10000 || u + 1 == kSuffix.size()) {
+      return fmt::format("{}.{}{}", tenths / 10, tenths % 10, kSuffix[u]);
+    }
+  }
+  return {};  // unreachable
+}
+
 }  // namespace flowtop::render

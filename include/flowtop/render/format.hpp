@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace flowtop::render {
 
@@ -16,5 +17,15 @@ std::string format_age(std::uint64_t seconds);
 /// Replaces control characters, escape sequences and invalid UTF-8 in untrusted text so it can
 /// never drive a terminal: C0/C1 controls and DEL become '?', invalid bytes U+FFFD.
 std::string sanitize(std::string_view text);
+
+/// "1,204": a count with thousands separators (status lines).
+std::string format_count(std::uint64_t n);
+/// Table cells (SPEC: a zero is blank, an unknown value is "-", never a misleading 0):
+/// format_bytes() / format_rate() of a known non-zero value, "" for zero (or a rate that rounds
+/// to "0 B/s"), "-" when not `known`.
+std::string bytes_cell(bool known, std::uint64_t bytes);
+std::string rate_cell(bool known, double bytes_per_s, bool bits);
+/// A packet count cell: "12", "1.2k", "3.4M" (one decimal above 9,999), "" zero, "-" unknown.
+std::string packets_cell(bool known, std::uint64_t packets);
 
 }  // namespace flowtop::render

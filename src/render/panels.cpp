@@ -1,0 +1,248 @@
+#include "render/panels.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+#include <string>
+
+#include "flowtop/render/format.hpp"
+#include "flowtop/view/command.hpp"
+#include "render/cells.hpp"
+#include "render/line.hpp"
+#include "render/table.hpp"
+
+namespace flowtop::render::detail {
+namespace {
+
+using core::FlowRecord;
+
+constexpr std::size_t kLabelWidth = 9;
+
+// "label    value" with the label dimmed.
+Line labelled(std::string_view label, std::string_view value, std::size_t cols, bool ascii) {
+  LineBuilder b(cols, ascii);
+  b.field(label, kLabelWidth, Style::Dim);
+  b.add(value, Style::Overlay);
+  return b.take(Style::Overlay);
+}
+
+std::string tuple_text(const core::FlowTuple& t, const FlowRecord& rec, bool ascii) {
+  const bool ports = rec.has(FlowRecord::kHasPorts);
+  std::string s = fmt::format("{} {} {}", endpoint(t.src, t.sport, ports), ascii ? "->" : "→",
+                              endpoint(t.dst, t.dport, ports));
+  if (core::proto_is_icmp(rec.key.proto)) {
+    s += fmt::format("  type {} code {} id {}", rec.key.icmp_type, rec.key.icmp_code, t.sport);
+  }
+  return s;
+}
+
+std::string nat_text(const FlowRecord& rec) {
+  // The reply tuple mirrors the original one unless NAT rewrote an end.
+  const bool dnat = rec.reply.src != rec.key.orig.dst || rec.reply.sport != rec.key.orig.dport;
+  const bool snat = rec.reply.dst != rec.key.orig.src || rec.reply.dport != rec.key.orig.sport;
+  if (core::proto_is_icmp(rec.key.proto) || (!dnat && !snat)) {
+    return "";
+  }
+  return dnat && snat ? "  NAT: source and destination"
+         : dnat       ? "  NAT: destination"
+                      : "  NAT: source";
+}
+
+std::string direction_text(bool known, const core::Counters& c, double rate, double pkt_rate,
+                           bool bits) {
+  if (!known) {
+    return "- (accounting was off when the flow started)";
+  }
+  return fmt::format("{} B ({})  {} packets  {}  {:.1f} pkt/s", format_count(c.bytes),
+                     format_bytes(c.bytes), format_count(c.packets), format_rate(rate, bits),
+                     pkt_rate);
+}
+
+std::string start_text(const FlowRecord& rec, std::int64_t realtime_ns) {
+  if (!rec.has(FlowRecord::kHasTimestamp)) {
+    return "- (timestamps were off when the flow started)";
+  }
+  const auto secs = static_cast<std::time_t>(rec.start_ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::array<char, 32> buf{};
+  std::strftime(buf.data(), buf.size(), "%Y-%m-%d %H:%M:%S UTC", &tm);
+  const auto now = static_cast<std::uint64_t>(std::max<std::int64_t>(realtime_ns, 0));
+  const std::uint64_t age = now > rec.start_ns ? (now - rec.start_ns) / 1'000'000'000 : 0;
+  return fmt::format("{} ({} ago)", buf.data(), format_age(age));
+}
+
+template <class T>
+std::string state_word(const core::Lookup<T>& l) {
+  switch (l.state) {
+    case core::Lookup<T>::State::Pending: return "looking up";
+    case core::Lookup<T>::State::Failed: return "-";
+    case core::Lookup<T>::State::Disabled: return "off";
+    case core::Lookup<T>::State::Ok: return "";
+  }
+  return "";
+}
+
+std::string geo_full(const core::Lookup<core::GeoInfo>& g) {
+  if (!g.ok()) {
+    return "geo " + state_word(g);
+  }
+  const core::GeoInfo& v = g.value;
+  if (v.kind != core::GeoInfo::Kind::Located) {
+    return core::geo_kind_label(v.kind);
+  }
+  std::string s = v.country.empty() ? "-" : v.country;
+  if (!v.country_name.empty()) {
+    s += " " + v.country_name;
+  }
+  if (!v.city.empty()) {
+    s += ", " + v.city;
+  }
+  if (v.asn != 0) {
+    s += fmt::format(", AS{}", v.asn);
+    if (!v.org.empty()) {
+      s += " " + v.org;
+    }
+  }
+  return s;
+}
+
+std::string end_text(const core::IpAddr& addr, const core::Lookup<std::string>& name,
+                     const core::Lookup<core::GeoInfo>& geo, const view::ViewState& state) {
+  std::string s = addr.to_string();
+  if (name.ok() && !name.value.empty()) {
+    s += "  " + name.value;
+  } else if (state.dns) {
+    s += "  name " + (name.ok() ? std::string("-") : state_word(name));
+  }
+  if (state.geoip) {
+    s += "  " + geo_full(geo);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& state,
+                               std::int64_t realtime_ns, std::size_t cols, bool ascii) {
+  const FlowRecord& rec = row.rec;
+  const core::Enrichment& e = row.enrich;
+  std::vector<Line> out;
+  {
+    LineBuilder b(cols, ascii);
+    std::string head =
+        fmt::format(" Flow {} {}", proto_cell(rec.key),
+                    rec.has(FlowRecord::kHasState) ? core::state_name(rec.key.proto, rec.state)
+                                                   : std::string_view{});
+    head += fmt::format("   id {}   zone {}   mark 0x{:x}   timeout {}s", rec.id, rec.key.zone,
+                        rec.mark, rec.timeout);
+    b.add(head, Style::OverlayTitle);
+    out.push_back(b.take(Style::OverlayTitle));
+  }
+  const bool ctr = rec.has(FlowRecord::kHasCounters);
+  out.push_back(labelled("orig", tuple_text(rec.key.orig, rec, ascii), cols, ascii));
+  out.push_back(labelled("reply", tuple_text(rec.reply, rec, ascii) + nat_text(rec), cols, ascii));
+  out.push_back(labelled(
+      ascii ? "out" : "out ↑",
+      direction_text(ctr, rec.orig_ctr, row.rates.orig_bytes, row.rates.orig_packets, state.bits),
+      cols, ascii));
+  out.push_back(labelled(ascii ? "in" : "in ↓",
+                         direction_text(ctr, rec.reply_ctr, row.rates.reply_bytes,
+                                        row.rates.reply_packets, state.bits),
+                         cols, ascii));
+  {
+    std::string p;
+    if (e.process.ok()) {
+      const core::ProcessInfo& pi = e.process.value;
+      p = fmt::format("{}  pid {}  user {}", pi.name, pi.pid, pi.user.empty() ? "-" : pi.user);
+    } else {
+      p = e.process.state == core::Lookup<core::ProcessInfo>::State::Failed
+              ? "- (no local socket: forwarded, or already closed)"
+              : state_word(e.process);
+    }
+    out.push_back(labelled("process", p, cols, ascii));
+  }
+  if (e.process.ok() && !e.process.value.cmdline.empty()) {
+    out.push_back(labelled("cmdline", e.process.value.cmdline, cols, ascii));
+  }
+  out.push_back(
+      labelled("source", end_text(rec.key.orig.src, e.src_name, e.src_geo, state), cols, ascii));
+  out.push_back(
+      labelled("dest", end_text(rec.key.orig.dst, e.dst_name, e.dst_geo, state), cols, ascii));
+  if (!e.service.empty()) {
+    out.push_back(labelled("service", e.service, cols, ascii));
+  }
+  out.push_back(labelled("started", start_text(rec, realtime_ns), cols, ascii));
+  {
+    std::string flags;
+    core::for_each_status_name(rec.status, [&](std::string_view n) {
+      flags += flags.empty() ? "" : " ";
+      flags += n;
+    });
+    out.push_back(labelled("status", flags.empty() ? "-" : flags, cols, ascii));
+  }
+  return out;
+}
+
+std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii) {
+  std::vector<Line> out;
+  {
+    LineBuilder b(cols, ascii);
+    b.add(" Keys (any key closes this help)", Style::OverlayTitle);
+    out.push_back(b.take(Style::OverlayTitle));
+  }
+  constexpr std::size_t kKeysWidth = 20;
+  for (const view::KeyHelp& k : view::KeyMap::help()) {
+    LineBuilder b(cols, ascii);
+    b.add(" ", Style::Overlay);
+    b.field(k.keys, kKeysWidth, Style::Header);
+    b.add(k.what, Style::Overlay);
+    out.push_back(b.take(Style::Overlay));
+  }
+  out.push_back(labelled(" filter",
+                         "proc pid user host addr port service country city asn org "
+                         "proto family state mark zone bytes packets rate age",
+                         cols, ascii));
+  out.push_back(
+      labelled(" ", "= != ~ < > <= >=, and or not ( ), units: rate>1MB/s age>5m", cols, ascii));
+  out.push_back(labelled(" columns",
+                         ascii ? "-O original direction (from the initiator), -I reply"
+                               : "↑ original direction (from the initiator), ↓ reply",
+                         cols, ascii));
+  if (out.size() > max_lines) {
+    out.resize(max_lines);
+    if (max_lines > 0) {
+      LineBuilder b(cols, ascii);
+      b.add(ascii ? " ... (a taller terminal shows more)" : " … (a taller terminal shows more)",
+            Style::Dim);
+      out.back() = b.take(Style::Overlay);
+    }
+  }
+  return out;
+}
+
+std::vector<Line> sort_menu_lines(const view::ViewState& state, bool ascii) {
+  const auto columns = view::columns_of(state.tab);
+  constexpr std::size_t kWidth = 16;
+  std::vector<Line> out;
+  {
+    LineBuilder b(kWidth, ascii);
+    b.field(" Sort by", kWidth, Style::OverlayTitle);
+    out.push_back(b.take(Style::OverlayTitle));
+  }
+  const view::SortSpec& sort = state.current_sort();
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const bool hl = i == state.sort_menu_index;
+    std::string text = " " + column_label(state.tab, columns[i], ascii);
+    if (columns[i] == sort.column) {
+      text += ascii ? (sort.descending ? " v" : " ^") : (sort.descending ? " ▼" : " ▲");
+    }
+    LineBuilder b(kWidth, ascii);
+    b.field(text, kWidth, hl ? Style::MenuSelected : Style::Overlay);
+    out.push_back(b.take(hl ? Style::MenuSelected : Style::Overlay));
+  }
+  return out;
+}
+
+}  // namespace flowtop::render::detail

@@ -1,0 +1,27 @@
+#pragma once
+
+// The detail pane, the help overlay and the sort menu (private to src/render).
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "flowtop/render/frame.hpp"
+#include "flowtop/view/rows.hpp"
+#include "flowtop/view/view_state.hpp"
+
+namespace flowtop::render::detail {
+
+/// Everything known of one flow: both tuples (NAT visible), every counter, timestamps, status
+/// flags, zone, mark, id, timeout, and every enrichment including the command line. Most
+/// important first, so a short pane cuts the least useful lines.
+std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& state,
+                               std::int64_t realtime_ns, std::size_t cols, bool ascii);
+
+/// Every key (view::KeyMap::help()), the filter terms and the column arrows, in `max_lines`.
+std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii);
+
+/// The F6 menu: a title and one entry per column of the tab, the highlighted one marked.
+std::vector<Line> sort_menu_lines(const view::ViewState& state, bool ascii);
+
+}  // namespace flowtop::render::detail

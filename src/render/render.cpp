@@ -1,0 +1,368 @@
+#include "flowtop/render/render.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "flowtop/render/format.hpp"
+#include "flowtop/render/text.hpp"
+#include "render/cells.hpp"
+#include "render/line.hpp"
+#include "render/panels.hpp"
+#include "render/table.hpp"
+
+namespace flowtop::render {
+namespace {
+
+using detail::LineBuilder;
+using view::Tab;
+
+constexpr std::size_t kMaxHealth = 3;
+constexpr std::size_t kMinTable = 3;  // health lines give way to keep this many table lines
+
+// Where each part of the screen goes. Shared by table_capacity() and render().
+struct Areas {
+  bool too_small = false;
+  std::size_t health = 0;  // health lines shown (from line 2)
+  std::size_t tabs = 0, header = 0, table_top = 0, table_lines = 0;
+  std::size_t detail_top = 0, detail_lines = 0;
+  std::size_t prompt_top = 0, prompt_lines = 0;
+};
+
+Areas areas(std::size_t health_count, const view::ViewState& state, Size size) {
+  Areas a;
+  if (size.cols < kMinCols || size.lines < kMinLines) {
+    a.too_small = true;
+    return a;
+  }
+  const auto lines = static_cast<std::size_t>(size.lines);
+  a.prompt_lines = state.prompt.open ? (state.prompt.error.empty() ? 1 : 2) : 0;
+  constexpr std::size_t kFixed = 4;  // title, status, tabs, header
+  const std::size_t spare = lines - kFixed - a.prompt_lines;
+  a.health = std::min({health_count, kMaxHealth, spare > kMinTable ? spare - kMinTable : 0});
+  a.tabs = 2 + a.health;
+  a.header = a.tabs + 1;
+  a.table_top = a.header + 1;
+  const std::size_t body = lines - a.table_top - a.prompt_lines;
+  a.detail_lines = state.detail_open && state.tab == Tab::Flows ? body / 2 : 0;
+  a.table_lines = body - a.detail_lines;
+  a.detail_top = a.table_top + a.table_lines;
+  a.prompt_top = a.detail_top + a.detail_lines;
+  return a;
+}
+
+std::string interval_text(double s) {
+  return fmt::format("every {:g}s", s);
+}
+
+Line title_line(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
+                const RenderOptions& opt) {
+  LineBuilder b(cols, opt.ascii);
+  b.add(opt.version.empty() ? " flowtop" : " flowtop " + opt.version, Style::Title);
+  std::string right = interval_text(state.interval_s) + " ";
+  if (rows.status.dbip) {
+    right = "IP Geolocation by DB-IP  " + right;
+  }
+  const std::size_t w = display_width(right);
+  if (b.room() > w + 2) {
+    b.pad_to(cols - w, Style::Title);
+    b.add(right, Style::Title);
+  }
+  return b.take(Style::Title);
+}
+
+struct Segment {
+  std::string text;
+  Style style;
+  int priority;  // the lowest goes first when the line is too narrow
+};
+
+std::string hidden_text(const view::Counts& c) {
+  std::string reasons;
+  const auto reason = [&](std::string_view name, std::uint64_t n) {
+    if (n != 0) {
+      reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", name, format_count(n));
+    }
+  };
+  reason("loopback", c.hidden.loopback);
+  reason("DNS", c.hidden.dns);
+  reason("protocol", c.hidden.protocol);
+  reason("family", c.hidden.family);
+  reason("inactive", c.inactive);
+  reason("filter", c.filtered);
+  return fmt::format("{} hidden: {}", format_count(c.hidden_total()), reasons);
+}
+
+std::string proto_counts(const view::Counts& c) {
+  std::string s;
+  const auto add = [&](std::string_view name, std::uint64_t n) {
+    if (n != 0) {
+      s += fmt::format("{}{} {}", s.empty() ? "" : " ", name, format_count(n));
+    }
+  };
+  add("tcp", c.tcp);
+  add("udp", c.udp);
+  add("icmp", c.icmp);
+  add("sctp", c.sctp);
+  add("dccp", c.dccp);
+  add("other", c.other);
+  return s;
+}
+
+Line status_line(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
+                 bool ascii) {
+  const view::Counts& c = rows.counts;
+  std::vector<Segment> segs;
+  if (state.paused) {
+    segs.push_back({"PAUSED", Style::Paused, 9});
+  }
+  if (rows.status.collecting) {
+    segs.push_back({ascii ? "collecting..." : "collecting…", Style::Status, 8});
+  }
+  segs.push_back({format_count(c.shown) + " shown", Style::Status, 10});
+  segs.push_back({format_count(c.tracked) + " tracked", Style::Status, 6});
+  if (c.hidden_total() != 0) {
+    segs.push_back({hidden_text(c), Style::Status, 7});
+  }
+  segs.push_back(
+      {fmt::format("{} {} {} {}", ascii ? "out" : "↑", format_rate(c.rate_out, state.bits),
+                   ascii ? "in" : "↓", format_rate(c.rate_in, state.bits)),
+       Style::Status, 8});
+  segs.push_back({view::describe(state.selection), Style::Status, 5});
+  if (!state.filter.empty()) {
+    segs.push_back({"filter: " + state.filter.text(), Style::Status, 4});
+  }
+  if (state.active_only) {
+    segs.push_back({"active only", Style::Status, 4});
+  }
+  if (const std::string pc = proto_counts(c); !pc.empty()) {
+    segs.push_back({pc, Style::Status, 3});
+  }
+  if (!state.dns) {
+    segs.push_back({"no DNS", Style::Status, 2});
+  }
+  if (!state.geoip) {
+    segs.push_back({"no GeoIP", Style::Status, 2});
+  }
+  const std::string sep = ascii ? " | " : " · ";
+  const auto width = [&] {
+    std::size_t w = 1;
+    for (const Segment& s : segs) {
+      w += display_width(sanitize(s.text)) + 3;
+    }
+    return w;
+  };
+  while (segs.size() > 1 && width() > cols) {
+    segs.erase(
+        std::min_element(segs.rbegin(), segs.rend(),
+                         [](const Segment& a, const Segment& b) { return a.priority < b.priority; })
+            .base() -
+        1);
+  }
+  LineBuilder b(cols, ascii);
+  b.add(" ", Style::Status);
+  for (std::size_t i = 0; i < segs.size(); ++i) {
+    if (i != 0) {
+      b.add(sep, Style::Status);
+    }
+    b.add(segs[i].text, segs[i].style);
+  }
+  return b.take(Style::Status);
+}
+
+Line tab_line(const view::ViewState& state, std::size_t cols, int line_no, std::vector<Hit>& hits,
+              bool ascii) {
+  LineBuilder b(cols, ascii);
+  for (std::size_t t = 0; t < view::kTabCount; ++t) {
+    const auto tab = static_cast<Tab>(t);
+    const std::size_t x = b.col();
+    const std::size_t w = b.add(fmt::format(" {} ", view::tab_name(tab)),
+                                tab == state.tab ? Style::TabActive : Style::Tab);
+    hits.push_back(Hit{line_no, static_cast<int>(x), static_cast<int>(w),
+                       view::Command{view::Command::Kind::SetTab, static_cast<std::int64_t>(t)}});
+    b.add(" ", Style::Normal);
+  }
+  return b.take(Style::Normal);
+}
+
+std::vector<std::string> flow_cells(const view::FlowRow& row, const detail::TableLayout& layout,
+                                    const view::ViewState& state, std::int64_t now) {
+  std::vector<std::string> cells;
+  cells.reserve(layout.columns.size());
+  for (const detail::Placed& p : layout.columns) {
+    cells.push_back(detail::flow_cell(row, p.column, p.width, state, now));
+  }
+  return cells;
+}
+
+std::vector<std::string> group_cells(const view::GroupRow& row, const detail::TableLayout& layout,
+                                     const view::ViewState& state) {
+  std::vector<std::string> cells;
+  cells.reserve(layout.columns.size());
+  for (const detail::Placed& p : layout.columns) {
+    cells.push_back(detail::group_cell(row, p.column, state));
+  }
+  return cells;
+}
+
+// The table body: rows, `-s` source rows, the selection bar, or the empty-table reason.
+void table_body(const view::Rows& rows, const view::ViewState& state,
+                const detail::TableLayout& layout, const Areas& a, std::size_t cols, bool ascii,
+                Frame& frame) {
+  if (rows.total == 0) {
+    LineBuilder b(cols, ascii);
+    b.add(" " + rows.empty_reason, rows.status.collecting ? Style::Dim : Style::Warning);
+    frame.lines[a.table_top] = b.take();
+    return;
+  }
+  const bool src = state.show_src && rows.tab == Tab::Flows;
+  const std::size_t per_row = src ? 2 : 1;
+  std::size_t address_x = 0;
+  for (const detail::Placed& p : layout.columns) {
+    if (p.column == view::Column::Address) {
+      address_x = p.x;
+    }
+  }
+  const std::size_t count = rows.tab == Tab::Flows ? rows.flows.size() : rows.groups.size();
+  for (std::size_t i = 0; i < count && (i + 1) * per_row <= a.table_lines; ++i) {
+    const std::size_t index = rows.first + i;
+    const bool selected = rows.selected && *rows.selected == index;
+    const Style style = selected ? Style::Selected : Style::Normal;
+    const std::size_t line = a.table_top + i * per_row;
+    if (rows.tab == Tab::Flows) {
+      const view::FlowRow& row = rows.flows[i];
+      frame.lines[line] = detail::row_line(layout, flow_cells(row, layout, state, rows.realtime_ns),
+                                           style, cols, ascii);
+      if (src) {
+        LineBuilder b(cols, ascii);
+        b.pad_to(address_x, style);
+        b.add(detail::source_text(row, state.dns), selected ? style : Style::Dim);
+        frame.lines[line + 1] = b.take(style);
+      }
+    } else {
+      frame.lines[line] =
+          detail::row_line(layout, group_cells(rows.groups[i], layout, state), style, cols, ascii);
+    }
+    frame.hits.push_back(
+        Hit{static_cast<int>(line), 0, static_cast<int>(cols),
+            view::Command{view::Command::Kind::SelectRow, static_cast<std::int64_t>(index)}});
+    if (src) {
+      frame.hits.push_back(
+          Hit{static_cast<int>(line + 1), 0, static_cast<int>(cols), frame.hits.back().command});
+    }
+  }
+}
+
+void detail_pane(const view::Rows& rows, const view::ViewState& state, const Areas& a,
+                 std::size_t cols, bool ascii, Frame& frame) {
+  if (a.detail_lines == 0) {
+    return;
+  }
+  std::vector<Line> lines;
+  if (rows.detail) {
+    lines = detail::detail_lines(*rows.detail, state, rows.realtime_ns, cols, ascii);
+  } else {
+    LineBuilder b(cols, ascii);
+    b.add(" no flow selected", Style::OverlayTitle);
+    lines.push_back(b.take(Style::OverlayTitle));
+  }
+  for (std::size_t i = 0; i < a.detail_lines && i < lines.size(); ++i) {
+    frame.lines[a.detail_top + i] = std::move(lines[i]);
+  }
+}
+
+void prompt(const view::ViewState& state, const Areas& a, std::size_t cols, bool ascii,
+            Frame& frame) {
+  if (a.prompt_lines == 0) {
+    return;
+  }
+  const view::FilterPrompt& p = state.prompt;
+  const std::string text = sanitize(p.text);
+  // Byte offsets into the sanitised text match the original's as long as nothing was replaced;
+  // the prompt only ever holds printable code points, so they do.
+  const std::size_t cursor_w =
+      1 + display_width(std::string_view(text).substr(0, std::min(p.cursor, text.size())));
+  const std::size_t offset = cursor_w + 2 > cols ? cursor_w + 2 - cols : 0;
+  LineBuilder full(static_cast<std::size_t>(-1) / 2, ascii);
+  full.add("/", Style::Prompt);
+  full.add(text, Style::Prompt);
+  Line line = detail::slice(full.take(Style::Prompt), offset, offset + cols);
+  line.fill = Style::Prompt;
+  frame.lines[a.prompt_top] = std::move(line);
+  frame.cursor = std::pair{static_cast<int>(a.prompt_top), static_cast<int>(cursor_w - offset)};
+  if (a.prompt_lines > 1) {
+    const std::size_t err_w =
+        1 + display_width(std::string_view(text).substr(0, std::min(p.error_pos, text.size())));
+    const std::size_t caret = err_w > offset ? std::min(err_w - offset, cols - 1) : 0;
+    LineBuilder b(cols, ascii);
+    b.pad_to(caret, Style::Normal);
+    b.add(fmt::format("^ at {}: {}", p.error_pos + 1, p.error), Style::Warning);
+    frame.lines[a.prompt_top + 1] = b.take();
+  }
+}
+
+}  // namespace
+
+std::size_t table_capacity(const view::Status& status, const view::ViewState& state, Size size) {
+  const Areas a = areas(status.health.size(), state, size);
+  if (a.too_small) {
+    return 0;
+  }
+  return a.table_lines / (state.show_src && state.tab == Tab::Flows ? 2 : 1);
+}
+
+Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
+             const RenderOptions& options) {
+  Frame frame;
+  frame.cols = std::max(size.cols, 0);
+  frame.lines_max = std::max(size.lines, 0);
+  const auto cols = static_cast<std::size_t>(frame.cols);
+  const bool ascii = options.ascii;
+  const Areas a = areas(rows.status.health.size(), state, size);
+  if (a.too_small) {
+    if (size.lines >= 1 && size.cols >= 1) {
+      LineBuilder b(cols, ascii);
+      b.add("terminal too small", Style::Warning);
+      frame.lines.push_back(b.take());
+      if (size.lines >= 2) {
+        LineBuilder n(cols, ascii);
+        n.add(fmt::format("flowtop needs {}x{}", kMinCols, kMinLines), Style::Dim);
+        frame.lines.push_back(n.take());
+      }
+    }
+    return frame;
+  }
+  frame.lines.resize(static_cast<std::size_t>(size.lines));
+  frame.lines[0] = title_line(rows, state, cols, options);
+  if (state.help_open) {
+    std::vector<Line> help = detail::help_lines(cols, frame.lines.size() - 1, ascii);
+    for (std::size_t i = 0; i < help.size(); ++i) {
+      frame.lines[1 + i] = std::move(help[i]);
+    }
+    return frame;
+  }
+  frame.lines[1] = status_line(rows, state, cols, ascii);
+  for (std::size_t i = 0; i < a.health; ++i) {
+    LineBuilder b(cols, ascii);
+    b.add(" " + rows.status.health[i], Style::Health);
+    frame.lines[2 + i] = b.take(Style::Health);
+  }
+  frame.lines[a.tabs] = tab_line(state, cols, static_cast<int>(a.tabs), frame.hits, ascii);
+  const detail::TableLayout layout =
+      detail::layout_table(rows.tab, cols, state.bits, state.h_scroll);
+  frame.lines[a.header] = detail::header_line(layout, rows.tab, state.current_sort(), ascii, cols,
+                                              static_cast<int>(a.header), frame.hits);
+  table_body(rows, state, layout, a, cols, ascii, frame);
+  if (state.sort_menu_open) {
+    const std::vector<Line> menu = detail::sort_menu_lines(state, ascii);
+    for (std::size_t i = 0; i < menu.size() && a.header + i < a.detail_top; ++i) {
+      Line& base = frame.lines[a.header + i];
+      base = detail::overlay(base, 0, menu[i], cols);
+    }
+  }
+  detail_pane(rows, state, a, cols, ascii, frame);
+  prompt(state, a, cols, ascii, frame);
+  return frame;
+}
+
+}  // namespace flowtop::render

@@ -1,0 +1,67 @@
+#pragma once
+
+// The flows of a frame that pass the selection, active-only and the filter (private to src/view).
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "flowtop/core/enrichment.hpp"
+#include "flowtop/view/rows.hpp"
+#include "flowtop/view/snapshot.hpp"
+
+namespace flowtop::view::detail {
+
+inline constexpr std::uint32_t kNoKey = std::numeric_limits<std::uint32_t>::max();
+
+/// What an enrichment sort column compares, taken out of the enrichment once per frame so that
+/// the enrichment itself need not be kept for every flow.
+struct SortKey {
+  bool known = false;
+  std::string text;      ///< process name, DNS name, country code
+  std::int64_t num = 0;  ///< pid
+};
+
+/// A shown flow: its index in the snapshot and of its sort key (kNoKey: the sort column is a
+/// field of the record).
+struct Candidate {
+  std::uint32_t rec = 0;
+  std::uint32_t key = kNoKey;
+};
+
+struct Candidates {
+  std::vector<Candidate> items;
+  std::vector<SortKey> keys;
+};
+
+/// Sums flows into the groups of an aggregate tab, one flow at a time. Allocates per group, not
+/// per flow.
+class Aggregator {
+ public:
+  /// `dns`: host labels may use DNS names.
+  Aggregator(Tab tab, bool dns) : tab_(tab), dns_(dns) {}
+  void add(const core::FlowRecord& rec, const core::Enrichment& e);
+  std::vector<GroupRow> take() { return std::move(groups_); }
+
+ private:
+  Tab tab_;
+  bool dns_;
+  std::vector<GroupRow> groups_;
+  std::unordered_map<std::string, std::size_t> index_;
+  std::string buf_;  // the key being looked up, reused
+};
+
+/// Strict total order of the groups for `sort`: unknown values last in both directions, ties by
+/// label and key.
+class GroupLess {
+ public:
+  explicit GroupLess(SortSpec sort) : sort_(sort) {}
+  bool operator()(const GroupRow& a, const GroupRow& b) const;
+
+ private:
+  SortSpec sort_;
+};
+
+}  // namespace flowtop::view::detail

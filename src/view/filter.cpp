@@ -1,0 +1,439 @@
+#include "flowtop/view/filter.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <optional>
+
+#include "flowtop/core/flow.hpp"
+#include "view/filter_node.hpp"
+#include "view/filter_terms.hpp"
+#include "view/filter_values.hpp"
+
+namespace flowtop::view {
+namespace detail {
+namespace {
+
+constexpr std::size_t kMaxDepth = 100;  // nesting of parentheses and `not`
+
+enum class Kind : std::uint8_t {
+  Text,    // = != ~
+  Number,  // every operator; ~ on the decimal text
+  Bytes,   // number with byte or bit units
+  Rate,    // number with byte or bit units, optional /s
+  Count,   // number with k/M/G
+  Age,     // number with s/m/h/d
+  Addr,    // = != network, ~ text
+  Port,    // number, or a service name with = !=
+  Proto,   // = != name or number, ~ text
+  Family,  // = !=
+  State,   // = != a state name, ~ text
+};
+
+struct TermSpec {
+  std::string_view name;
+  Field field;
+  Kind kind;
+  bool enrichment;
+};
+
+constexpr std::array kTerms{
+    TermSpec{"proc", Field::Proc, Kind::Text, true},
+    TermSpec{"process", Field::Proc, Kind::Text, true},
+    TermSpec{"pid", Field::Pid, Kind::Number, true},
+    TermSpec{"user", Field::User, Kind::Text, true},
+    TermSpec{"host", Field::Host, Kind::Text, true},
+    TermSpec{"addr", Field::Addr, Kind::Addr, false},
+    TermSpec{"address", Field::Addr, Kind::Addr, false},
+    TermSpec{"ip", Field::Addr, Kind::Addr, false},
+    TermSpec{"port", Field::Port, Kind::Port, false},
+    TermSpec{"service", Field::Service, Kind::Text, true},
+    TermSpec{"country", Field::Country, Kind::Text, true},
+    TermSpec{"city", Field::City, Kind::Text, true},
+    TermSpec{"asn", Field::Asn, Kind::Number, true},
+    TermSpec{"as", Field::Asn, Kind::Number, true},
+    TermSpec{"org", Field::Org, Kind::Text, true},
+    TermSpec{"proto", Field::Proto, Kind::Proto, false},
+    TermSpec{"protocol", Field::Proto, Kind::Proto, false},
+    TermSpec{"family", Field::Family, Kind::Family, false},
+    TermSpec{"state", Field::State, Kind::State, false},
+    TermSpec{"mark", Field::Mark, Kind::Number, false},
+    TermSpec{"zone", Field::Zone, Kind::Number, false},
+    TermSpec{"bytes", Field::Bytes, Kind::Bytes, false},
+    TermSpec{"bytes.out", Field::BytesOut, Kind::Bytes, false},
+    TermSpec{"bytes.in", Field::BytesIn, Kind::Bytes, false},
+    TermSpec{"packets", Field::Packets, Kind::Count, false},
+    TermSpec{"packets.out", Field::PacketsOut, Kind::Count, false},
+    TermSpec{"packets.in", Field::PacketsIn, Kind::Count, false},
+    TermSpec{"rate", Field::Rate, Kind::Rate, false},
+    TermSpec{"rate.out", Field::RateOut, Kind::Rate, false},
+    TermSpec{"rate.in", Field::RateIn, Kind::Rate, false},
+    TermSpec{"age", Field::Age, Kind::Age, false},
+};
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool is_special(char c) {
+  return c == '(' || c == ')' || c == '=' || c == '!' || c == '~' || c == '<' || c == '>' ||
+         c == '"';
+}
+
+std::string_view op_text(Op op) {
+  switch (op) {
+    case Op::Eq: return "=";
+    case Op::Ne: return "!=";
+    case Op::Re: return "~";
+    case Op::Lt: return "<";
+    case Op::Gt: return ">";
+    case Op::Le: return "<=";
+    case Op::Ge: return ">=";
+  }
+  return "";
+}
+
+[[noreturn]] void fail(std::size_t pos, std::string message) {
+  throw FilterError{pos, std::move(message)};
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : s_(text) {}
+
+  NodePtr parse() {
+    NodePtr root = parse_or(0);
+    skip_ws();
+    if (i_ < s_.size()) {
+      if (s_[i_] == ')') {
+        fail(i_, "unexpected ')'");
+      }
+      fail(i_, fmt::format("unexpected '{}'", s_[i_]));
+    }
+    return root;
+  }
+
+  [[nodiscard]] bool needs_enrichment() const { return needs_enrichment_; }
+
+ private:
+  void skip_ws() {
+    while (i_ < s_.size() && is_space(s_[i_])) {
+      ++i_;
+    }
+  }
+
+  // A run of ordinary characters at i_ (not consumed).
+  [[nodiscard]] std::string_view word_at(std::size_t at) const {
+    std::size_t j = at;
+    while (j < s_.size() && !is_space(s_[j]) && !is_special(s_[j])) {
+      ++j;
+    }
+    return s_.substr(at, j - at);
+  }
+
+  // The operator at `at`, and its length.
+  [[nodiscard]] std::optional<std::pair<Op, std::size_t>> op_at(std::size_t at) const {
+    struct Spelling {
+      std::string_view text;
+      Op op;
+    };
+    // Two-character operators first: "<=" is not "<" followed by "=".
+    static constexpr std::array<Spelling, 8> kOps{{{"!=", Op::Ne},
+                                                   {"<=", Op::Le},
+                                                   {">=", Op::Ge},
+                                                   {"==", Op::Eq},
+                                                   {"=", Op::Eq},
+                                                   {"~", Op::Re},
+                                                   {"<", Op::Lt},
+                                                   {">", Op::Gt}}};
+    const std::string_view r = s_.substr(std::min(at, s_.size()));
+    for (const Spelling& o : kOps) {
+      if (r.starts_with(o.text)) {
+        return std::pair{o.op, o.text.size()};
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Whether a word at `at` is followed (after blanks) by an operator: then it is a term name.
+  [[nodiscard]] bool followed_by_op(std::size_t after) const {
+    while (after < s_.size() && is_space(s_[after])) {
+      ++after;
+    }
+    return op_at(after).has_value();
+  }
+
+  // The keyword ("and", "or", "not") at i_, lower case, or "".
+  [[nodiscard]] std::string keyword() const {
+    const std::string_view w = word_at(i_);
+    std::string l = lower(w);
+    if ((l == "and" || l == "or" || l == "not") && !followed_by_op(i_ + w.size())) {
+      return l;
+    }
+    return "";
+  }
+
+  NodePtr parse_or(std::size_t depth) {
+    std::vector<NodePtr> terms;
+    terms.push_back(parse_and(depth));
+    for (;;) {
+      skip_ws();
+      if (keyword() != "or") {
+        break;
+      }
+      i_ += 2;
+      terms.push_back(parse_and(depth));
+    }
+    return terms.size() == 1 ? std::move(terms.front()) : make_or(std::move(terms));
+  }
+
+  NodePtr parse_and(std::size_t depth) {
+    std::vector<NodePtr> terms;
+    terms.push_back(parse_unary(depth));
+    for (;;) {
+      skip_ws();
+      if (i_ >= s_.size() || s_[i_] == ')') {
+        break;
+      }
+      const std::string kw = keyword();
+      if (kw == "or") {
+        break;
+      }
+      if (kw == "and") {
+        i_ += 3;
+      }
+      terms.push_back(parse_unary(depth));  // adjacent terms are and-ed
+    }
+    return terms.size() == 1 ? std::move(terms.front()) : make_and(std::move(terms));
+  }
+
+  NodePtr parse_unary(std::size_t depth) {
+    if (depth > kMaxDepth) {
+      fail(i_, "too deeply nested");
+    }
+    skip_ws();
+    if (i_ >= s_.size()) {
+      fail(i_, "expected a term");
+    }
+    const char c = s_[i_];
+    if (c == '(') {
+      const std::size_t open = i_++;
+      NodePtr inner = parse_or(depth + 1);
+      skip_ws();
+      if (i_ >= s_.size() || s_[i_] != ')') {
+        fail(i_, fmt::format("missing ')' for the '(' at {}", open + 1));
+      }
+      ++i_;
+      return inner;
+    }
+    if (c == ')') {
+      fail(i_, "expected a term before ')'");
+    }
+    if (c == '!' && !(i_ + 1 < s_.size() && s_[i_ + 1] == '=')) {
+      ++i_;
+      return make_not(parse_unary(depth + 1));
+    }
+    if (c == '"') {
+      needs_enrichment_ = true;
+      return make_word(quoted());
+    }
+    const std::size_t start = i_;
+    const std::string_view w = word_at(i_);
+    if (w.empty()) {
+      fail(i_, fmt::format("expected a term before '{}'", c));
+    }
+    const std::string kw = keyword();
+    if (kw == "not") {
+      i_ += 3;
+      return make_not(parse_unary(depth + 1));
+    }
+    if (!kw.empty()) {
+      fail(start, fmt::format("expected a term before '{}'", w));
+    }
+    i_ += w.size();
+    if (!followed_by_op(i_)) {
+      needs_enrichment_ = true;
+      return make_word(std::string(w));
+    }
+    return term(w, start);
+  }
+
+  // A "double-quoted" string at i_ (with \" and \\), consumed.
+  std::string quoted() {
+    const std::size_t open = i_++;
+    std::string out;
+    while (i_ < s_.size() && s_[i_] != '"') {
+      if (s_[i_] == '\\' && i_ + 1 < s_.size()) {
+        ++i_;
+      }
+      out += s_[i_++];
+    }
+    if (i_ >= s_.size()) {
+      fail(open, "unterminated string");
+    }
+    ++i_;
+    return out;
+  }
+
+  // The value after an operator: a quoted string, or the text up to a blank or an unbalanced ')'.
+  std::string value(Op op, std::size_t op_pos) {
+    skip_ws();
+    if (i_ < s_.size() && s_[i_] == '"') {
+      return quoted();
+    }
+    std::size_t depth = 0;
+    const std::size_t start = i_;
+    while (i_ < s_.size() && !is_space(s_[i_])) {
+      if (s_[i_] == '(') {
+        ++depth;
+      } else if (s_[i_] == ')') {
+        if (depth == 0) {
+          break;
+        }
+        --depth;
+      }
+      ++i_;
+    }
+    if (i_ == start) {
+      fail(i_ < s_.size() ? i_ : s_.size(),
+           fmt::format("expected a value after '{}' at {}", op_text(op), op_pos + 1));
+    }
+    return std::string(s_.substr(start, i_ - start));
+  }
+
+  NodePtr term(std::string_view name, std::size_t name_pos) {
+    const std::string lname = lower(name);
+    const auto* const spec = std::find_if(kTerms.begin(), kTerms.end(),
+                                          [&](const TermSpec& t) { return t.name == lname; });
+    if (spec == kTerms.end()) {
+      fail(name_pos, fmt::format("unknown term '{}'", name));
+    }
+    skip_ws();
+    const std::size_t op_pos = i_;
+    const auto [op, op_len] = *op_at(i_);
+    i_ += op_len;
+    const bool ordered = op == Op::Lt || op == Op::Gt || op == Op::Le || op == Op::Ge;
+    const bool numeric = spec->kind == Kind::Number || spec->kind == Kind::Bytes ||
+                         spec->kind == Kind::Rate || spec->kind == Kind::Count ||
+                         spec->kind == Kind::Age || spec->kind == Kind::Port;
+    if (ordered && !numeric) {
+      fail(op_pos, fmt::format("'{}' takes = != ~, not '{}'", lname, op_text(op)));
+    }
+    skip_ws();
+    const std::size_t value_pos = i_;
+    std::string v = value(op, op_pos);
+    if (v.empty() && spec->kind != Kind::Text) {
+      fail(value_pos, fmt::format("expected a value after '{}' at {}", op_text(op), op_pos + 1));
+    }
+    needs_enrichment_ = needs_enrichment_ || spec->enrichment;
+    if (op == Op::Re) {
+      return make_text(spec->field, op, v, std::make_shared<const Regex>(v, value_pos));
+    }
+    switch (spec->kind) {
+      case Kind::Text: return make_text(spec->field, op, std::move(v), nullptr);
+      case Kind::Number:
+        return make_number(spec->field, op, parse_integer(v, value_pos, lname, spec->field));
+      case Kind::Bytes: return make_number(spec->field, op, parse_size(v, value_pos, lname, false));
+      case Kind::Rate: return make_number(spec->field, op, parse_size(v, value_pos, lname, true));
+      case Kind::Count: return make_number(spec->field, op, parse_count(v, value_pos, lname));
+      case Kind::Age: return make_number(spec->field, op, parse_age(v, value_pos, lname));
+      case Kind::Port:
+        if (std::isdigit(static_cast<unsigned char>(v[0])) == 0) {
+          if (ordered) {
+            fail(value_pos, fmt::format("'port {}' needs a number, not '{}'", op_text(op), v));
+          }
+          needs_enrichment_ = true;  // port=https: the flow's service name
+          return make_text(Field::Service, op, std::move(v), nullptr);
+        }
+        return make_number(spec->field, op, parse_integer(v, value_pos, lname, spec->field));
+      case Kind::Addr: return network(op, v, value_pos);
+      case Kind::Proto: return make_proto(op, parse_protos(v, value_pos));
+      case Kind::Family: {
+        const std::string l = lower(v);
+        if (l == "ipv4" || l == "4" || l == "inet" || l == "v4") {
+          return make_family(op, core::Family::V4);
+        }
+        if (l == "ipv6" || l == "6" || l == "inet6" || l == "v6") {
+          return make_family(op, core::Family::V6);
+        }
+        fail(value_pos, fmt::format("unknown family '{}' (ipv4 or ipv6)", v));
+      }
+      case Kind::State:
+        if (!known_state(v)) {
+          fail(value_pos, fmt::format("unknown state '{}'", v));
+        }
+        return make_text(spec->field, op, std::move(v), nullptr);
+    }
+    fail(name_pos, "unhandled term");
+  }
+
+  static NodePtr network(Op op, std::string_view v, std::size_t pos) {
+    const std::size_t slash = v.find('/');
+    const auto addr = core::IpAddr::parse(v.substr(0, slash));
+    if (!addr) {
+      fail(pos, fmt::format("'{}' is not an address or a network (10.0.0.0/8, 2001:db8::/32)",
+                            v.substr(0, slash)));
+    }
+    const unsigned bits = addr->is_v4() ? 32 : 128;
+    unsigned len = bits;
+    if (slash != std::string_view::npos) {
+      const std::string_view p = v.substr(slash + 1);
+      const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), len);
+      if (p.empty() || ec != std::errc() || end != p.data() + p.size() || len > bits) {
+        fail(pos + slash + 1, fmt::format("bad prefix length '{}' (0 to {})", p, bits));
+      }
+    }
+    return make_network(op, *addr, addr->is_v4() ? 96 + len : len);
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+  bool needs_enrichment_ = false;
+};
+
+}  // namespace
+
+NodePtr parse_filter(std::string_view text, bool& needs_enrichment) {
+  Parser p(text);
+  NodePtr root = p.parse();
+  needs_enrichment = p.needs_enrichment();
+  return root;
+}
+
+}  // namespace detail
+
+std::string FilterError::describe() const {
+  return fmt::format("at {}: {}", pos + 1, message);
+}
+
+FilterResult compile_filter(std::string_view text) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return detail::is_space(c); })) {
+    return Filter{};
+  }
+  try {
+    bool needs = false;
+    std::shared_ptr<const detail::FilterNode> root = detail::parse_filter(text, needs);
+    return FilterAccess::make(std::string(text), std::move(root), needs);
+  } catch (const FilterError& e) {
+    return e;
+  }
+}
+
+bool matches(const Filter& filter, const core::FlowRecord& rec, const core::Enrichment& enrich,
+             std::int64_t realtime_ns) {
+  const detail::FilterNode* root = FilterAccess::root(filter);
+  return root == nullptr || root->eval(detail::EvalContext{rec, enrich, realtime_ns});
+}
+
+}  // namespace flowtop::view

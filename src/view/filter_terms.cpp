@@ -1,0 +1,432 @@
+#include "view/filter_terms.hpp"
+
+#include <regex.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <string_view>
+#include <utility>
+
+namespace flowtop::view::detail {
+namespace {
+
+using core::FlowRecord;
+
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+// `needle` is lower case already.
+bool icontains(std::string_view hay, std::string_view needle) {
+  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
+                     [](char h, char n) { return lower(h) == n; }) != hay.end();
+}
+
+bool compare(double lhs, Op op, double rhs) {
+  switch (op) {
+    case Op::Eq: return lhs == rhs;
+    case Op::Ne: return lhs != rhs;
+    case Op::Lt: return lhs < rhs;
+    case Op::Gt: return lhs > rhs;
+    case Op::Le: return lhs <= rhs;
+    case Op::Ge: return lhs >= rhs;
+    case Op::Re: return false;
+  }
+  return false;
+}
+
+// Calls `fn(value)` for each value of a numeric field the flow has, until it returns true.
+// Returns {known, stopped}: whether the flow has the field at all, and whether fn said stop.
+template <class F>
+std::pair<bool, bool> each_number(Field field, const EvalContext& ctx, F&& fn) {
+  const FlowRecord& rec = ctx.rec;
+  const core::Enrichment& e = ctx.enrich;
+  const bool ctr = rec.has(FlowRecord::kHasCounters);
+  const auto one = [&](bool known, double v) -> std::pair<bool, bool> {
+    return known ? std::pair{true, fn(v)} : std::pair{false, false};
+  };
+  switch (field) {
+    case Field::Pid: return one(e.process.ok(), static_cast<double>(e.process.value.pid));
+    case Field::Port: {
+      if (!rec.has(FlowRecord::kHasPorts)) {
+        return {false, false};
+      }
+      const std::array<std::uint16_t, 4> ports{rec.key.orig.sport, rec.key.orig.dport,
+                                               rec.reply.sport, rec.reply.dport};
+      for (const auto p : ports) {
+        if (fn(static_cast<double>(p))) {
+          return {true, true};
+        }
+      }
+      return {true, false};
+    }
+    case Field::Asn: {
+      bool known = false;
+      for (const auto* g : {&e.src_geo, &e.dst_geo}) {
+        if (g->ok() && g->value.asn != 0) {
+          known = true;
+          if (fn(static_cast<double>(g->value.asn))) {
+            return {true, true};
+          }
+        }
+      }
+      return {known, false};
+    }
+    case Field::Mark: return one(true, rec.mark);
+    case Field::Zone: return one(true, rec.key.zone);
+    case Field::Proto: return one(true, rec.key.proto);
+    case Field::Bytes:
+      return one(ctr, static_cast<double>(rec.orig_ctr.bytes + rec.reply_ctr.bytes));
+    case Field::BytesOut: return one(ctr, static_cast<double>(rec.orig_ctr.bytes));
+    case Field::BytesIn: return one(ctr, static_cast<double>(rec.reply_ctr.bytes));
+    case Field::Packets:
+      return one(ctr, static_cast<double>(rec.orig_ctr.packets + rec.reply_ctr.packets));
+    case Field::PacketsOut: return one(ctr, static_cast<double>(rec.orig_ctr.packets));
+    case Field::PacketsIn: return one(ctr, static_cast<double>(rec.reply_ctr.packets));
+    case Field::Rate: {
+      const core::Rates r = core::rates_of(rec);
+      return one(ctr, r.orig_bytes + r.reply_bytes);
+    }
+    case Field::RateOut: return one(ctr, core::rates_of(rec).orig_bytes);
+    case Field::RateIn: return one(ctr, core::rates_of(rec).reply_bytes);
+    case Field::Age: {
+      if (!rec.has(FlowRecord::kHasTimestamp)) {
+        return {false, false};
+      }
+      const auto now = static_cast<double>(ctx.realtime_ns);
+      const auto start = static_cast<double>(rec.start_ns);
+      return one(true, now > start ? std::floor((now - start) / 1e9) : 0.0);
+    }
+    default: return {false, false};
+  }
+}
+
+void add_geo_text(Field field, const core::Lookup<core::GeoInfo>& g,
+                  std::vector<std::string>& out) {
+  if (!g.ok()) {
+    return;
+  }
+  const core::GeoInfo& v = g.value;
+  switch (field) {
+    case Field::Country:
+      if (!v.country.empty()) {
+        out.push_back(v.country);
+      }
+      if (!v.country_name.empty()) {
+        out.push_back(v.country_name);
+      }
+      if (v.kind != core::GeoInfo::Kind::Located) {
+        out.emplace_back(core::geo_kind_label(v.kind));
+      }
+      break;
+    case Field::City:
+      if (!v.city.empty()) {
+        out.push_back(v.city);
+      }
+      break;
+    case Field::Org:
+      if (!v.org.empty()) {
+        out.push_back(v.org);
+      }
+      break;
+    default: break;
+  }
+}
+
+// The texts a text term compares against; empty when the flow does not have the field.
+std::vector<std::string> texts(Field field, const EvalContext& ctx) {
+  const FlowRecord& rec = ctx.rec;
+  const core::Enrichment& e = ctx.enrich;
+  std::vector<std::string> out;
+  switch (field) {
+    case Field::Proc:
+      if (e.process.ok()) {
+        out.push_back(e.process.value.name);
+      }
+      break;
+    case Field::User:
+      if (e.process.ok()) {
+        out.push_back(e.process.value.user);
+        out.push_back(std::to_string(e.process.value.uid));
+      }
+      break;
+    case Field::Host:
+      for (const auto* n : {&e.src_name, &e.dst_name}) {
+        if (n->ok() && !n->value.empty()) {
+          out.push_back(n->value);
+        }
+      }
+      break;
+    case Field::Addr:
+      for (const auto* a : {&rec.key.orig.src, &rec.key.orig.dst, &rec.reply.src, &rec.reply.dst}) {
+        out.push_back(a->to_string());
+      }
+      break;
+    case Field::Service:
+      if (!e.service.empty()) {
+        out.push_back(e.service);
+      }
+      break;
+    case Field::Country:
+    case Field::City:
+    case Field::Org:
+      add_geo_text(field, e.src_geo, out);
+      add_geo_text(field, e.dst_geo, out);
+      break;
+    case Field::Proto: {
+      out.emplace_back(core::proto_name(rec.key.proto));
+      if (rec.key.proto == static_cast<std::uint8_t>(core::L4Proto::Icmpv6)) {
+        out.emplace_back("icmp6");
+      }
+      out.push_back(std::to_string(rec.key.proto));
+      break;
+    }
+    case Field::Family:
+      out.emplace_back(rec.key.family == core::Family::V4 ? "ipv4" : "ipv6");
+      break;
+    case Field::State:
+      if (rec.has(FlowRecord::kHasState)) {
+        out.emplace_back(core::state_name(rec.key.proto, rec.state));
+      }
+      break;
+    default:  // numeric fields, as decimal text (port~^44)
+      each_number(field, ctx, [&](double v) {
+        out.push_back(std::to_string(static_cast<std::uint64_t>(v)));
+        return false;
+      });
+      break;
+  }
+  return out;
+}
+
+class AndNode final : public FilterNode {
+ public:
+  explicit AndNode(std::vector<NodePtr> c) : children_(std::move(c)) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    return std::all_of(children_.begin(), children_.end(),
+                       [&](const NodePtr& n) { return n->eval(ctx); });
+  }
+
+ private:
+  std::vector<NodePtr> children_;
+};
+
+class OrNode final : public FilterNode {
+ public:
+  explicit OrNode(std::vector<NodePtr> c) : children_(std::move(c)) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    return std::any_of(children_.begin(), children_.end(),
+                       [&](const NodePtr& n) { return n->eval(ctx); });
+  }
+
+ private:
+  std::vector<NodePtr> children_;
+};
+
+class NotNode final : public FilterNode {
+ public:
+  explicit NotNode(NodePtr c) : child_(std::move(c)) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override { return !child_->eval(ctx); }
+
+ private:
+  NodePtr child_;
+};
+
+class WordNode final : public FilterNode {
+ public:
+  explicit WordNode(std::string word) : word_(std::move(word)) {
+    std::transform(word_.begin(), word_.end(), word_.begin(), lower);
+    // Only a word made of address characters can be part of an address: skip formatting them
+    // otherwise (a bare word is evaluated on every flow).
+    maybe_addr_ = std::all_of(word_.begin(), word_.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '.' || c == ':';
+    });
+  }
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    const core::Enrichment& e = ctx.enrich;
+    if (e.process.ok() && icontains(e.process.value.name, word_)) {
+      return true;
+    }
+    for (const auto* n : {&e.src_name, &e.dst_name}) {
+      if (n->ok() && icontains(n->value, word_)) {
+        return true;
+      }
+    }
+    if (maybe_addr_) {
+      const FlowRecord& rec = ctx.rec;
+      for (const auto* a : {&rec.key.orig.src, &rec.key.orig.dst, &rec.reply.src, &rec.reply.dst}) {
+        if (icontains(a->to_string(), word_)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::string word_;
+  bool maybe_addr_ = false;
+};
+
+class TextNode final : public FilterNode {
+ public:
+  TextNode(Field field, Op op, std::string value, std::shared_ptr<const Regex> re)
+      : field_(field), op_(op), value_(std::move(value)), re_(std::move(re)) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    const std::vector<std::string> values = texts(field_, ctx);
+    if (values.empty()) {
+      return false;  // unknown never satisfies a comparison
+    }
+    if (op_ == Op::Re) {
+      return std::any_of(values.begin(), values.end(),
+                         [&](const std::string& v) { return re_->search(v); });
+    }
+    const bool any = std::any_of(values.begin(), values.end(),
+                                 [&](const std::string& v) { return iequals(v, value_); });
+    return op_ == Op::Eq ? any : !any;
+  }
+
+ private:
+  Field field_;
+  Op op_;
+  std::string value_;
+  std::shared_ptr<const Regex> re_;
+};
+
+class NumberNode final : public FilterNode {
+ public:
+  NumberNode(Field field, Op op, double value) : field_(field), op_(op), value_(value) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    if (op_ == Op::Ne) {  // none of the values equals
+      const auto [known, hit] =
+          each_number(field_, ctx, [&](double v) { return compare(v, Op::Eq, value_); });
+      return known && !hit;
+    }
+    return each_number(field_, ctx, [&](double v) { return compare(v, op_, value_); }).second;
+  }
+
+ private:
+  Field field_;
+  Op op_;
+  double value_;
+};
+
+bool in_network(const core::IpAddr& a, const core::IpAddr& net, unsigned prefix) {
+  const unsigned whole = prefix / 8;
+  if (!std::equal(a.bytes.begin(), a.bytes.begin() + whole, net.bytes.begin())) {
+    return false;
+  }
+  const unsigned rest = prefix % 8;
+  if (rest == 0) {
+    return true;
+  }
+  const auto mask = static_cast<std::uint8_t>(0xFFU << (8 - rest));
+  return (a.bytes[whole] & mask) == (net.bytes[whole] & mask);
+}
+
+class NetworkNode final : public FilterNode {
+ public:
+  NetworkNode(Op op, const core::IpAddr& net, unsigned prefix)
+      : op_(op), net_(net), prefix_(prefix) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    const FlowRecord& rec = ctx.rec;
+    bool any = false;
+    for (const auto* a : {&rec.key.orig.src, &rec.key.orig.dst, &rec.reply.src, &rec.reply.dst}) {
+      any = any || in_network(*a, net_, prefix_);
+    }
+    return op_ == Op::Eq ? any : !any;
+  }
+
+ private:
+  Op op_;
+  core::IpAddr net_;
+  unsigned prefix_;
+};
+
+class ProtoNode final : public FilterNode {
+ public:
+  ProtoNode(Op op, std::vector<std::uint8_t> protos) : op_(op), protos_(std::move(protos)) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    const bool any = std::find(protos_.begin(), protos_.end(), ctx.rec.key.proto) != protos_.end();
+    return op_ == Op::Eq ? any : !any;
+  }
+
+ private:
+  Op op_;
+  std::vector<std::uint8_t> protos_;
+};
+
+class FamilyNode final : public FilterNode {
+ public:
+  FamilyNode(Op op, core::Family family) : op_(op), family_(family) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    return (ctx.rec.key.family == family_) == (op_ == Op::Eq);
+  }
+
+ private:
+  Op op_;
+  core::Family family_;
+};
+
+}  // namespace
+
+struct Regex::Impl {
+  regex_t re{};
+};
+
+Regex::Regex(const std::string& pattern, std::size_t pos) : impl_(std::make_unique<Impl>()) {
+  const int rc = regcomp(&impl_->re, pattern.c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB);
+  if (rc != 0) {
+    std::array<char, 256> buf{};
+    regerror(rc, &impl_->re, buf.data(), buf.size());
+    impl_.reset();  // regcomp failed: nothing to free
+    throw FilterError{pos, std::string("bad regular expression: ") + buf.data()};
+  }
+}
+
+Regex::~Regex() {
+  if (impl_) {
+    regfree(&impl_->re);
+  }
+}
+
+bool Regex::search(const std::string& text) const {
+  return regexec(&impl_->re, text.c_str(), 0, nullptr, 0) == 0;
+}
+
+NodePtr make_and(std::vector<NodePtr> children) {
+  return std::make_unique<AndNode>(std::move(children));
+}
+NodePtr make_or(std::vector<NodePtr> children) {
+  return std::make_unique<OrNode>(std::move(children));
+}
+NodePtr make_not(NodePtr child) {
+  return std::make_unique<NotNode>(std::move(child));
+}
+NodePtr make_word(const std::string& word) {
+  return std::make_unique<WordNode>(word);
+}
+NodePtr make_text(Field field, Op op, std::string value, std::shared_ptr<const Regex> re) {
+  return std::make_unique<TextNode>(field, op, std::move(value), std::move(re));
+}
+NodePtr make_number(Field field, Op op, double value) {
+  return std::make_unique<NumberNode>(field, op, value);
+}
+NodePtr make_network(Op op, const core::IpAddr& net, unsigned prefix) {
+  return std::make_unique<NetworkNode>(op, net, prefix);
+}
+NodePtr make_proto(Op op, std::vector<std::uint8_t> protos) {
+  return std::make_unique<ProtoNode>(op, std::move(protos));
+}
+NodePtr make_family(Op op, core::Family family) {
+  return std::make_unique<FamilyNode>(op, family);
+}
+
+}  // namespace flowtop::view::detail

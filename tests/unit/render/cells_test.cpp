@@ -1,0 +1,53 @@
+// Table cells: zero is blank, unknown is "-", units are never cut.
+#include <gtest/gtest.h>
+
+#include "flowtop/render/format.hpp"
+
+namespace flowtop::render {
+namespace {
+
+TEST(FormatCount, ThousandsSeparators) {
+  EXPECT_EQ(format_count(0), "0");
+  EXPECT_EQ(format_count(999), "999");
+  EXPECT_EQ(format_count(1000), "1,000");
+  EXPECT_EQ(format_count(1204), "1,204");
+  EXPECT_EQ(format_count(1234567), "1,234,567");
+  EXPECT_EQ(format_count(18446744073709551615ULL), "18,446,744,073,709,551,615");
+}
+
+TEST(Cells, ZeroIsBlankUnknownIsDash) {
+  EXPECT_EQ(bytes_cell(true, 0), "");
+  EXPECT_EQ(bytes_cell(false, 0), "-");
+  EXPECT_EQ(bytes_cell(false, 1234), "-");
+  EXPECT_EQ(bytes_cell(true, 1234), "1.2 kB");
+  EXPECT_EQ(rate_cell(true, 0, false), "");
+  EXPECT_EQ(rate_cell(true, 0.4, false), "");  // rounds to nothing
+  EXPECT_EQ(rate_cell(true, 0.6, false), "1 B/s");
+  EXPECT_EQ(rate_cell(false, 5, false), "-");
+  EXPECT_EQ(rate_cell(true, 1500, false), "1.5 kB/s");
+  EXPECT_EQ(rate_cell(true, 1500, true), "12.0 kbit/s");
+  EXPECT_EQ(rate_cell(true, 0.05, true), "");
+  EXPECT_EQ(packets_cell(true, 0), "");
+  EXPECT_EQ(packets_cell(false, 3), "-");
+  EXPECT_EQ(packets_cell(true, 9999), "9999");
+  EXPECT_EQ(packets_cell(true, 10000), "10.0k");
+  EXPECT_EQ(packets_cell(true, 640000), "640.0k");
+  EXPECT_EQ(packets_cell(true, 9'999'500), "10.0M");
+  EXPECT_EQ(packets_cell(true, 18446744073709551615ULL), "18.4E");
+}
+
+TEST(Cells, WidestValuesFitTheirColumns) {
+  // The table gives bytes 8 columns, rates 10 (12 in bits): the widest value of each unit fits,
+  // so a unit is never cut.
+  for (std::uint64_t v = 1; v < 18'000'000'000'000'000'000ULL / 7; v = v * 7 + 3) {
+    EXPECT_LE(bytes_cell(true, v).size(), 8U) << v;
+    EXPECT_LE(rate_cell(true, static_cast<double>(v), false).size(), 10U) << v;
+    EXPECT_LE(rate_cell(true, static_cast<double>(v), true).size(), 12U) << v;
+    EXPECT_LE(packets_cell(true, v).size(), 6U) << v;
+  }
+  EXPECT_EQ(rate_cell(true, 999'949, false), "999.9 kB/s");
+  EXPECT_EQ(rate_cell(true, 124'987, true), "999.9 kbit/s");
+}
+
+}  // namespace
+}  // namespace flowtop::render

@@ -1,0 +1,392 @@
+#include "flowtop/view/command.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace flowtop::view {
+namespace {
+
+using K = Command::Kind;
+
+Command key(const ViewState& s, std::int32_t k) {
+  return KeyMap{}.lookup(s, Input{k});
+}
+
+ViewState press(ViewState s, std::int32_t k) {
+  return apply(std::move(s), key(s, k));
+}
+
+ViewState type(ViewState s, const std::u32string& text) {
+  for (const char32_t c : text) {
+    s = press(std::move(s), static_cast<std::int32_t>(c));
+  }
+  return s;
+}
+
+TEST(KeyMap, TheOriginalKeysKeepTheirMeaning) {
+  const ViewState s = default_view_state();
+  EXPECT_EQ(key(s, '\t').kind, K::NextTab);
+  EXPECT_EQ(key(s, kKeyTab).kind, K::NextTab);
+  for (const std::int32_t k : {std::int32_t{kKeyUp}, std::int32_t{'k'}, std::int32_t{'u'}}) {
+    EXPECT_EQ(key(s, k).kind, K::Up);
+  }
+  for (const std::int32_t k : {std::int32_t{kKeyDown}, std::int32_t{'j'}, std::int32_t{'d'}}) {
+    EXPECT_EQ(key(s, k).kind, K::Down);
+  }
+  EXPECT_EQ(key(s, kKeyLeft).kind, K::ScrollLeft);
+  EXPECT_EQ(key(s, 'h').kind, K::ScrollLeft);
+  EXPECT_EQ(key(s, kKeyRight).kind, K::ScrollRight);
+  EXPECT_EQ(key(s, 'l').kind, K::ScrollRight);
+  EXPECT_EQ(key(s, 'b').kind, K::ToggleBits);
+  EXPECT_EQ(key(s, 'a').kind, K::ToggleActive);
+  EXPECT_EQ(key(s, 's').kind, K::ToggleSource);
+  EXPECT_EQ(key(s, 'T').kind, K::ToggleTcp);
+  EXPECT_EQ(key(s, 'U').kind, K::ToggleUdp);
+  EXPECT_EQ(key(s, 'D').kind, K::ToggleDccp);
+  EXPECT_EQ(key(s, 'I').kind, K::ToggleIcmp);
+  EXPECT_EQ(key(s, 'S').kind, K::ToggleSctp);
+  EXPECT_EQ(key(s, '?').kind, K::ToggleHelp);
+  EXPECT_EQ(key(s, 'q').kind, K::Quit);
+}
+
+TEST(KeyMap, AddedKeys) {
+  const ViewState s = default_view_state();
+  EXPECT_EQ(key(s, kKeyPageUp).kind, K::PageUp);
+  EXPECT_EQ(key(s, kKeyPageDown).kind, K::PageDown);
+  EXPECT_EQ(key(s, kKeyHome).kind, K::Home);
+  EXPECT_EQ(key(s, kKeyEnd).kind, K::End);
+  EXPECT_EQ(key(s, kKeyWheelUp), (Command{K::MoveBy, -3}));
+  EXPECT_EQ(key(s, kKeyWheelDown), (Command{K::MoveBy, 3}));
+  EXPECT_EQ(key(s, kKeyF1).kind, K::ToggleHelp);
+  EXPECT_EQ(key(s, kKeyF10).kind, K::Quit);
+  EXPECT_EQ(key(s, '<').kind, K::SortPrev);
+  EXPECT_EQ(key(s, '>').kind, K::SortNext);
+  EXPECT_EQ(key(s, kKeyF6).kind, K::SortMenu);
+  EXPECT_EQ(key(s, 'r').kind, K::SortReverse);
+  EXPECT_EQ(key(s, '/').kind, K::OpenFilter);
+  EXPECT_EQ(key(s, ' ').kind, K::TogglePause);
+  EXPECT_EQ(key(s, kKeyEnter).kind, K::Enter);
+  EXPECT_EQ(key(s, '\n').kind, K::Enter);
+  EXPECT_EQ(key(s, 'n').kind, K::ToggleDns);
+  EXPECT_EQ(key(s, 'g').kind, K::ToggleGeoip);
+  EXPECT_EQ(key(s, 'L').kind, K::ToggleLoopback);
+  EXPECT_EQ(key(s, '4').kind, K::ToggleIpv4);
+  EXPECT_EQ(key(s, '6').kind, K::ToggleIpv6);
+  EXPECT_EQ(key(s, '+').kind, K::IntervalUp);
+  EXPECT_EQ(key(s, '-').kind, K::IntervalDown);
+  EXPECT_EQ(key(s, 'x').kind, K::None);
+  EXPECT_EQ(key(s, kKeyClick).kind, K::None);  // clicks go through render::hit_test
+}
+
+TEST(KeyMap, EscapeClosesThePaneOrClearsTheFilter) {
+  ViewState s = default_view_state();
+  EXPECT_EQ(key(s, kKeyEscape).kind, K::None);
+  s.filter = std::get<Filter>(compile_filter("curl"));
+  EXPECT_EQ(key(s, kKeyEscape).kind, K::ClearFilter);
+  EXPECT_EQ(key(s, 27).kind, K::ClearFilter);
+  s.detail_open = true;
+  EXPECT_EQ(key(s, kKeyEscape).kind, K::Close);
+}
+
+TEST(KeyMap, HelpClosesOnAnyKeyButF10StillQuits) {
+  ViewState s = default_view_state();
+  s.help_open = true;
+  EXPECT_EQ(key(s, 'x').kind, K::ToggleHelp);
+  EXPECT_EQ(key(s, 'q').kind, K::ToggleHelp);
+  EXPECT_EQ(key(s, kKeyF10).kind, K::Quit);
+  EXPECT_FALSE(press(s, 'j').help_open);
+}
+
+TEST(KeyMap, ThePromptTakesText) {
+  ViewState s = press(default_view_state(), '/');
+  ASSERT_TRUE(s.prompt.open);
+  EXPECT_EQ(key(s, 'q'), (Command{K::FilterInsert, 'q'}));  // not quit
+  EXPECT_EQ(key(s, 'j'), (Command{K::FilterInsert, 'j'}));
+  EXPECT_EQ(key(s, kKeyBackspace).kind, K::FilterBackspace);
+  EXPECT_EQ(key(s, 127).kind, K::FilterBackspace);
+  EXPECT_EQ(key(s, kKeyDelete).kind, K::FilterDelete);
+  EXPECT_EQ(key(s, kKeyLeft).kind, K::FilterLeft);
+  EXPECT_EQ(key(s, kKeyRight).kind, K::FilterRight);
+  EXPECT_EQ(key(s, kKeyHome).kind, K::FilterHome);
+  EXPECT_EQ(key(s, 1).kind, K::FilterHome);   // Ctrl-A
+  EXPECT_EQ(key(s, 5).kind, K::FilterEnd);    // Ctrl-E
+  EXPECT_EQ(key(s, 21).kind, K::FilterKill);  // Ctrl-U
+  EXPECT_EQ(key(s, kKeyEnter).kind, K::FilterAccept);
+  EXPECT_EQ(key(s, kKeyEscape).kind, K::FilterCancel);
+  EXPECT_EQ(key(s, 0x1B).kind, K::FilterCancel);
+  EXPECT_EQ(key(s, 0x9B).kind, K::None);  // a C1 control is never text
+  EXPECT_EQ(key(s, 7).kind, K::None);
+}
+
+TEST(KeyMap, TheSortMenuTakesArrows) {
+  ViewState s = press(default_view_state(), kKeyF6);
+  ASSERT_TRUE(s.sort_menu_open);
+  EXPECT_EQ(key(s, kKeyUp).kind, K::SortMenuUp);
+  EXPECT_EQ(key(s, kKeyDown).kind, K::SortMenuDown);
+  EXPECT_EQ(key(s, kKeyEnter).kind, K::SortMenuAccept);
+  EXPECT_EQ(key(s, kKeyEscape).kind, K::SortMenu);
+  EXPECT_EQ(key(s, kKeyF6).kind, K::SortMenu);
+}
+
+TEST(KeyMap, HelpListsEveryMainKey) {
+  std::string all;
+  for (const KeyHelp& k : KeyMap::help()) {
+    all += std::string(k.keys) + " ";
+  }
+  for (const char* k :
+       {"Tab",   "Up",    "k",     "u",  "Down",      "j", "d", "Left", "h",    "Right",
+        "l",     "b",     "a",     "s",  "T U D I S", "?", "q", "PgUp", "PgDn", "Home",
+        "End",   "wheel", "click", "F1", "F10",       "<", ">", "F6",   "r",    "/",
+        "space", "Enter", "Esc",   "n",  "g",         "L", "4", "6",    "+",    "-"}) {
+    EXPECT_NE(all.find(k), std::string::npos) << k;
+  }
+}
+
+TEST(Reducer, TogglesFlipAndAreRemembered) {
+  struct Case {
+    std::int32_t key;
+    bool ViewState::*flag;
+  };
+  for (const Case& c : {Case{'b', &ViewState::bits}, Case{'a', &ViewState::active_only},
+                        Case{'s', &ViewState::show_src}}) {
+    const ViewState before = default_view_state();
+    ViewState after = press(before, c.key);
+    EXPECT_NE(after.*c.flag, before.*c.flag) << char(c.key);
+    EXPECT_TRUE(take_effects(after).persist);
+    EXPECT_EQ(press(press(before, c.key), c.key).*c.flag, before.*c.flag);
+  }
+  struct SelCase {
+    std::int32_t key;
+    bool Selection::*flag;
+  };
+  for (const SelCase& c : {SelCase{'T', &Selection::tcp}, SelCase{'U', &Selection::udp},
+                           SelCase{'D', &Selection::dccp}, SelCase{'I', &Selection::icmp},
+                           SelCase{'S', &Selection::sctp}, SelCase{'L', &Selection::loopback},
+                           SelCase{'4', &Selection::ipv4}, SelCase{'6', &Selection::ipv6}}) {
+    const ViewState before = default_view_state();
+    const ViewState after = press(before, c.key);
+    EXPECT_NE(after.selection.*c.flag, before.selection.*c.flag) << char(c.key);
+    EXPECT_TRUE(after.effects.persist);
+  }
+}
+
+TEST(Reducer, OutsideWorldCommandsAreEffects) {
+  ViewState s = press(default_view_state(), 'n');
+  EXPECT_FALSE(s.dns);
+  EXPECT_TRUE(s.effects.dns_changed);
+  s = press(s, 'g');
+  EXPECT_FALSE(s.geoip);
+  EXPECT_TRUE(s.effects.geoip_changed);
+  s = press(s, 'q');
+  const Effects e = take_effects(s);
+  EXPECT_TRUE(e.quit);
+  EXPECT_TRUE(e.dns_changed);
+  EXPECT_TRUE(e.geoip_changed);
+  EXPECT_FALSE(s.effects.any());  // taken
+}
+
+TEST(Reducer, IntervalStepsWithinBounds) {
+  ViewState s = default_view_state();
+  s = press(s, '+');
+  EXPECT_DOUBLE_EQ(s.interval_s, 2);
+  EXPECT_TRUE(s.effects.interval_changed);
+  s = press(press(press(s, '-'), '-'), '-');
+  EXPECT_DOUBLE_EQ(s.interval_s, 0.2);
+  s = press(press(s, '-'), '-');
+  EXPECT_DOUBLE_EQ(s.interval_s, kMinInterval);
+  take_effects(s);
+  s = press(s, '-');
+  EXPECT_FALSE(s.effects.interval_changed);  // already at the bottom
+  EXPECT_DOUBLE_EQ(next_interval(3000, 1), kMaxInterval);
+  EXPECT_DOUBLE_EQ(next_interval(kMaxInterval, 1), kMaxInterval);
+  EXPECT_DOUBLE_EQ(next_interval(0.7, 1), 1);  // between steps: the next step
+  EXPECT_DOUBLE_EQ(next_interval(0.7, -1), 0.5);
+}
+
+TEST(Reducer, TabsCycleBothWaysAndCloseTheDetailPane) {
+  ViewState s = default_view_state();
+  s.detail_open = true;
+  s = press(s, '\t');
+  EXPECT_EQ(s.tab, Tab::Processes);
+  EXPECT_FALSE(s.detail_open);
+  s = press(press(press(press(s, '\t'), '\t'), '\t'), '\t');
+  EXPECT_EQ(s.tab, Tab::Flows);
+  s = press(s, kKeyBackTab);
+  EXPECT_EQ(s.tab, Tab::As);
+  s = apply(s, Command{K::SetTab, 2});
+  EXPECT_EQ(s.tab, Tab::Hosts);
+  s = apply(s, Command{K::SetTab, 99});
+  EXPECT_EQ(s.tab, Tab::Hosts);
+}
+
+TEST(Reducer, SortWalksTheColumnsAndReverses) {
+  ViewState s = default_view_state();
+  ASSERT_EQ(s.current_sort().column, Column::RateIn);
+  s = press(s, '<');
+  EXPECT_EQ(s.current_sort(), (SortSpec{Column::BytesIn, true}));
+  s = press(press(s, '>'), '>');
+  EXPECT_EQ(s.current_sort().column, Column::PacketsOut);
+  s = press(press(s, '>'), '>');  // wraps around
+  EXPECT_EQ(s.current_sort(), (SortSpec{Column::Process, false}));
+  s = press(s, 'r');
+  EXPECT_EQ(s.current_sort(), (SortSpec{Column::Process, true}));
+  s = apply(s, Command{K::SortBy, static_cast<std::int64_t>(Column::Age)});
+  EXPECT_EQ(s.current_sort(), (SortSpec{Column::Age, true}));
+  s = apply(s, Command{K::SortBy, static_cast<std::int64_t>(Column::Age)});  // again: reverse
+  EXPECT_EQ(s.current_sort(), (SortSpec{Column::Age, false}));
+  s = apply(s, Command{K::SortBy, static_cast<std::int64_t>(Column::Org)});  // not on Flows
+  EXPECT_EQ(s.current_sort().column, Column::Age);
+  // Each tab has its own sort.
+  s = press(s, '\t');
+  EXPECT_EQ(s.current_sort().column, Column::RateIn);
+}
+
+TEST(Reducer, SortMenuChoosesAColumn) {
+  ViewState s = press(default_view_state(), kKeyF6);
+  EXPECT_EQ(columns_of(Tab::Flows)[s.sort_menu_index], Column::RateIn);
+  s = press(press(s, kKeyUp), kKeyUp);
+  s = press(s, kKeyEnter);
+  EXPECT_FALSE(s.sort_menu_open);
+  EXPECT_EQ(s.current_sort().column, Column::RateOut);
+  s = press(s, kKeyF6);
+  for (int i = 0; i < 40; ++i) {
+    s = press(s, kKeyDown);  // clamps at the last entry
+  }
+  EXPECT_EQ(s.sort_menu_index, columns_of(Tab::Flows).size() - 1);
+  s = press(s, kKeyEscape);
+  EXPECT_FALSE(s.sort_menu_open);
+  EXPECT_EQ(s.current_sort().column, Column::RateOut);
+}
+
+TEST(Reducer, FilterPromptEditing) {
+  ViewState s = press(default_view_state(), '/');
+  s = type(s, U"proto=udp");
+  EXPECT_EQ(s.prompt.text, "proto=udp");
+  EXPECT_EQ(s.prompt.cursor, 9U);
+  s = press(press(press(s, kKeyLeft), kKeyLeft), kKeyLeft);  // before "udp"
+  s = press(s, kKeyBackspace);                               // deletes '='
+  EXPECT_EQ(s.prompt.text, "protoudp");
+  s = press(s, '~');
+  EXPECT_EQ(s.prompt.text, "proto~udp");
+  s = press(s, kKeyDelete);
+  EXPECT_EQ(s.prompt.text, "proto~dp");
+  s = press(s, kKeyHome);
+  s = type(s, U"ü");  // two bytes
+  EXPECT_EQ(s.prompt.text, "üproto~dp");
+  EXPECT_EQ(s.prompt.cursor, 2U);
+  s = press(s, kKeyLeft);
+  EXPECT_EQ(s.prompt.cursor, 0U);
+  s = press(s, kKeyRight);
+  EXPECT_EQ(s.prompt.cursor, 2U);  // over the whole code point
+  s = press(s, kKeyBackspace);
+  EXPECT_EQ(s.prompt.text, "proto~dp");
+  s = type(s, U"日本");
+  s = press(s, kKeyBackspace);
+  EXPECT_EQ(s.prompt.text, "日proto~dp");
+  s = press(s, kKeyEnd);
+  EXPECT_EQ(s.prompt.cursor, s.prompt.text.size());
+  s = press(s, 21);  // Ctrl-U
+  EXPECT_EQ(s.prompt.text, "");
+  EXPECT_EQ(s.prompt.cursor, 0U);
+}
+
+TEST(Reducer, AcceptedFilterApplies) {
+  ViewState s = type(press(default_view_state(), '/'), U"proto=udp");
+  s = press(s, kKeyEnter);
+  EXPECT_FALSE(s.prompt.open);
+  EXPECT_EQ(s.filter.text(), "proto=udp");
+  // Reopening starts from the applied filter.
+  s = press(s, '/');
+  EXPECT_EQ(s.prompt.text, "proto=udp");
+  EXPECT_EQ(s.prompt.cursor, 9U);
+}
+
+TEST(Reducer, FilterErrorKeepsThePreviousFilter) {
+  ViewState s = press(type(press(default_view_state(), '/'), U"proto=udp"), kKeyEnter);
+  s = press(press(s, '/'), kKeyBackspace);
+  s = type(s, U"p and bogus>3");
+  s = press(s, kKeyEnter);
+  EXPECT_TRUE(s.prompt.open);
+  EXPECT_EQ(s.filter.text(), "proto=udp");  // still applied
+  EXPECT_EQ(s.prompt.error, "unknown term 'bogus'");
+  EXPECT_EQ(s.prompt.error_pos, 14U);
+  s = press(s, kKeyBackspace);  // editing clears the message
+  EXPECT_TRUE(s.prompt.error.empty());
+}
+
+TEST(Reducer, EscapeClearsTheFilter) {
+  ViewState s = press(type(press(default_view_state(), '/'), U"curl"), kKeyEnter);
+  ASSERT_FALSE(s.filter.empty());
+  s = press(s, kKeyEscape);
+  EXPECT_TRUE(s.filter.empty());
+  s = press(type(press(s, '/'), U"curl"), kKeyEscape);  // Esc in the prompt clears too
+  EXPECT_FALSE(s.prompt.open);
+  EXPECT_TRUE(s.filter.empty());
+}
+
+TEST(Reducer, MovesArePendingUntilRowsResolveThem) {
+  ViewState s = press(press(default_view_state(), 'j'), 'j');
+  EXPECT_EQ(s.current_cursor().move, (PendingMove{PendingMove::Kind::By, 2}));
+  EXPECT_TRUE(s.current_cursor().follow);
+  s = press(s, kKeyPageDown);
+  EXPECT_EQ(s.current_cursor().move, (PendingMove{PendingMove::Kind::Page, 1}));
+  s = press(s, kKeyEnd);
+  EXPECT_EQ(s.current_cursor().move.kind, PendingMove::Kind::End);
+  s = apply(s, Command{K::SelectRow, 7});
+  EXPECT_EQ(s.current_cursor().move, (PendingMove{PendingMove::Kind::Index, 7}));
+}
+
+TEST(Reducer, PauseAndDetail) {
+  ViewState s = press(default_view_state(), ' ');
+  EXPECT_TRUE(s.paused);
+  s = press(s, kKeyEnter);
+  EXPECT_TRUE(s.detail_open);
+  s = press(s, kKeyEscape);
+  EXPECT_FALSE(s.detail_open);
+  EXPECT_FALSE(press(s, ' ').paused);
+}
+
+TEST(Reducer, EnterOnAGroupShowsItsFlows) {
+  ViewState s = press(default_view_state(), '\t');
+  ASSERT_EQ(s.tab, Tab::Processes);
+  s.cursor[static_cast<std::size_t>(Tab::Processes)].group = GroupKey{.pid = 4242, .name = "curl"};
+  s = press(s, kKeyEnter);
+  EXPECT_EQ(s.tab, Tab::Flows);
+  EXPECT_EQ(s.filter.text(), "pid=4242");
+  s = press(press(press(s, '\t'), '\t'), '\t');
+  ASSERT_EQ(s.tab, Tab::Countries);
+  s.cursor[static_cast<std::size_t>(Tab::Countries)].group = GroupKey{.name = "US"};
+  s = press(s, kKeyEnter);
+  EXPECT_EQ(s.filter.text(), "country=\"US\"");
+}
+
+TEST(Reducer, HorizontalScrollStaysInRange) {
+  ViewState s = press(default_view_state(), kKeyLeft);
+  EXPECT_EQ(s.h_scroll, 0U);
+  for (int i = 0; i < 50; ++i) {
+    s = press(s, 'l');
+  }
+  EXPECT_EQ(s.h_scroll, columns_of(Tab::Flows).size() - 1);
+}
+
+TEST(Columns, NamesRoundTrip) {
+  for (std::size_t i = 0; i < kColumnCount; ++i) {
+    const auto c = static_cast<Column>(i);
+    EXPECT_EQ(parse_column(column_name(c)), c) << column_name(c);
+  }
+  EXPECT_EQ(parse_column("TIME"), Column::Age);
+  EXPECT_EQ(parse_column("rate"), Column::RateIn);
+  EXPECT_EQ(parse_column("bogus"), std::nullopt);
+  for (std::size_t i = 0; i < kTabCount; ++i) {
+    const auto t = static_cast<Tab>(i);
+    EXPECT_EQ(parse_tab(tab_name(t)), t);
+    EXPECT_FALSE(columns_of(t).empty());
+  }
+  EXPECT_EQ(parse_tab("processes"), Tab::Processes);
+  EXPECT_EQ(parse_tab("as"), Tab::As);
+  EXPECT_EQ(parse_tab("nope"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace flowtop::view

@@ -1,0 +1,530 @@
+#include "flowtop/view/rows.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <variant>
+
+#include "flowtop/view/command.hpp"
+#include "unit/view/fixture.hpp"
+
+namespace flowtop::view {
+namespace {
+
+using test::FakeWorld;
+using test::kNowNs;
+
+constexpr std::size_t kAll = 1'000'000;  // a window taller than any table here
+
+ViewState with_sort(Tab tab, Column column, bool descending) {
+  ViewState s = default_view_state();
+  s.tab = tab;
+  s.sort[static_cast<std::size_t>(tab)] = SortSpec{column, descending};
+  return s;
+}
+
+// A sort key computed here, independently of the view code: a number or a text; nullopt when
+// the row does not have the value.
+using Key = std::optional<std::variant<double, std::string>>;
+
+Key flow_key(const FlowRow& r, Column c) {
+  const core::FlowRecord& rec = r.rec;
+  const bool ctr = rec.has(core::FlowRecord::kHasCounters);
+  const auto num = [](bool known, double v) { return known ? Key(v) : Key(); };
+  switch (c) {
+    case Column::Process: return r.enrich.process.ok() ? Key(r.enrich.process.value.name) : Key();
+    case Column::Pid: return num(r.enrich.process.ok(), r.enrich.process.value.pid);
+    case Column::Proto: return Key(std::string(core::proto_name(rec.key.proto)));
+    case Column::State:
+      return rec.has(core::FlowRecord::kHasState)
+                 ? Key(std::string(core::state_name(rec.key.proto, rec.state)))
+                 : Key();
+    case Column::Age:
+      return num(rec.has(core::FlowRecord::kHasTimestamp),
+                 static_cast<double>(kNowNs) - static_cast<double>(rec.start_ns));
+    case Column::Port: return num(rec.has(core::FlowRecord::kHasPorts), rec.key.orig.dport);
+    case Column::Geo:
+      if (!r.enrich.dst_geo.ok()) {
+        return Key();
+      }
+      return Key(r.enrich.dst_geo.value.kind == core::GeoInfo::Kind::Located
+                     ? r.enrich.dst_geo.value.country
+                     : std::string(core::geo_kind_label(r.enrich.dst_geo.value.kind)));
+    case Column::BytesOut: return num(ctr, static_cast<double>(rec.orig_ctr.bytes));
+    case Column::BytesIn: return num(ctr, static_cast<double>(rec.reply_ctr.bytes));
+    case Column::PacketsOut: return num(ctr, static_cast<double>(rec.orig_ctr.packets));
+    case Column::PacketsIn: return num(ctr, static_cast<double>(rec.reply_ctr.packets));
+    case Column::RateOut: return num(ctr, r.rates.orig_bytes);
+    case Column::RateIn: return num(ctr, r.rates.reply_bytes);
+    case Column::Address: {
+      // Names first (as text), then addresses (by value): one text key that orders the same.
+      if (r.enrich.dst_name.ok() && !r.enrich.dst_name.value.empty()) {
+        return Key("0" + r.enrich.dst_name.value);
+      }
+      std::string bytes = "1";
+      for (const auto b : rec.key.orig.dst.bytes) {
+        bytes += static_cast<char>('A' + (b >> 4));
+        bytes += static_cast<char>('A' + (b & 15));
+      }
+      return Key(bytes);
+    }
+    default: return Key();
+  }
+}
+
+Key group_key(const GroupRow& g, Column c) {
+  const auto text = [](const std::string& s) { return s.empty() || s == "-" ? Key() : Key(s); };
+  const auto num = [&](double v) { return g.known_counters ? Key(v) : Key(); };
+  switch (c) {
+    case Column::Process:
+    case Column::Address:
+    case Column::Country: return text(g.label);
+    case Column::User:
+    case Column::Geo:
+    case Column::CountryName:
+    case Column::Org: return text(g.detail);
+    case Column::Pid: return g.key.pid != 0 ? Key(double(g.key.pid)) : Key();
+    case Column::Asn: return g.key.asn != 0 ? Key(double(g.key.asn)) : Key();
+    case Column::Flows: return Key(double(g.flows));
+    case Column::BytesOut: return num(double(g.bytes_out));
+    case Column::BytesIn: return num(double(g.bytes_in));
+    case Column::RateOut: return num(g.rate_out);
+    case Column::RateIn: return num(g.rate_in);
+    case Column::PacketsOut: return num(double(g.packets_out));
+    case Column::PacketsIn: return num(double(g.packets_in));
+    default: return Key();
+  }
+}
+
+// Keys in table order are sorted the asked way, with unknown values last.
+void expect_sorted(const std::vector<Key>& keys, bool descending, const std::string& what) {
+  bool seen_unknown = false;
+  std::size_t known = 0;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!keys[i]) {
+      seen_unknown = true;
+      continue;
+    }
+    ++known;
+    ASSERT_FALSE(seen_unknown) << what << ": a known value after an unknown one at row " << i;
+    if (i > 0 && keys[i - 1]) {
+      const bool ok = descending ? !(*keys[i - 1] < *keys[i]) : !(*keys[i] < *keys[i - 1]);
+      ASSERT_TRUE(ok) << what << ": rows " << i - 1 << " and " << i << " are out of order";
+    }
+  }
+  // The test would prove nothing on a column without values or with one value only.
+  EXPECT_GT(known, 1U) << what;
+}
+
+TEST(BuildRows, SortsFlowsByEveryColumnBothWays) {
+  const FakeWorld w = test::random_world(400);
+  const Snapshot snap = w.snapshot();
+  for (const Column c : columns_of(Tab::Flows)) {
+    for (const bool desc : {false, true}) {
+      const Rows rows = build_rows(snap, with_sort(Tab::Flows, c, desc), kAll);
+      ASSERT_EQ(rows.flows.size(), rows.total);
+      std::vector<Key> keys;
+      for (const FlowRow& r : rows.flows) {
+        keys.push_back(flow_key(r, c));
+      }
+      expect_sorted(keys, desc, std::string(column_name(c)) + (desc ? " desc" : " asc"));
+    }
+  }
+}
+
+TEST(BuildRows, SortsGroupsByEveryColumnBothWays) {
+  const FakeWorld w = test::random_world(400);
+  const Snapshot snap = w.snapshot();
+  for (const Tab tab : {Tab::Processes, Tab::Hosts, Tab::Countries, Tab::As}) {
+    for (const Column c : columns_of(tab)) {
+      for (const bool desc : {false, true}) {
+        const Rows rows = build_rows(snap, with_sort(tab, c, desc), kAll);
+        ASSERT_EQ(rows.groups.size(), rows.total);
+        std::vector<Key> keys;
+        for (const GroupRow& g : rows.groups) {
+          keys.push_back(group_key(g, c));
+        }
+        expect_sorted(keys, desc,
+                      std::string(tab_name(tab)) + " " + std::string(column_name(c)) +
+                          (desc ? " desc" : " asc"));
+      }
+    }
+  }
+}
+
+std::vector<core::FlowKey> keys_of(const Rows& rows) {
+  return visible_keys(rows);
+}
+
+TEST(BuildRows, AWindowHoldsTheSameRowsAsTheWholeSortedTable) {
+  const FakeWorld w = test::random_world(300);
+  const Snapshot snap = w.snapshot();
+  for (const Column c : {Column::RateIn, Column::Address, Column::Process, Column::Age}) {
+    ViewState s = with_sort(Tab::Flows, c, true);
+    const Rows all = build_rows(snap, s, kAll);
+    const std::vector<core::FlowKey> full = keys_of(all);
+    for (const std::size_t target : {0UL, 5UL, 137UL, all.total - 1}) {
+      ViewState moved = s;
+      moved = apply(moved, Command{Command::Kind::SelectRow, static_cast<std::int64_t>(target)});
+      const Rows window = build_rows(snap, moved, 7);
+      ASSERT_EQ(window.selected, target);
+      ASSERT_LE(window.first, target);
+      ASSERT_LT(target, window.first + window.flows.size());
+      const std::vector<core::FlowKey> got = keys_of(window);
+      const std::vector<core::FlowKey> want(
+          full.begin() + static_cast<std::ptrdiff_t>(window.first),
+          full.begin() + static_cast<std::ptrdiff_t>(window.first + got.size()));
+      EXPECT_EQ(got, want) << column_name(c) << " at " << target;
+    }
+  }
+}
+
+TEST(BuildRows, AggregatesSumTheShownFlows) {
+  const FakeWorld w = test::random_world(500);
+  const Snapshot snap = w.snapshot();
+  // The totals, computed here from the flows the selection shows.
+  const Selection sel;
+  std::uint64_t flows = 0, out = 0, in = 0, pout = 0, pin = 0;
+  double rout = 0, rin = 0;
+  for (const auto& rec : snap.flows) {
+    if (classify(rec, sel) != Hidden::Shown) {
+      continue;
+    }
+    ++flows;
+    if (rec.has(core::FlowRecord::kHasCounters)) {
+      out += rec.orig_ctr.bytes;
+      in += rec.reply_ctr.bytes;
+      pout += rec.orig_ctr.packets;
+      pin += rec.reply_ctr.packets;
+      rout += rec.rate_orig_bytes;
+      rin += rec.rate_reply_bytes;
+    }
+  }
+  ASSERT_GT(flows, 100U);
+  for (const Tab tab : {Tab::Processes, Tab::Hosts, Tab::Countries, Tab::As}) {
+    ViewState s = default_view_state();
+    s.tab = tab;
+    const Rows rows = build_rows(snap, s, kAll);
+    std::uint64_t f = 0, o = 0, i = 0, po = 0, pi = 0;
+    double ro = 0, ri = 0;
+    for (const GroupRow& g : rows.groups) {
+      f += g.flows;
+      o += g.bytes_out;
+      i += g.bytes_in;
+      po += g.packets_out;
+      pi += g.packets_in;
+      ro += g.rate_out;
+      ri += g.rate_in;
+    }
+    EXPECT_EQ(f, flows) << tab_name(tab);
+    EXPECT_EQ(rows.counts.shown, flows) << tab_name(tab);
+    EXPECT_EQ(o, out) << tab_name(tab);
+    EXPECT_EQ(i, in) << tab_name(tab);
+    EXPECT_EQ(po, pout) << tab_name(tab);
+    EXPECT_EQ(pi, pin) << tab_name(tab);
+    EXPECT_NEAR(ro, rout, rout * 1e-9) << tab_name(tab);
+    EXPECT_NEAR(ri, rin, rin * 1e-9) << tab_name(tab);
+    EXPECT_GT(rows.groups.size(), 1U) << tab_name(tab);
+    EXPECT_LT(rows.groups.size(), flows) << tab_name(tab);
+  }
+}
+
+const GroupRow* find_group(const Rows& rows, const std::string& label) {
+  for (const GroupRow& g : rows.groups) {
+    if (g.label == label) {
+      return &g;
+    }
+  }
+  return nullptr;
+}
+
+TEST(BuildRows, ProcessesCountAndSumPerProcess) {
+  const FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  s.tab = Tab::Processes;
+  const Rows rows = build_rows(w.snapshot(), s, kAll);
+  ASSERT_EQ(rows.groups.size(), 4U);  // curl, firefox-esr, sshd, and "-" (the forwarded flow)
+  const GroupRow* ff = find_group(rows, "firefox-esr");
+  ASSERT_NE(ff, nullptr);
+  EXPECT_EQ(ff->key.pid, 1201);
+  EXPECT_EQ(ff->detail, "alice");
+  EXPECT_EQ(ff->flows, 2U);
+  EXPECT_EQ(ff->bytes_out, 25'003'000U);
+  EXPECT_EQ(ff->bytes_in, 910'070'000U);
+  EXPECT_DOUBLE_EQ(ff->rate_in, 2'400'000);
+  const GroupRow* sshd = find_group(rows, "sshd");
+  ASSERT_NE(sshd, nullptr);
+  EXPECT_FALSE(sshd->known_counters);  // accounting was off: unknown, not 0
+  const GroupRow* none = find_group(rows, "-");
+  ASSERT_NE(none, nullptr);
+  EXPECT_EQ(none->key.pid, 0);
+  EXPECT_EQ(none->flows, 1U);
+  // Sorted by RATE↓, biggest first.
+  EXPECT_EQ(rows.groups.front().label, "firefox-esr");
+}
+
+TEST(BuildRows, CountriesAndAsGroupByTheRemoteEnd) {
+  const FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  s.selection.udp = s.selection.icmp = true;
+  s.tab = Tab::Countries;
+  Rows rows = build_rows(w.snapshot(), s, kAll);
+  const GroupRow* us = find_group(rows, "US");
+  ASSERT_NE(us, nullptr);
+  EXPECT_EQ(us->flows, 2U);  // curl and the ICMP flow
+  EXPECT_EQ(us->detail, "United States");
+  EXPECT_EQ(us->bytes_in, 53'084U);
+  ASSERT_NE(find_group(rows, "private"), nullptr);
+  s.tab = Tab::As;
+  rows = build_rows(w.snapshot(), s, kAll);
+  const GroupRow* google = find_group(rows, "AS15169");
+  ASSERT_NE(google, nullptr);
+  EXPECT_EQ(google->flows, 2U);
+  EXPECT_EQ(google->detail, "Google LLC");
+  EXPECT_NE(find_group(rows, "-"), nullptr);  // sshd's private peer has no AS
+  s.tab = Tab::Hosts;
+  rows = build_rows(w.snapshot(), s, kAll);
+  EXPECT_EQ(rows.groups.size(), 7U);
+  EXPECT_NE(find_group(rows, "example.com"), nullptr);
+  EXPECT_NE(find_group(rows, "198.51.100.200"), nullptr);  // no name: the address
+}
+
+TEST(BuildRows, CountsForTheStatusLine) {
+  const FakeWorld w = test::sample_world();
+  const Rows rows = build_rows(w.snapshot(), default_view_state(), kAll);
+  EXPECT_EQ(rows.counts.tracked, 9U);
+  EXPECT_EQ(rows.counts.shown, 5U);
+  EXPECT_EQ(rows.counts.hidden.loopback, 1U);
+  EXPECT_EQ(rows.counts.hidden.protocol, 3U);  // two UDP (one of them DNS) and one ICMP
+  EXPECT_EQ(rows.counts.hidden_total(), 4U);
+  EXPECT_EQ(rows.counts.tcp, 6U);
+  EXPECT_EQ(rows.counts.udp, 2U);
+  EXPECT_EQ(rows.counts.icmp, 1U);
+  EXPECT_DOUBLE_EQ(rows.counts.rate_out, 125'120);
+  EXPECT_DOUBLE_EQ(rows.counts.rate_in, 2'407'300);
+  EXPECT_TRUE(rows.empty_reason.empty());
+}
+
+TEST(BuildRows, DnsFlowsAreHiddenForTheirOwnReason) {
+  const FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  s.selection.udp = true;
+  const Rows rows = build_rows(w.snapshot(), s, kAll);
+  EXPECT_EQ(rows.counts.hidden.dns, 1U);
+  EXPECT_EQ(rows.counts.shown, 6U);
+}
+
+TEST(BuildRows, ActiveOnlyHidesIdleFlowsButNotUnknownOnes) {
+  const FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  s.active_only = true;
+  const Rows rows = build_rows(w.snapshot(), s, kAll);
+  EXPECT_EQ(rows.counts.inactive, 1U);  // flow 3: rates known to be 0
+  EXPECT_EQ(rows.counts.shown, 4U);     // flow 6 (no counters) stays: unknown is shown
+}
+
+TEST(BuildRows, EmptyTableSaysWhy) {
+  FakeWorld none;
+  Snapshot snap = none.snapshot();
+  EXPECT_EQ(build_rows(snap, default_view_state(), 10).empty_reason,
+            "conntrack is not tracking in this namespace: try --track");
+  snap.status.collecting = true;
+  EXPECT_EQ(build_rows(snap, default_view_state(), 10).empty_reason, "collecting…");
+
+  const FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  s.selection.tcp = false;
+  s.selection.sctp = true;
+  Rows rows = build_rows(w.snapshot(), s, 10);
+  EXPECT_EQ(rows.total, 0U);
+  EXPECT_FALSE(rows.selected);
+  EXPECT_EQ(rows.empty_reason, "no flows match SCTP, IPv4+IPv6 (9 hidden)");
+  s = default_view_state();
+  s.filter = std::get<Filter>(compile_filter("proc=nobody"));
+  rows = build_rows(w.snapshot(), s, 10);
+  EXPECT_EQ(rows.counts.filtered, 5U);
+  EXPECT_EQ(rows.empty_reason, "no flows match TCP, IPv4+IPv6, filter proc=nobody (9 hidden)");
+}
+
+TEST(BuildRows, EnrichesOnlyTheVisibleRowsUnlessItMustEnrichAll) {
+  const FakeWorld w = test::sample_world();
+  const Snapshot snap = w.snapshot();
+  w.enrich_calls = 0;
+  build_rows(snap, default_view_state(), 2);
+  EXPECT_EQ(w.enrich_calls, 2U);
+  w.enrich_calls = 0;
+  build_rows(snap, with_sort(Tab::Flows, Column::Process, false), 2);
+  EXPECT_EQ(w.enrich_calls, 5U + 2U);  // every shown flow once, the visible ones again
+  w.enrich_calls = 0;
+  ViewState s = default_view_state();
+  s.filter = std::get<Filter>(compile_filter("curl"));
+  build_rows(snap, s, 2);
+  EXPECT_EQ(w.enrich_calls, 5U + 1U);  // every flow the selection shows, the one match again
+  w.enrich_calls = 0;
+  s.filter = std::get<Filter>(compile_filter("proto=tcp"));
+  build_rows(snap, s, 2);
+  EXPECT_EQ(w.enrich_calls, 2U);
+}
+
+TEST(BuildRows, HundredThousandFlowsEnrichOnlyTheWindow) {
+  const FakeWorld w = test::random_world(100'000, 7, false);
+  const Snapshot snap = w.snapshot();
+  w.enrich_calls = 0;
+  const Rows rows = build_rows(snap, default_view_state(), 40);
+  EXPECT_EQ(w.enrich_calls, 40U);
+  ASSERT_EQ(rows.flows.size(), 40U);
+  EXPECT_EQ(rows.total, rows.counts.shown);
+  // The first row is the biggest receiver of all.
+  float top = 0;
+  for (const auto& rec : snap.flows) {
+    if (rec.has(core::FlowRecord::kHasCounters) && classify(rec, Selection{}) == Hidden::Shown) {
+      top = std::max(top, rec.rate_reply_bytes);
+    }
+  }
+  EXPECT_EQ(rows.flows.front().rec.rate_reply_bytes, top);
+}
+
+// Builds, settles and returns the rows, as the UI loop does each frame.
+Rows frame(const FakeWorld& w, ViewState& s, std::size_t visible) {
+  Rows rows = build_rows(w.snapshot(), s, visible);
+  settle(s, rows);
+  return rows;
+}
+
+core::FlowRecord& flow_by_id(FakeWorld& w, std::uint32_t id) {
+  return *std::find_if(w.flows.begin(), w.flows.end(), [&](const auto& r) { return r.id == id; });
+}
+
+TEST(Selection, StaysOnItsFlowWhenRowsMove) {
+  FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  Rows rows = frame(w, s, 10);  // by RATE↓: flows 2, 1, 4, 3, 6
+  ASSERT_EQ(rows.selected, 0U);
+  s = apply(s, Command{Command::Kind::Down});
+  rows = frame(w, s, 10);
+  ASSERT_EQ(rows.selected, 1U);
+  EXPECT_EQ(rows.selected_flow()->rec.id, 1U);
+  // Flow 1 becomes the biggest receiver: it moves to the top, and the selection with it.
+  flow_by_id(w, 1).rate_reply_bytes = 1e9F;
+  rows = frame(w, s, 10);
+  EXPECT_EQ(rows.selected, 0U);
+  EXPECT_EQ(rows.selected_flow()->rec.id, 1U);
+  // Then it goes quiet: it moves down, still selected.
+  flow_by_id(w, 1).rate_reply_bytes = 1;
+  rows = frame(w, s, 10);
+  EXPECT_EQ(rows.selected, 2U);  // 2, 4, 1, 3, 6
+  EXPECT_EQ(rows.selected_flow()->rec.id, 1U);
+  // It closes: the selection lands on the row now at its place.
+  w.flows.erase(
+      std::find_if(w.flows.begin(), w.flows.end(), [](const auto& r) { return r.id == 1; }));
+  rows = frame(w, s, 10);
+  EXPECT_EQ(rows.selected, 2U);
+  EXPECT_EQ(rows.selected_flow()->rec.id, 3U);
+}
+
+TEST(Selection, StaysAtItsPlaceUntilTheUserMovesIt) {
+  FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  Rows rows = frame(w, s, 10);
+  ASSERT_EQ(rows.selected_flow()->rec.id, 2U);
+  flow_by_id(w, 1).rate_reply_bytes = 1e9F;
+  rows = frame(w, s, 10);
+  EXPECT_EQ(rows.selected, 0U);  // the top row, whichever flow that is now
+  EXPECT_EQ(rows.selected_flow()->rec.id, 1U);
+}
+
+TEST(Selection, PagingHomeEndAndWheel) {
+  const FakeWorld w = test::random_world(200);
+  ViewState s = default_view_state();
+  Rows rows = frame(w, s, 10);
+  const std::size_t total = rows.total;
+  ASSERT_GT(total, 50U);
+  const auto press = [&](Command::Kind k, std::int64_t arg = 0) {
+    s = apply(s, Command{k, arg});
+    rows = frame(w, s, 10);
+  };
+  press(Command::Kind::PageDown);
+  EXPECT_EQ(rows.selected, 10U);
+  EXPECT_EQ(rows.first, 10U);
+  press(Command::Kind::PageDown);
+  EXPECT_EQ(rows.selected, 20U);
+  EXPECT_EQ(rows.first, 20U);
+  press(Command::Kind::PageUp);
+  EXPECT_EQ(rows.selected, 10U);
+  EXPECT_EQ(rows.first, 10U);
+  press(Command::Kind::End);
+  EXPECT_EQ(rows.selected, total - 1);
+  EXPECT_EQ(rows.first, total - 10);
+  EXPECT_EQ(rows.flows.size(), 10U);
+  press(Command::Kind::Down);  // at the bottom: stays
+  EXPECT_EQ(rows.selected, total - 1);
+  press(Command::Kind::Home);
+  EXPECT_EQ(rows.selected, 0U);
+  EXPECT_EQ(rows.first, 0U);
+  press(Command::Kind::Up);  // at the top: stays
+  EXPECT_EQ(rows.selected, 0U);
+  press(Command::Kind::MoveBy, 3);  // the wheel
+  EXPECT_EQ(rows.selected, 3U);
+  EXPECT_EQ(rows.first, 0U);
+  for (int i = 0; i < 8; ++i) {
+    s = apply(s, Command{Command::Kind::Down});  // keys between two frames add up
+  }
+  rows = frame(w, s, 10);
+  EXPECT_EQ(rows.selected, 11U);
+  EXPECT_EQ(rows.first, 2U);           // scrolled just enough to show it
+  press(Command::Kind::SelectRow, 5);  // a click
+  EXPECT_EQ(rows.selected, 5U);
+  EXPECT_EQ(rows.first, 2U);
+  press(Command::Kind::SelectRow, 1'000'000);
+  EXPECT_EQ(rows.selected, total - 1);
+}
+
+TEST(Selection, DetailPaneShowsTheSelectedFlow) {
+  const FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  s = apply(s, Command{Command::Kind::Down});
+  s = apply(s, Command{Command::Kind::Enter});
+  const Rows rows = frame(w, s, 10);
+  ASSERT_TRUE(rows.detail);
+  EXPECT_EQ(rows.detail->rec.id, 1U);
+  EXPECT_TRUE(rows.detail->enrich.process.ok());
+}
+
+TEST(Selection, GroupsAreSelectedByKey) {
+  FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  s.tab = Tab::Processes;
+  frame(w, s, 10);
+  s = apply(s, Command{Command::Kind::Down});
+  Rows rows = frame(w, s, 10);
+  ASSERT_EQ(rows.selected_group()->label, "curl");
+  flow_by_id(w, 1).rate_reply_bytes = 1e9F;
+  rows = frame(w, s, 10);
+  EXPECT_EQ(rows.selected, 0U);
+  EXPECT_EQ(rows.selected_group()->label, "curl");
+  EXPECT_EQ(s.current_cursor().group->pid, 4242);
+}
+
+TEST(Selection, VisibleKeysAreTheShownFlows) {
+  const FakeWorld w = test::sample_world();
+  const Rows rows = build_rows(w.snapshot(), default_view_state(), 3);
+  const auto keys = visible_keys(rows);
+  ASSERT_EQ(keys.size(), 3U);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(keys[i], rows.flows[i].rec.key);
+  }
+}
+
+TEST(Selection, SettleIgnoresRowsOfAnotherTab) {
+  const FakeWorld w = test::sample_world();
+  ViewState s = default_view_state();
+  const Rows rows = build_rows(w.snapshot(), s, 10);
+  s.tab = Tab::Hosts;
+  settle(s, rows);
+  EXPECT_FALSE(s.cursor[static_cast<std::size_t>(Tab::Hosts)].group);
+  EXPECT_FALSE(s.cursor[static_cast<std::size_t>(Tab::Flows)].flow);
+}
+
+}  // namespace
+}  // namespace flowtop::view
