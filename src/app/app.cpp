@@ -27,6 +27,7 @@
 #include "flowtop/sys/signals.hpp"
 #include "flowtop/sys/sysctl_guard.hpp"
 #include "flowtop/table/flow_table.hpp"
+#include "flowtop/tui/terminal.hpp"
 #include "flowtop/view/filter.hpp"
 #include "frame_source.hpp"
 #include "screen_mode.hpp"
@@ -225,6 +226,12 @@ int frames_loop(Runtime& rt) {
   return 0;
 }
 
+/// The calling thread's RCU registration, for threads the screen starts.
+std::optional<table::RcuThread>& rcu_registration() {
+  thread_local std::optional<table::RcuThread> registration;
+  return registration;
+}
+
 ScreenDeps screen_deps(const Options& opts, const sys::SignalFd& sigs, table::FlowTable& table,
                        core::CollectorStats& stats, conntrack::Collector& collector,
                        enrich::Enricher& enricher, const sys::SysctlGuard::Result* sysctl) {
@@ -257,6 +264,8 @@ ScreenDeps screen_deps(const Options& opts, const sys::SignalFd& sigs, table::Fl
     collector.set_interval(std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9)));
   };
   deps.wake_fd = collector.notify_fd();
+  deps.thread_init = [] { rcu_registration().emplace(); };
+  deps.thread_exit = [] { rcu_registration().reset(); };
   return deps;
 }
 
@@ -400,6 +409,10 @@ int run(int argc, char** argv) {
     filter = std::get<view::Filter>(std::move(compiled));
   }
   if (opts.mode == Mode::Screen) {
+    if (std::string why; !tui::have_terminal(&why)) {
+      print_err(why);  // before anything is touched
+      return 1;
+    }
     try {
       std::vector<std::string> ignored;
       (void)initial_state(opts, "", "", ignored);  // checks --sort (and --filter) the screen's way

@@ -28,6 +28,10 @@ struct ScreenDeps {
   std::function<void(bool)> set_geoip{};       ///< GeoIP on/off (initial value, then `g`)
   std::function<void(double)> set_interval{};  ///< collector tick in seconds (initial, then +/-)
   int wake_fd = -1;  ///< an eventfd the collector signals when it has new data; -1: none
+  /// Run on a thread the screen starts (the snapshot producer) at its start and end: registers it
+  /// with RCU, which take_snapshot needs.
+  std::function<void()> thread_init = {};
+  std::function<void()> thread_exit = {};
 };
 
 /// The interactive screen (the default mode): reads flowtoprc, applies the command line over it,

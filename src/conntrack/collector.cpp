@@ -171,6 +171,7 @@ struct Collector::Impl {
     const std::int64_t period = std::max<std::int64_t>(interval, budget_period);
     stats.dump_stretched = config.periodic_dumps && budget_period > interval;
     next_periodic_dump = t1 + period;
+    stats.initial_dump_done = true;  // before the notification: a woken reader sees it
     {
       std::lock_guard lock(mu);
       completed = std::max(completed, ticket);
@@ -206,7 +207,6 @@ struct Collector::Impl {
   void run(const std::stop_token& stop) {
     table::RcuThread rcu;
     full_dump(false);
-    stats.initial_dump_done = true;
     drain_events();
     next_get_tick = core::steady_ns() + interval_ns.load();
     bool idle = false;
