@@ -102,19 +102,6 @@ void add_flow(GroupRow& g, const FlowRecord& rec) {
   g.rate_in += r.reply_bytes;
 }
 
-// -1, 0, 1 with unknown values last whatever the direction.
-template <class V>
-int ordered(bool known_a, const V& a, bool known_b, const V& b, bool descending) {
-  if (known_a != known_b) {
-    return known_a ? -1 : 1;
-  }
-  if (!known_a || a == b) {
-    return 0;
-  }
-  const int c = a < b ? -1 : 1;
-  return descending ? -c : c;
-}
-
 bool known_text(std::string_view s) {
   return !s.empty() && s != "-";
 }

@@ -16,6 +16,19 @@ namespace flowtop::view::detail {
 
 inline constexpr std::uint32_t kNoKey = std::numeric_limits<std::uint32_t>::max();
 
+/// A sort comparison: -1, 0, 1 with unknown values last whatever the direction.
+template <class V>
+int ordered(bool known_a, const V& a, bool known_b, const V& b, bool descending) {
+  if (known_a != known_b) {
+    return known_a ? -1 : 1;
+  }
+  if (!known_a || a == b) {
+    return 0;
+  }
+  const int c = a < b ? -1 : 1;
+  return descending ? -c : c;
+}
+
 /// What an enrichment sort column compares, taken out of the enrichment once per frame so that
 /// the enrichment itself need not be kept for every flow.
 struct SortKey {

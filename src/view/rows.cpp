@@ -15,19 +15,7 @@ namespace {
 using core::FlowRecord;
 using detail::Candidate;
 using detail::Candidates;
-
-// -1, 0, 1 with unknown values last whatever the direction.
-template <class V>
-int ordered(bool known_a, const V& a, bool known_b, const V& b, bool descending) {
-  if (known_a != known_b) {
-    return known_a ? -1 : 1;
-  }
-  if (!known_a || a == b) {
-    return 0;
-  }
-  const int c = a < b ? -1 : 1;
-  return descending ? -c : c;
-}
+using detail::ordered;
 
 std::string_view geo_code(const core::Lookup<core::GeoInfo>& g) {
   if (!g.ok()) {
