@@ -126,6 +126,8 @@ int run_screen(const ScreenDeps& deps) {
 
   tui::LoopDeps loop;
   loop.take_snapshot = deps.take_snapshot;
+  loop.thread_init = deps.thread_init;
+  loop.thread_exit = deps.thread_exit;
   loop.publish_shown = deps.publish_shown;
   loop.set_dns = deps.set_dns;
   loop.set_geoip = deps.set_geoip;

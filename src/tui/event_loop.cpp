@@ -6,12 +6,20 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
+#include <exception>
+#include <mutex>
 #include <optional>
+#include <stop_token>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "flowtop/core/clock.hpp"
 #include "flowtop/render/frame.hpp"
 #include "flowtop/render/render.hpp"
+#include "flowtop/sys/event_fd.hpp"
 #include "flowtop/sys/unique_fd.hpp"
 #include "flowtop/tui/terminal.hpp"
 #include "flowtop/view/command.hpp"
@@ -53,16 +61,155 @@ bool replaces_pending(const view::PendingMove& pending, view::PendingMove::Kind 
   return pending.kind != next || (next != M::By && next != M::Page);
 }
 
+// Takes snapshots on its own thread so the UI thread never waits for the copy. Asked by
+// request() (at most one in flight and one pending: requests coalesce); a finished snapshot
+// waits in `ready_` (replacing an older one not yet taken) and the eventfd fires; take() swaps
+// it into the UI's snapshot in O(1) and hands the UI's old buffer back for reuse. An exception
+// from take_snapshot (or thread_init) ends the thread and is rethrown by take() on the UI thread.
+// The destructor stops and joins the thread; a snapshot in progress finishes first.
+class Producer {
+ public:
+  explicit Producer(const LoopDeps& deps)
+      : deps_(deps), thread_([this](std::stop_token st) { run(st); }) {}
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+  ~Producer() {
+    thread_.request_stop();  // wakes the condition variable (stop_token-aware wait)
+    thread_.join();
+  }
+
+  void request() {
+    {
+      const std::lock_guard lock(mutex_);
+      requested_ = true;
+    }
+    cv_.notify_one();
+  }
+  // Whether a snapshot is being taken or asked for.
+  [[nodiscard]] bool busy() {
+    const std::lock_guard lock(mutex_);
+    return requested_ || in_flight_;
+  }
+  // Swaps a finished snapshot into `into` when one is ready and `accept` (returns whether it
+  // did; when not accepted it stays ready). Rethrows the snapshot thread's exception.
+  bool take(view::Snapshot& into, bool accept) {
+    const std::lock_guard lock(mutex_);
+    if (error_) {
+      std::rethrow_exception(std::exchange(error_, nullptr));
+    }
+    if (!has_ready_ || !accept) {
+      return false;
+    }
+    std::swap(into, ready_);
+    has_ready_ = false;
+    return true;
+  }
+  [[nodiscard]] int fd() const noexcept { return notify_.fd(); }
+  void drain() const noexcept { notify_.drain(); }
+  [[nodiscard]] LatencySummary summary() {
+    const std::lock_guard lock(mutex_);
+    return rec_.summary();
+  }
+
+ private:
+  void run(const std::stop_token& st) {
+    try {
+      if (deps_.thread_init) {
+        deps_.thread_init();
+      }
+    } catch (...) {
+      fail(std::current_exception());
+      return;
+    }
+    produce(st);
+    if (deps_.thread_exit) {
+      try {
+        deps_.thread_exit();
+      } catch (...) {
+        fail(std::current_exception());
+      }
+    }
+  }
+
+  void produce(const std::stop_token& st) {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, st, [this] { return requested_; });
+        if (st.stop_requested()) {
+          return;
+        }
+        requested_ = false;
+        in_flight_ = true;
+      }
+      // A fresh snapshot; only the flows' storage is reused (the buffers rotate through the UI,
+      // so nothing else from an older snapshot may leak into this one).
+      std::vector<core::FlowRecord> flows = std::move(back_.flows);
+      flows.clear();
+      back_ = view::Snapshot{};
+      back_.flows = std::move(flows);
+      const std::int64_t t0 = core::steady_ns();
+      try {
+        deps_.take_snapshot(back_);
+      } catch (...) {
+        fail(std::current_exception());
+        return;
+      }
+      const std::int64_t t1 = core::steady_ns();
+      {
+        const std::lock_guard lock(mutex_);
+        rec_.add(t1 - t0);
+        std::swap(back_, ready_);
+        has_ready_ = true;
+        in_flight_ = false;
+      }
+      notify_.notify();
+    }
+  }
+
+  void fail(std::exception_ptr e) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (!error_) {
+        error_ = std::move(e);
+      }
+      in_flight_ = false;
+    }
+    notify_.notify();
+  }
+
+  const LoopDeps& deps_;
+  sys::EventFd notify_;
+  std::mutex mutex_;
+  std::condition_variable_any cv_;
+  // Under mutex_:
+  bool requested_ = false;
+  bool in_flight_ = false;
+  bool has_ready_ = false;
+  view::Snapshot ready_;
+  std::exception_ptr error_;
+  LatencyRecorder rec_;
+  // The snapshot thread's own buffer.
+  view::Snapshot back_;
+  std::jthread thread_;  // last: started after, and joined before, everything above
+};
+
 // The loop's working set: one snapshot, the last frame (for clicks), the recorders.
 class Loop {
  public:
   Loop(Terminal& term, view::ViewState& state, const LoopDeps& deps)
-      : term_(term), state_(state), deps_(deps), options_{deps.version, !term.utf8()} {}
+      : term_(term), state_(state), deps_(deps), options_{deps.version, !term.utf8()} {
+    // Until the first snapshot arrives the screen says so rather than showing an empty table.
+    snapshot_.status.collecting = true;
+  }
 
   LoopResult run();
 
  private:
-  void take_snapshot();
+  // Asks the snapshot thread for a snapshot (the deadline grid counts from now).
+  void request_snapshot();
+  // Swaps in a finished snapshot unless paused; rethrows the snapshot thread's exception.
+  void receive_snapshot();
   void draw();
   view::Rows build(render::Size size);
   // Returns false when the user asked to quit.
@@ -77,21 +224,27 @@ class Loop {
   view::KeyMap keymap_;
   view::Snapshot snapshot_;
   render::Frame frame_;
-  std::int64_t last_snapshot_ns_ = 0;
+  std::int64_t last_snapshot_ns_ = 0;  // last request (the deadline grid)
+  std::int64_t collect_poll_ns_ = 0;   // last look while collecting
   std::int64_t deadline_ns_ = 0;
   bool dirty_ = true;
   std::optional<std::int64_t> key_pending_ns_;  // earliest key read not yet on screen
-  LatencyRecorder frame_rec_, snapshot_rec_, key_rec_;
+  LatencyRecorder frame_rec_, key_rec_;
   std::uint64_t frames_ = 0;
+  Producer producer_{deps_};  // last: joined before the rest goes away
 };
 
-void Loop::take_snapshot() {
-  const std::int64_t t0 = core::steady_ns();
-  deps_.take_snapshot(snapshot_);
-  const std::int64_t t1 = core::steady_ns();
-  snapshot_rec_.add(t1 - t0);
-  last_snapshot_ns_ = t0;
-  dirty_ = true;
+void Loop::request_snapshot() {
+  last_snapshot_ns_ = core::steady_ns();
+  collect_poll_ns_ = last_snapshot_ns_;
+  producer_.request();
+}
+
+void Loop::receive_snapshot() {
+  producer_.drain();
+  if (producer_.take(snapshot_, !state_.paused)) {
+    dirty_ = true;
+  }
 }
 
 view::Rows Loop::build(render::Size size) {
@@ -172,7 +325,7 @@ bool Loop::handle_input(std::int64_t read_ns) {
       deadline_ns_ = last_snapshot_ns_ + interval_ns(state_);
     }
     if (was_paused && !state_.paused) {
-      take_snapshot();  // resume shows the present at once; the deadline stays
+      request_snapshot();  // resume shows the present at once; the deadline stays
     }
   }
   return true;
@@ -204,7 +357,7 @@ int Loop::handle_signals() {
 
 LoopResult Loop::run() {
   LoopResult result;
-  take_snapshot();
+  request_snapshot();
   deadline_ns_ = last_snapshot_ns_ + interval_ns(state_);
   for (;;) {
     std::int64_t now = core::steady_ns();
@@ -212,12 +365,16 @@ LoopResult Loop::run() {
     // before the collector marks the dump done, and a long interval must not keep
     // "collecting…" on screen. The regular deadline is unaffected.
     if (snapshot_.status.collecting && !state_.paused &&
-        now >= last_snapshot_ns_ + kCollectingPoll && now < deadline_ns_) {
-      take_snapshot();
+        now >= collect_poll_ns_ + kCollectingPoll && now < deadline_ns_) {
+      if (producer_.busy()) {
+        collect_poll_ns_ = now;  // one is coming: look again a poll later
+      } else {
+        request_snapshot();
+      }
     }
     if (now >= deadline_ns_) {
       if (!state_.paused) {
-        take_snapshot();
+        request_snapshot();
       }
       deadline_ns_ += interval_ns(state_);
       if (deadline_ns_ <= now) {  // fell behind (stopped, slow snapshot): no burst of frames
@@ -228,14 +385,15 @@ LoopResult Loop::run() {
       draw();
       continue;  // re-check the clock: drawing took time
     }
-    std::array<pollfd, 3> fds{};
+    std::array<pollfd, 4> fds{};
     fds[0] = {term_.input_fd(), POLLIN, 0};
     fds[1] = {deps_.signals != nullptr ? deps_.signals->fd() : -1, POLLIN, 0};
     fds[2] = {deps_.wake_fd, POLLIN, 0};
+    fds[3] = {producer_.fd(), POLLIN, 0};
     now = core::steady_ns();
     std::int64_t wake_at = deadline_ns_;
     if (snapshot_.status.collecting && !state_.paused) {
-      wake_at = std::min(wake_at, last_snapshot_ns_ + kCollectingPoll);
+      wake_at = std::min(wake_at, collect_poll_ns_ + kCollectingPoll);
     }
     const std::int64_t wait_ns = std::max<std::int64_t>(wake_at - now, 0);
     const int timeout_ms = static_cast<int>((wait_ns + 999'999) / 1'000'000);
@@ -258,8 +416,11 @@ LoopResult Loop::run() {
       [[maybe_unused]] const ssize_t r = ::read(deps_.wake_fd, &count, sizeof count);
       // The first dump finished: show it now rather than at the next deadline.
       if (snapshot_.status.collecting && !state_.paused) {
-        take_snapshot();
+        request_snapshot();
       }
+    }
+    if ((fds[3].revents & POLLIN) != 0) {
+      receive_snapshot();  // drawn at the top of the loop, after any keys read below
     }
     if ((fds[0].revents & POLLIN) != 0) {
       if (!handle_input(woke_ns)) {
@@ -272,7 +433,7 @@ LoopResult Loop::run() {
   }
   result.frames = frames_;
   result.frame = frame_rec_.summary();
-  result.snapshot = snapshot_rec_.summary();
+  result.snapshot = producer_.summary();
   result.key = key_rec_.summary();
   return result;
 }

@@ -15,12 +15,20 @@ namespace flowtop::tui {
 
 class Terminal;
 
-/// What the screen needs from the rest of the program. Every callback runs on the UI thread and
+/// What the screen needs from the rest of the program. take_snapshot, thread_init and
+/// thread_exit run on the loop's snapshot thread; every other callback runs on the UI thread and
 /// must return promptly: none may wait for the collector or a resolver.
 struct LoopDeps {
-  /// Fills a frame's input (one RCU read-side copy). May throw: the loop ends and the exception
-  /// propagates (the caller's Terminal restores the screen while unwinding).
+  /// Fills a frame's input (one RCU read-side copy) into a default Snapshot the snapshot thread
+  /// owns (its flows vector empty but with an older snapshot's capacity); the UI thread swaps
+  /// the finished snapshot in and keeps drawing from the previous one meanwhile.
+  /// May throw: the exception is handed to the UI thread, the loop ends and it propagates there
+  /// (the caller's Terminal restores the screen while unwinding).
   std::function<void(view::Snapshot&)> take_snapshot;
+  /// Called on the snapshot thread before its first take_snapshot and after its last (e.g. to
+  /// register it with RCU). Empty: nothing is called.
+  std::function<void()> thread_init;
+  std::function<void()> thread_exit;
   /// The keys of the flows on screen, after each frame (the collector refreshes them each tick).
   std::function<void(std::vector<core::FlowKey>)> publish_shown;
   std::function<void(bool)> set_dns;         ///< `n` toggled reverse DNS
@@ -36,14 +44,17 @@ struct LoopResult {
   int signal = 0;  ///< the signal that ended it (SIGINT, SIGTERM...), 0 for `q`/F10
   std::uint64_t frames = 0;
   LatencySummary frame;     ///< rows + render + paint, every drawn frame
-  LatencySummary snapshot;  ///< take_snapshot()
+  LatencySummary snapshot;  ///< take_snapshot(), measured on the snapshot thread
   LatencySummary key;       ///< key read to the frame showing its effect on the terminal
 };
 
 /// Runs the interactive screen until `q`/F10 or a terminating signal. Waits in poll() on input,
-/// the signalfd and the wake fd against a monotonic deadline; takes a snapshot at each deadline
-/// (not while paused), draws when something changed, and applies a key and draws at once. Keys
-/// never move the deadline. `state` is updated in place (the caller persists it). UI thread.
+/// the signalfd, the wake fd and the snapshot thread's eventfd against a monotonic deadline; asks
+/// the snapshot thread for a snapshot at each deadline (not while paused) and swaps it in when it
+/// is ready, draws when something changed, and applies a key and draws at once (never waiting for
+/// a snapshot in progress). Keys never move the deadline. The snapshot thread is stopped and
+/// joined before this returns or throws. `state` is updated in place (the caller persists it).
+/// UI thread.
 LoopResult run_event_loop(Terminal& terminal, view::ViewState& state, const LoopDeps& deps);
 
 }  // namespace flowtop::tui

@@ -13,7 +13,9 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "flowtop/core/clock.hpp"
@@ -124,6 +126,66 @@ void loop_child(const std::string& report_path) {
   for (const auto t : snaps) {
     out << "snapshot " << t << "\n";
   }
+}
+
+// The child for the slow-snapshot tests: every take_snapshot() sleeps `sleep_ms` (a copy of a
+// huge table under an event storm); the `throw_at`th (1-based, 0: never) throws instead.
+void slow_child(const std::string& report_path, int sleep_ms, int throw_at) {
+  const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
+  const std::thread::id ui = std::this_thread::get_id();
+  std::thread::id producer;
+  int calls = 0;
+  long off_ui = 0;  // take_snapshot() calls on the producer thread, between init and exit
+  long inits = 0;
+  long exits = 0;
+  std::int64_t longest = 0;
+  std::size_t last_keys = 0;
+  LoopDeps deps;
+  deps.thread_init = [&] {
+    ++inits;
+    producer = std::this_thread::get_id();
+  };
+  deps.thread_exit = [&] {
+    if (std::this_thread::get_id() == producer) {
+      ++exits;
+    }
+  };
+  deps.take_snapshot = [&](view::Snapshot& s) {
+    const std::int64_t t0 = core::steady_ns();
+    if (++calls == throw_at) {
+      throw std::runtime_error("table gone");
+    }
+    if (std::this_thread::get_id() != ui && std::this_thread::get_id() == producer && exits == 0) {
+      ++off_ui;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+    s.flows = fake_flows(5);
+    s.status.tracked = s.flows.size();
+    s.realtime_ns = core::realtime_ns();
+    s.steady_ns = core::steady_ns();
+    longest = std::max(longest, core::steady_ns() - t0);
+  };
+  deps.publish_shown = [&](std::vector<core::FlowKey> keys) { last_keys = keys.size(); };
+  deps.signals = &sigs;
+  deps.version = "test";
+  LoopResult r;
+  std::string error = "none";
+  view::ViewState state = view::default_view_state();
+  state.interval_s = 0.2;
+  try {
+    Terminal t;
+    g_mark();
+    r = run_event_loop(t, state, deps);
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+    error.erase(std::remove(error.begin(), error.end(), ' '), error.end());
+  }
+  std::ofstream out(report_path);
+  out << "error " << error << "\nframes " << r.frames << "\nkeys " << r.key.count << "\nkey_p99_ns "
+      << r.key.p99 << "\nkey_max_ns " << r.key.max << "\nframe_p99_ns " << r.frame.p99
+      << "\nsnapshots " << r.snapshot.count << "\nsnapshot_p50_ns " << r.snapshot.p50 << "\ncalls "
+      << calls << "\noff_ui " << off_ui << "\ninits " << inits << "\nexits " << exits
+      << "\nlongest_ns " << longest << "\nlast_keys " << last_keys << "\n";
 }
 
 class EventLoop : public ptytest::PtyTest {
@@ -237,6 +299,52 @@ TEST_F(EventLoop, WindowResizeRedrawsAtOnceAtTheNewSize) {
   c.type("q");
   const int status = c.wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST_F(EventLoop, KeysAreDrawnWhileASlowSnapshotIsInProgress) {
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { slow_child(path, 300, 0); });
+  ASSERT_TRUE(c.checkpoint());
+  c.pump(400);  // the first snapshot is in; with a 0.2 s interval the next ones run back to back
+  for (int i = 0; i < 40; ++i) {
+    c.type(i % 2 == 0 ? "j" : "k");
+    c.pump(15);
+  }
+  c.pump(100);
+  c.type("q");  // also while a snapshot is in progress: the loop waits for it only to join
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const Report r = Report::read(path_);
+  EXPECT_EQ(r.values.at("error"), "none");
+  // The snapshots really took 300 ms each and ran the whole time the keys were typed...
+  EXPECT_GE(r.num("longest_ns"), 290 * kMs);
+  EXPECT_GE(r.num("snapshot_p50_ns"), 290 * kMs) << "snapshot latency measured on its thread";
+  EXPECT_GE(r.num("snapshots"), 2);
+  // ...yet every key was drawn long before a snapshot could have returned.
+  EXPECT_GE(r.num("keys"), 10) << "key-to-draw measured for the keys";
+  EXPECT_LT(r.num("key_max_ns"), 100 * kMs) << "a key waited for a snapshot";
+  EXPECT_LT(r.num("frame_p99_ns"), 50 * kMs) << "a frame waited for a snapshot";
+  // The finished snapshots reached the screen (the first frame had none).
+  EXPECT_EQ(r.num("last_keys"), 5);
+  EXPECT_NE(c.output.find("10.0.1.5"), std::string::npos);
+  // take_snapshot ran only on the producer thread, between thread_init and thread_exit.
+  EXPECT_EQ(r.num("inits"), 1);
+  EXPECT_EQ(r.num("exits"), 1);
+  EXPECT_EQ(r.num("off_ui"), r.num("calls"));
+}
+
+TEST_F(EventLoop, ASnapshotExceptionEndsTheLoopOnTheUiThread) {
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { slow_child(path, 20, 3); });
+  ASSERT_TRUE(c.checkpoint());
+  const int status = c.wait();  // no key, no signal: the third snapshot throws
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const Report r = Report::read(path_);
+  EXPECT_EQ(r.values.at("error"), "tablegone");
+  EXPECT_EQ(r.num("calls"), 3) << "snapshots went on after the exception";
+  EXPECT_EQ(r.num("exits"), 1) << "the producer thread did not clean up";
 }
 
 }  // namespace
