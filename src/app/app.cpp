@@ -226,6 +226,9 @@ int frames_loop(Runtime& rt) {
   return 0;
 }
 
+/// The enricher's attribution line for DB-IP data (enrich::Enricher::health()).
+constexpr std::string_view kDbIpAttribution = "IP Geolocation by DB-IP";
+
 /// The calling thread's RCU registration, for threads the screen starts.
 std::optional<table::RcuThread>& rcu_registration() {
   thread_local std::optional<table::RcuThread> registration;
@@ -249,8 +252,13 @@ ScreenDeps screen_deps(const Options& opts, const sys::SignalFd& sigs, table::Fl
     s.status.resyncs = stats.resyncs.load();
     s.status.collecting = !stats.initial_dump_done.load();
     s.status.health = health_lines(stats, sysctl, opts.no_sysctl);
+    s.status.dbip = false;
     for (auto& line : enricher.health()) {
-      s.status.health.push_back(std::move(line));
+      if (line == kDbIpAttribution) {
+        s.status.dbip = true;  // an attribution, shown in the title bar and the help, not a problem
+      } else {
+        s.status.health.push_back(std::move(line));
+      }
     }
     s.realtime_ns = core::realtime_ns();
     s.steady_ns = core::steady_ns();

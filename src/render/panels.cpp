@@ -185,7 +185,7 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
   return out;
 }
 
-std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii) {
+std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii, bool dbip) {
   std::vector<Line> out;
   {
     LineBuilder b(cols, ascii);
@@ -210,6 +210,10 @@ std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii
                          ascii ? "-O original direction (from the initiator), -I reply"
                                : "↑ original direction (from the initiator), ↓ reply",
                          cols, ascii));
+  if (dbip) {
+    out.push_back(
+        labelled(" GeoIP", "IP Geolocation by DB-IP (https://db-ip.com, CC BY 4.0)", cols, ascii));
+  }
   if (out.size() > max_lines) {
     out.resize(max_lines);
     if (max_lines > 0) {

@@ -19,7 +19,8 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
                                std::int64_t realtime_ns, std::size_t cols, bool ascii);
 
 /// Every key (view::KeyMap::help()), the filter terms and the column arrows, in `max_lines`.
-std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii);
+/// The help overlay; `dbip`: a DB-IP database is in use, so its attribution is shown (CC BY 4.0).
+std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii, bool dbip);
 
 /// The F6 menu: a title and one entry per column of the tab, the highlighted one marked.
 std::vector<Line> sort_menu_lines(const view::ViewState& state, bool ascii);

@@ -335,7 +335,8 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
   frame.lines.resize(static_cast<std::size_t>(size.lines));
   frame.lines[0] = title_line(rows, state, cols, options);
   if (state.help_open) {
-    std::vector<Line> help = detail::help_lines(cols, frame.lines.size() - 1, ascii);
+    std::vector<Line> help =
+        detail::help_lines(cols, frame.lines.size() - 1, ascii, rows.status.dbip);
     for (std::size_t i = 0; i < help.size(); ++i) {
       frame.lines[1 + i] = std::move(help[i]);
     }

@@ -328,6 +328,16 @@ TEST(Render, HelpListsEveryKey) {
   EXPECT_EQ(small.find("taller terminal"), std::string::npos);
 }
 
+TEST(Render, HelpCarriesTheDbIpAttributionWhenDbIpDataIsUsed) {
+  view::ViewState s = all_protocols();
+  s.help_open = true;
+  test::FakeWorld w = test::sample_world();
+  EXPECT_EQ(text_of(w, s, {120, 40}).find("IP Geolocation by DB-IP"), std::string::npos);
+  w.dbip = true;
+  EXPECT_NE(text_of(w, s, {120, 40}).find("IP Geolocation by DB-IP (https://db-ip.com"),
+            std::string::npos);
+}
+
 TEST(Render, SortMenuAndIndicator) {
   view::ViewState s = all_protocols();
   s = view::apply(s, Command{K::SortMenu});

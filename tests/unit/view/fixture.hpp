@@ -123,6 +123,7 @@ struct FakeWorld {
   std::vector<core::FlowRecord> flows;
   std::map<std::uint32_t, core::Enrichment> enrichment;
   mutable std::size_t enrich_calls = 0;
+  bool dbip = false;  ///< a DB-IP database is in use (attribution)
 
   [[nodiscard]] view::Snapshot snapshot() const {
     view::Snapshot s;
@@ -142,6 +143,7 @@ struct FakeWorld {
       return e;
     };
     s.status.tracked = flows.size();
+    s.status.dbip = dbip;
     s.realtime_ns = kNowNs;
     s.steady_ns = 5 * kSecond;
     return s;
