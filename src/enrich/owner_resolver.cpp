@@ -190,9 +190,10 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
           user = users.emplace(sock->uid, user_name(sock->uid)).first;
         }
         info.user = user->second;
+        // Counted before it is published: whoever sees the owner also sees the count.
+        found.fetch_add(1, std::memory_order_relaxed);
         cache.put(req.key, core::Lookup<core::ProcessInfo>::ready(std::move(info)),
                   opts.positive_ttl_ns);
-        found.fetch_add(1, std::memory_order_relaxed);
         return;
       }
     }
