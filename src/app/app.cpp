@@ -59,6 +59,8 @@ std::string explain_open_error(const std::system_error& e) {
   return fmt::format("flowtop: cannot open the conntrack netlink socket: {}", e.what());
 }
 
+constexpr std::size_t kWriteChunk = 256 * 1024;
+
 /// Writes everything; false when the reader went away (EPIPE) or another write error.
 bool write_all(const std::string& s) {
   const char* p = s.data();
@@ -201,6 +203,12 @@ int frames_loop(Runtime& rt) {
       for (std::size_t i = 0; i < shown.size(); ++i) {
         out += output::json_line(*shown[i], enrichment[i], info);
         out += '\n';
+        if (out.size() >= kWriteChunk) {  // stream a big frame: bounded memory, early first bytes
+          if (!write_all(out)) {
+            return 0;
+          }
+          out.clear();
+        }
       }
     } else {
       output::FrameStatus status;
