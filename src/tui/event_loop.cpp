@@ -62,9 +62,11 @@ bool replaces_pending(const view::PendingMove& pending, view::PendingMove::Kind 
 }
 
 // Takes snapshots on its own thread so the UI thread never waits for the copy. Asked by
-// request() (at most one in flight and one pending: requests coalesce); a finished snapshot
-// waits in `ready_` (replacing an older one not yet taken) and the eventfd fires; take() swaps
-// it into the UI's snapshot in O(1) and hands the UI's old buffer back for reuse. An exception
+// request(state) (at most one in flight and one pending: requests coalesce, the latest state
+// wins); after the copy it also runs view::prepare() with that state (classify, filter, sort:
+// the O(n log n) part of a frame). A finished snapshot + Prepared waits in `ready_` (replacing
+// an older one not yet taken) and the eventfd fires; take() swaps both into the UI's in O(1)
+// and hands the UI's old buffers back (they are freed or reused on this thread). An exception
 // from take_snapshot (or thread_init) ends the thread and is rethrown by take() on the UI thread.
 // The destructor stops and joins the thread; a snapshot in progress finishes first.
 class Producer {
@@ -78,10 +80,11 @@ class Producer {
     thread_.join();
   }
 
-  void request() {
+  void request(const view::ViewState& state) {
     {
       const std::lock_guard lock(mutex_);
       requested_ = true;
+      req_state_ = state;
     }
     cv_.notify_one();
   }
@@ -90,9 +93,12 @@ class Producer {
     const std::lock_guard lock(mutex_);
     return requested_ || in_flight_;
   }
-  // Swaps a finished snapshot into `into` when one is ready and `accept` (returns whether it
-  // did; when not accepted it stays ready). Rethrows the snapshot thread's exception.
-  bool take(view::Snapshot& into, bool accept) {
+  // Swaps a finished snapshot and its Prepared into `into`/`into_prep` when one is ready and
+  // `accept` (returns whether it did; when not accepted it stays ready). One prepared for
+  // another key than `want` is not taken while a newer pass is asked for or running (it would
+  // only be prepared again on the UI thread). Rethrows the snapshot thread's exception.
+  bool take(view::Snapshot& into, std::optional<view::Prepared>& into_prep, bool accept,
+            const view::PrepKey& want) {
     const std::lock_guard lock(mutex_);
     if (error_) {
       std::rethrow_exception(std::exchange(error_, nullptr));
@@ -100,7 +106,11 @@ class Producer {
     if (!has_ready_ || !accept) {
       return false;
     }
+    if ((!ready_prep_ || !(ready_prep_->key == want)) && (requested_ || in_flight_)) {
+      return false;
+    }
     std::swap(into, ready_);
+    std::swap(into_prep, ready_prep_);
     has_ready_ = false;
     return true;
   }
@@ -109,6 +119,10 @@ class Producer {
   [[nodiscard]] LatencySummary summary() {
     const std::lock_guard lock(mutex_);
     return rec_.summary();
+  }
+  [[nodiscard]] LatencySummary prepare_summary() {
+    const std::lock_guard lock(mutex_);
+    return prep_rec_.summary();
   }
 
  private:
@@ -132,6 +146,7 @@ class Producer {
   }
 
   void produce(const std::stop_token& st) {
+    view::ViewState state;
     for (;;) {
       {
         std::unique_lock lock(mutex_);
@@ -141,6 +156,7 @@ class Producer {
         }
         requested_ = false;
         in_flight_ = true;
+        state = req_state_;
       }
       // A fresh snapshot; only the flows' storage is reused (the buffers rotate through the UI,
       // so nothing else from an older snapshot may leak into this one).
@@ -156,10 +172,19 @@ class Producer {
         return;
       }
       const std::int64_t t1 = core::steady_ns();
+      try {
+        back_prep_ = view::prepare(back_, state);  // frees the buffers the UI handed back
+      } catch (...) {
+        fail(std::current_exception());
+        return;
+      }
+      const std::int64_t t2 = core::steady_ns();
       {
         const std::lock_guard lock(mutex_);
         rec_.add(t1 - t0);
+        prep_rec_.add(t2 - t1);
         std::swap(back_, ready_);
+        std::swap(back_prep_, ready_prep_);
         has_ready_ = true;
         in_flight_ = false;
       }
@@ -186,11 +211,14 @@ class Producer {
   bool requested_ = false;
   bool in_flight_ = false;
   bool has_ready_ = false;
+  view::ViewState req_state_;  // the state of the latest request
   view::Snapshot ready_;
+  std::optional<view::Prepared> ready_prep_;
   std::exception_ptr error_;
-  LatencyRecorder rec_;
-  // The snapshot thread's own buffer.
+  LatencyRecorder rec_, prep_rec_;
+  // The snapshot thread's own buffers.
   view::Snapshot back_;
+  std::optional<view::Prepared> back_prep_;
   std::jthread thread_;  // last: started after, and joined before, everything above
 };
 
@@ -223,6 +251,7 @@ class Loop {
   render::RenderOptions options_;
   view::KeyMap keymap_;
   view::Snapshot snapshot_;
+  std::optional<view::Prepared> prep_;  // snapshot_ prepared for some PrepKey
   render::Frame frame_;
   std::int64_t last_snapshot_ns_ = 0;  // last request (the deadline grid)
   std::int64_t collect_poll_ns_ = 0;   // last look while collecting
@@ -237,19 +266,29 @@ class Loop {
 void Loop::request_snapshot() {
   last_snapshot_ns_ = core::steady_ns();
   collect_poll_ns_ = last_snapshot_ns_;
-  producer_.request();
+  producer_.request(state_);
 }
 
 void Loop::receive_snapshot() {
   producer_.drain();
-  if (producer_.take(snapshot_, !state_.paused)) {
+  if (producer_.take(snapshot_, prep_, !state_.paused, view::prep_key(state_))) {
     dirty_ = true;
   }
 }
 
 view::Rows Loop::build(render::Size size) {
   const std::size_t capacity = render::table_capacity(snapshot_.status, state_, size);
-  view::Rows rows = view::build_rows(snapshot_, state_, capacity);
+  // Only a change of what is shown (tab, sort, selection, filter...) prepares the snapshot again
+  // here, once; the producer is asked for a fresh pass with the new state so the next snapshot
+  // comes prepared. Cursor moves, scrolling, panes: the O(window) step only.
+  if (!prep_ || !(prep_->key == view::prep_key(state_))) {
+    const bool changed = prep_.has_value();
+    prep_ = view::prepare(snapshot_, state_);
+    if (changed && !state_.paused) {
+      producer_.request(state_);
+    }
+  }
+  view::Rows rows = view::build_rows(*prep_, snapshot_, state_, capacity);
   view::settle(state_, rows);
   return rows;
 }
@@ -434,6 +473,7 @@ LoopResult Loop::run() {
   result.frames = frames_;
   result.frame = frame_rec_.summary();
   result.snapshot = producer_.summary();
+  result.prepare = producer_.prepare_summary();
   result.key = key_rec_.summary();
   return result;
 }

@@ -118,6 +118,16 @@ void Aggregator::add(const FlowRecord& rec, const core::Enrichment& e) {
   add_flow(groups_[it->second], rec);
 }
 
+std::string group_id(const GroupKey& key) {
+  std::string id;
+  id.reserve(sizeof key.pid + sizeof key.asn + key.addr.bytes.size() + key.name.size());
+  id.append(reinterpret_cast<const char*>(&key.pid), sizeof key.pid);
+  id.append(reinterpret_cast<const char*>(&key.asn), sizeof key.asn);
+  id.append(reinterpret_cast<const char*>(key.addr.bytes.data()), key.addr.bytes.size());
+  id += key.name;
+  return id;
+}
+
 bool GroupLess::operator()(const GroupRow& a, const GroupRow& b) const {
   const bool d = sort_.descending;
   int c = 0;

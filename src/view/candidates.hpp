@@ -66,6 +66,9 @@ class Aggregator {
   std::string buf_;  // the key being looked up, reused
 };
 
+/// A byte string that identifies a group key (for the index of a Prepared).
+std::string group_id(const GroupKey& key);
+
 /// Strict total order of the groups for `sort`: unknown values last in both directions, ties by
 /// label and key.
 class GroupLess {

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <optional>
 #include <string_view>
+#include <tuple>
 
 #include "view/candidates.hpp"
 #include "view/window.hpp"
@@ -39,6 +42,10 @@ class FlowLess {
       return c < 0;
     }
     return tie(ra, rb);
+  }
+  // The sort column's comparison alone (-1, 0, 1).
+  [[nodiscard]] int primary(const Candidate& a, const Candidate& b) const {
+    return primary(snap_.flows[a.rec], key_of(a), snap_.flows[b.rec], key_of(b));
   }
 
  private:
@@ -122,6 +129,100 @@ class FlowLess {
   const Candidates& cands_;
   SortSpec sort_;
 };
+
+// A flow's place in a full sort, packed so that comparisons stay in this array rather than
+// chase records: the sort column as an ordered integer when it is a number, then the fields of
+// FlowLess's tie order. Sorts in the same order as FlowLess.
+struct SortItem {
+  Candidate cand;
+  bool unknown = false;  // numeric columns: no value (last whatever the direction)
+  std::uint64_t k = 0;   // numeric columns: the value, order-preserving (inverted when descending)
+  std::array<std::uint8_t, 16> dst{}, src{};
+  std::uint64_t rest1 = 0;  // dport sport proto zone
+  std::uint64_t rest2 = 0;  // icmp type, code, id
+};
+
+constexpr std::uint64_t enc(std::uint64_t v) {
+  return v;
+}
+std::uint64_t enc(float f) {
+  const auto bits = std::bit_cast<std::uint32_t>(f == 0 ? 0.0F : f);  // -0 == +0
+  return (bits & 0x8000'0000U) != 0 ? ~bits : bits | 0x8000'0000U;
+}
+constexpr std::uint64_t enc_signed(std::int64_t v) {
+  return static_cast<std::uint64_t>(v) ^ (std::uint64_t{1} << 63);
+}
+
+// A record's numeric key for `column`: {known, value}; nullopt when the column is not a number.
+std::optional<std::pair<bool, std::uint64_t>> numeric_key(Column column, const FlowRecord& r,
+                                                          const detail::SortKey* key) {
+  const bool ctr = r.has(FlowRecord::kHasCounters);
+  switch (column) {
+    case Column::Pid:
+      return std::pair{key != nullptr && key->known, key != nullptr ? enc_signed(key->num) : 0};
+    case Column::Age: return std::pair{r.has(FlowRecord::kHasTimestamp), enc(~r.start_ns)};
+    case Column::Port: {
+      const bool icmp = core::proto_is_icmp(r.key.proto);
+      return std::pair{
+          r.has(FlowRecord::kHasPorts) || icmp,
+          std::uint64_t{icmp ? r.key.icmp_type * 256U + r.key.icmp_code : r.key.orig.dport}};
+    }
+    case Column::BytesOut: return std::pair{ctr, enc(r.orig_ctr.bytes)};
+    case Column::BytesIn: return std::pair{ctr, enc(r.reply_ctr.bytes)};
+    case Column::PacketsOut: return std::pair{ctr, enc(r.orig_ctr.packets)};
+    case Column::PacketsIn: return std::pair{ctr, enc(r.reply_ctr.packets)};
+    case Column::RateOut: return std::pair{ctr, enc(r.rate_orig_bytes)};
+    case Column::RateIn: return std::pair{ctr, enc(r.rate_reply_bytes)};
+    default: return std::nullopt;
+  }
+}
+
+// Sorts `cands` fully, in FlowLess's order.
+void sort_candidates(const Snapshot& snap, Candidates& cands, SortSpec sort) {
+  const FlowLess less(snap, cands, sort);
+  std::vector<SortItem> items(cands.items.size());
+  bool numeric = true;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    SortItem& it = items[i];
+    it.cand = cands.items[i];
+    const FlowRecord& r = snap.flows[it.cand.rec];
+    const detail::SortKey* key = it.cand.key == detail::kNoKey ? nullptr : &cands.keys[it.cand.key];
+    if (const auto nk = numeric_key(sort.column, r, key)) {
+      it.unknown = !nk->first;
+      it.k = it.unknown ? 0 : (sort.descending ? ~nk->second : nk->second);
+    } else {
+      numeric = false;
+    }
+    it.dst = r.key.orig.dst.bytes;
+    it.src = r.key.orig.src.bytes;
+    it.rest1 = (std::uint64_t{r.key.orig.dport} << 48) | (std::uint64_t{r.key.orig.sport} << 32) |
+               (std::uint64_t{r.key.proto} << 24) | (std::uint64_t{r.key.zone} << 8);
+    it.rest2 =
+        (std::uint64_t{r.key.icmp_type} << 40) | (std::uint64_t{r.key.icmp_code} << 32) | r.id;
+  }
+  const auto tie = [](const SortItem& a, const SortItem& b) {
+    return std::tie(a.dst, a.src, a.rest1, a.rest2) < std::tie(b.dst, b.src, b.rest1, b.rest2);
+  };
+  if (numeric) {
+    std::sort(items.begin(), items.end(), [&](const SortItem& a, const SortItem& b) {
+      if (a.unknown != b.unknown) {
+        return b.unknown;
+      }
+      if (a.k != b.k) {
+        return a.k < b.k;
+      }
+      return tie(a, b);
+    });
+  } else {
+    std::sort(items.begin(), items.end(), [&](const SortItem& a, const SortItem& b) {
+      const int c = less.primary(a.cand, b.cand);
+      return c != 0 ? c < 0 : tie(a, b);
+    });
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    cands.items[i] = items[i].cand;
+  }
+}
 
 bool sort_needs_enrichment(Column column, bool dns) {
   switch (column) {
@@ -269,13 +370,40 @@ const GroupRow* Rows::selected_group() const {
   return &groups[*selected - first];
 }
 
-Rows build_rows(const Snapshot& snapshot, const ViewState& state, std::size_t visible) {
-  Rows rows;
-  rows.tab = state.tab;
-  rows.status = snapshot.status;
-  rows.realtime_ns = snapshot.realtime_ns;
+bool PrepKey::operator==(const PrepKey& o) const {
+  const auto sel = [](const Selection& x) {
+    return std::tuple{x.ipv4, x.ipv6, x.tcp,   x.udp,      x.dccp,
+                      x.icmp, x.sctp, x.other, x.loopback, x.dns};
+  };
+  return tab == o.tab && sort == o.sort && sel(selection) == sel(o.selection) &&
+         active_only == o.active_only && filter == o.filter && dns == o.dns && geoip == o.geoip;
+}
+
+PrepKey prep_key(const ViewState& state) {
+  return PrepKey{state.tab,         state.current_sort(), state.selection,
+                 state.active_only, state.filter.text(),  state.dns,
+                 state.geoip};
+}
+
+std::optional<std::size_t> Prepared::find_flow(const Snapshot& snapshot,
+                                               const core::FlowKey& key) const {
+  if (flow_slots.empty()) {
+    return std::nullopt;
+  }
+  const std::size_t mask = flow_slots.size() - 1;
+  for (std::size_t i = key.hash() & mask; flow_slots[i] != 0; i = (i + 1) & mask) {
+    const std::size_t row = flow_slots[i] - 1;
+    if (snapshot.flows[order[row]].key == key) {
+      return row;
+    }
+  }
+  return std::nullopt;
+}
+
+Prepared prepare(const Snapshot& snapshot, const ViewState& state) {
+  Prepared p;
+  p.key = prep_key(state);
   const SortSpec sort = state.current_sort();
-  const Cursor& cur = state.current_cursor();
   const bool flows_tab = state.tab == Tab::Flows;
   const bool key_from_enrichment = flows_tab && sort_needs_enrichment(sort.column, state.dns);
   const bool enrich_all = state.filter.needs_enrichment() || !flows_tab || key_from_enrichment;
@@ -285,20 +413,54 @@ Rows build_rows(const Snapshot& snapshot, const ViewState& state, std::size_t vi
   }
   Candidates cands = select(snapshot, state, enrich_all,
                             key_from_enrichment ? std::optional<Column>(sort.column) : std::nullopt,
-                            aggregator ? &*aggregator : nullptr, rows.counts);
-
+                            aggregator ? &*aggregator : nullptr, p.counts);
   if (flows_tab) {
-    const FlowLess less(snapshot, cands, sort);
-    const auto is_selected = [&](const Candidate& c) {
-      return cur.flow && snapshot.flows[c.rec].key == *cur.flow;
-    };
-    const detail::Window w = detail::resolve_window(cands.items, less, is_selected, cur, visible);
+    sort_candidates(snapshot, cands, sort);
+    p.order.reserve(cands.items.size());
+    std::size_t slots = 16;
+    while (slots < 2 * cands.items.size()) {
+      slots *= 2;
+    }
+    p.flow_slots.assign(slots, 0);
+    for (const Candidate& c : cands.items) {
+      p.order.push_back(c.rec);
+      std::size_t i = snapshot.flows[c.rec].key.hash() & (slots - 1);
+      while (p.flow_slots[i] != 0) {
+        i = (i + 1) & (slots - 1);
+      }
+      p.flow_slots[i] = static_cast<std::uint32_t>(p.order.size());
+    }
+  } else {
+    p.groups = aggregator->take();
+    std::sort(p.groups.begin(), p.groups.end(), detail::GroupLess(sort));
+    p.group_pos.reserve(p.groups.size());
+    for (std::size_t i = 0; i < p.groups.size(); ++i) {
+      p.group_pos.emplace(detail::group_id(p.groups[i].key), i);
+    }
+  }
+  return p;
+}
+
+Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewState& state,
+                std::size_t visible) {
+  Rows rows;
+  rows.tab = state.tab;
+  rows.status = snapshot.status;
+  rows.realtime_ns = snapshot.realtime_ns;
+  rows.counts = prepared.counts;
+  const Cursor& cur = state.current_cursor();
+  std::optional<std::size_t> found;
+  if (state.tab == Tab::Flows) {
+    if (cur.follow && cur.flow) {
+      found = prepared.find_flow(snapshot, *cur.flow);
+    }
+    const detail::Window w = detail::place_window(prepared.order.size(), found, cur, visible);
     rows.total = w.total;
     rows.first = w.first;
     rows.selected = w.selected;
     rows.flows.reserve(w.count);
     for (std::size_t i = w.first; i < w.first + w.count; ++i) {
-      const FlowRecord& rec = snapshot.flows[cands.items[i].rec];
+      const FlowRecord& rec = snapshot.flows[prepared.order[i]];
       rows.flows.push_back(FlowRow{rec, lookup(snapshot, rec), core::rates_of(rec)});
     }
     if (state.detail_open) {
@@ -307,21 +469,27 @@ Rows build_rows(const Snapshot& snapshot, const ViewState& state, std::size_t vi
       }
     }
   } else {
-    std::vector<GroupRow> groups = aggregator->take();
-    const detail::GroupLess less(sort);
-    const auto is_selected = [&](const GroupRow& g) { return cur.group && g.key == *cur.group; };
-    const detail::Window w = detail::resolve_window(groups, less, is_selected, cur, visible);
+    if (cur.follow && cur.group) {
+      if (const auto it = prepared.group_pos.find(detail::group_id(*cur.group));
+          it != prepared.group_pos.end()) {
+        found = it->second;
+      }
+    }
+    const detail::Window w = detail::place_window(prepared.groups.size(), found, cur, visible);
     rows.total = w.total;
     rows.first = w.first;
     rows.selected = w.selected;
-    const auto begin = groups.begin() + static_cast<std::ptrdiff_t>(w.first);
-    rows.groups.assign(std::make_move_iterator(begin),
-                       std::make_move_iterator(begin + static_cast<std::ptrdiff_t>(w.count)));
+    const auto begin = prepared.groups.begin() + static_cast<std::ptrdiff_t>(w.first);
+    rows.groups.assign(begin, begin + static_cast<std::ptrdiff_t>(w.count));
   }
   if (rows.total == 0) {
     rows.empty_reason = empty_reason(snapshot, state, rows.counts);
   }
   return rows;
+}
+
+Rows build_rows(const Snapshot& snapshot, const ViewState& state, std::size_t visible) {
+  return build_rows(prepare(snapshot, state), snapshot, state, visible);
 }
 
 void settle(ViewState& state, const Rows& rows) {

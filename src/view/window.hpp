@@ -1,12 +1,11 @@
 #pragma once
 
-// The visible window of a sorted table without sorting the table (private to src/view).
+// The visible window of a sorted table (private to src/view).
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <vector>
 
 #include "flowtop/view/view_state.hpp"
 
@@ -15,31 +14,25 @@ namespace flowtop::view::detail {
 struct Window {
   std::size_t total = 0;  ///< rows in the table
   std::size_t first = 0;  ///< first visible row
-  std::size_t count = 0;  ///< visible rows: items[first, first + count) are sorted
+  std::size_t count = 0;  ///< visible rows
   std::optional<std::size_t> selected;
 };
 
-/// Resolves the cursor against `items` ordered by `less` (a strict total order), applies its
-/// pending move, scrolls to keep the selection visible, and puts the visible rows in order at
-/// [first, first + count): O(n + n log visible) — nth_element, then partial_sort of the window.
-/// `is_selected(item)` says whether an item has the cursor's key (used when it follows a key).
-template <class T, class Less, class IsSelected>
-Window resolve_window(std::vector<T>& items, const Less& less, const IsSelected& is_selected,
-                      const Cursor& cur, std::size_t visible) {
+/// Resolves the cursor against a fully sorted table of `total` rows: `found` is the position of
+/// the cursor's key when it follows one and the key is in the table. Applies the pending move and
+/// scrolls to keep the selection visible: O(1), the rows are [first, first + count).
+inline Window place_window(std::size_t total, std::optional<std::size_t> found, const Cursor& cur,
+                           std::size_t visible) {
   Window w;
-  w.total = items.size();
+  w.total = total;
   if (w.total == 0) {
     return w;
   }
   const auto last = static_cast<std::int64_t>(w.total - 1);
-  // Where the selection is now: its key's rank (counted, not sorted), else its old position.
+  // Where the selection is now: its key's row, else its old position.
   std::int64_t pos = std::min<std::int64_t>(static_cast<std::int64_t>(cur.index), last);
-  if (cur.follow) {
-    const auto found = std::find_if(items.begin(), items.end(), is_selected);
-    if (found != items.end()) {
-      const T& sel = *found;
-      pos = std::count_if(items.begin(), items.end(), [&](const T& x) { return less(x, sel); });
-    }
+  if (cur.follow && found) {
+    pos = static_cast<std::int64_t>(*found);
   }
   const auto page = static_cast<std::int64_t>(std::max<std::size_t>(visible, 1));
   std::int64_t target = pos;
@@ -72,14 +65,6 @@ Window resolve_window(std::vector<T>& items, const Less& less, const IsSelected&
   first = std::max<std::int64_t>(first, 0);
   w.first = static_cast<std::size_t>(first);
   w.count = std::min(visible, w.total - w.first);
-  if (w.count == 0) {
-    return w;
-  }
-  const auto begin = items.begin() + static_cast<std::ptrdiff_t>(w.first);
-  if (w.first > 0) {
-    std::nth_element(items.begin(), begin, items.end(), less);
-  }
-  std::partial_sort(begin, begin + static_cast<std::ptrdiff_t>(w.count), items.end(), less);
   return w;
 }
 

@@ -45,16 +45,18 @@ struct LoopResult {
   std::uint64_t frames = 0;
   LatencySummary frame;     ///< rows + render + paint, every drawn frame
   LatencySummary snapshot;  ///< take_snapshot(), measured on the snapshot thread
+  LatencySummary prepare;   ///< view::prepare() after each snapshot, on the snapshot thread
   LatencySummary key;       ///< key read to the frame showing its effect on the terminal
 };
 
 /// Runs the interactive screen until `q`/F10 or a terminating signal. Waits in poll() on input,
 /// the signalfd, the wake fd and the snapshot thread's eventfd against a monotonic deadline; asks
 /// the snapshot thread for a snapshot at each deadline (not while paused) and swaps it in when it
-/// is ready, draws when something changed, and applies a key and draws at once (never waiting for
-/// a snapshot in progress). Keys never move the deadline. The snapshot thread is stopped and
-/// joined before this returns or throws. `state` is updated in place (the caller persists it).
-/// UI thread.
+/// is ready (with the rows already classified, filtered and sorted for the state of the
+/// request: view::prepare() runs on the snapshot thread too), draws when something changed, and
+/// applies a key and draws at once (never waiting for a snapshot in progress). Keys never move the
+/// deadline. The snapshot thread is stopped and joined before this returns or throws. `state` is
+/// updated in place (the caller persists it). UI thread.
 LoopResult run_event_loop(Terminal& terminal, view::ViewState& state, const LoopDeps& deps);
 
 }  // namespace flowtop::tui

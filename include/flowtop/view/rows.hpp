@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "flowtop/core/enrichment.hpp"
@@ -75,14 +76,61 @@ struct Rows {
   [[nodiscard]] const GroupRow* selected_group() const;
 };
 
+/// What a Prepared depends on in the view state: when prep_key() of a state equals a Prepared's
+/// key, the Prepared still fits that state (cursor moves, scrolling, panes do not change it).
+struct PrepKey {
+  Tab tab = Tab::Flows;
+  SortSpec sort;
+  Selection selection;
+  bool active_only = false;
+  std::string filter;  ///< the filter's text (it compiles to the same filter)
+  bool dns = true;
+  bool geoip = true;
+
+  bool operator==(const PrepKey& o) const;
+};
+
+PrepKey prep_key(const ViewState& state);
+
+/// The expensive, cursor-independent part of a frame for one snapshot and PrepKey: the current
+/// tab's rows classified, filtered, counted and FULLY sorted, with an index from a flow's (or
+/// group's) key to its position, so that build_rows(prepared, ...) is O(visible + 1).
+struct Prepared {
+  PrepKey key;
+  Counts counts;
+  std::vector<std::uint32_t> order;  ///< Flows tab: indices into snapshot.flows, sorted
+  std::vector<GroupRow> groups;      ///< aggregate tabs: the groups, sorted
+  /// Flows tab: an open-addressing index (linear probing on FlowKey::hash, a power of two at
+  /// least twice the rows): row + 1 of a flow, 0 for an empty slot. Use find_flow().
+  std::vector<std::uint32_t> flow_slots;
+  std::unordered_map<std::string, std::size_t> group_pos;  ///< group_id(key) → row
+
+  /// The row of the flow with `key` (Flows tab), if it is shown. `snapshot`: the one prepared.
+  [[nodiscard]] std::optional<std::size_t> find_flow(const Snapshot& snapshot,
+                                                     const core::FlowKey& key) const;
+  [[nodiscard]] std::size_t total() const {
+    return key.tab == Tab::Flows ? order.size() : groups.size();
+  }
+};
+
+/// Classifies, filters, enriches (for sort keys, the filter and aggregation), counts and sorts
+/// every flow of `snapshot` for `state` (O(n log n)). Any thread that may call snapshot.enrich.
+Prepared prepare(const Snapshot& snapshot, const ViewState& state);
+
+/// The window step: resolves `state`'s cursor (its PendingMove, the selection following its
+/// key through the index) against `prepared` (built from `snapshot`; its key must equal
+/// prep_key(state)) and copies the visible rows, looking up enrichment for them only.
+/// O(visible): no pass over all flows.
+Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewState& state,
+                std::size_t visible);
+
 /// Builds the rows of `state.tab` for a table `visible` rows high (entries, not screen lines:
 /// render::table_capacity() says how many fit). Classifies each flow with the selection, applies
 /// active-only and the filter, aggregates for the aggregate tabs, resolves the tab's PendingMove
-/// and keeps the selection in view, and sorts only the visible window (std::partial_sort /
-/// nth_element: never a full sort of the table). Calls snapshot.enrich only for the flows that
-/// need it: the visible ones, plus once each flow the selection shows when the filter, the sort
-/// column or the tab needs enrichment (nothing of it is kept beyond a sort key or a group).
-/// Pure apart from calling `enrich`.
+/// and keeps the selection in view: build_rows(prepare(snapshot, state), snapshot, state,
+/// visible). Calls snapshot.enrich only for the flows that need it: the visible ones, plus once
+/// each flow the selection shows when the filter, the sort column or the tab needs enrichment
+/// (nothing of it is kept beyond a sort key or a group). Pure apart from calling `enrich`.
 Rows build_rows(const Snapshot& snapshot, const ViewState& state, std::size_t visible);
 
 /// Folds what build_rows() resolved into the state: the selected key and index, the scroll

@@ -3,11 +3,13 @@
 // child recorded: when snapshots were taken, what was published, what the loop measured.
 #include "flowtop/tui/event_loop.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -188,6 +190,49 @@ void slow_child(const std::string& report_path, int sleep_ms, int throw_at) {
       << "\nlongest_ns " << longest << "\nlast_keys " << last_keys << "\n";
 }
 
+// The child for the prepare-off-the-UI-thread test: `n` flows sorted by a column that needs
+// every flow's enrichment; counts the enrich() calls on the UI thread and off it.
+void prepare_child(const std::string& report_path, int n) {
+  const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
+  const std::thread::id ui = std::this_thread::get_id();
+  std::atomic<long> on_ui{0};
+  std::atomic<long> off_ui{0};
+  LoopDeps deps;
+  deps.take_snapshot = [&](view::Snapshot& s) {
+    s.flows = fake_flows(5);
+    const core::FlowRecord proto = s.flows.front();
+    s.flows.clear();
+    for (int i = 0; i < n; ++i) {  // distinct remote ends 10.1.0.1, 10.1.0.2, ...
+      core::FlowRecord r = proto;
+      r.key.orig.dst = core::IpAddr::from_v4_be(htonl(0x0a010000U + static_cast<unsigned>(i) + 1));
+      r.reply.src = r.key.orig.dst;
+      r.id = static_cast<std::uint32_t>(i + 1);
+      s.flows.push_back(r);
+    }
+    s.status.tracked = s.flows.size();
+    s.realtime_ns = core::realtime_ns();
+    s.steady_ns = core::steady_ns();
+    s.enrich = [&](const core::FlowRecord&) {
+      (std::this_thread::get_id() == ui ? on_ui : off_ui).fetch_add(1);
+      return core::Enrichment{};
+    };
+  };
+  deps.signals = &sigs;
+  deps.version = "test";
+  LoopResult r;
+  view::ViewState state = view::default_view_state();
+  state.interval_s = 0.2;
+  state.sort[static_cast<std::size_t>(view::Tab::Flows)] = {view::Column::Process, false};
+  {
+    Terminal t;
+    g_mark();
+    r = run_event_loop(t, state, deps);
+  }
+  std::ofstream out(report_path);
+  out << "frames " << r.frames << "\nkeys " << r.key.count << "\nprepares " << r.prepare.count
+      << "\non_ui " << on_ui.load() << "\noff_ui " << off_ui.load() << "\n";
+}
+
 class EventLoop : public ptytest::PtyTest {
  protected:
   void SetUp() override {
@@ -345,6 +390,38 @@ TEST_F(EventLoop, ASnapshotExceptionEndsTheLoopOnTheUiThread) {
   EXPECT_EQ(r.values.at("error"), "tablegone");
   EXPECT_EQ(r.num("calls"), 3) << "snapshots went on after the exception";
   EXPECT_EQ(r.num("exits"), 1) << "the producer thread did not clean up";
+}
+
+}  // namespace
+}  // namespace flowtop::tui
+
+namespace flowtop::tui {
+namespace {
+
+TEST_F(EventLoop, CursorKeysDrawOnlyTheWindowTheSnapshotThreadPreparesTheTable) {
+  constexpr int kFlows = 5000;
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { prepare_child(path, kFlows); });
+  ASSERT_TRUE(c.checkpoint());
+  c.pump(500);  // snapshots arrive prepared
+  for (int i = 0; i < 30; ++i) {
+    c.type(i < 20 ? "j" : "k");
+    c.pump(20);
+  }
+  c.pump(300);
+  c.type("q");
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const Report r = Report::read(path_);
+  ASSERT_GE(r.num("keys"), 10);
+  ASSERT_GE(r.num("prepares"), 2);
+  // Every prepared snapshot enriched all its flows for the sort key on the snapshot thread...
+  EXPECT_GE(r.num("off_ui"), r.num("prepares") * kFlows);
+  // ...while the UI thread only looked up the visible rows of each frame (a terminal is far
+  // shorter than kFlows / 10 rows): no frame went over the whole table.
+  EXPECT_LT(r.num("on_ui"), r.num("frames") * (kFlows / 10));
+  EXPECT_LT(r.num("on_ui"), kFlows) << "a frame prepared the table on the UI thread";
 }
 
 }  // namespace
