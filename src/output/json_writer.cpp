@@ -76,7 +76,9 @@ Json status(std::uint32_t bits) {
   return out;
 }
 
-Json text_or_null(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+Json text_or_null(const std::string& s) {
+  return s.empty() ? Json(nullptr) : Json(s);
+}
 
 Json name(const core::Lookup<std::string>& l) {
   return l.ok() ? text_or_null(l.value) : Json(nullptr);

@@ -1,8 +1,8 @@
 // liburcu's default (memb) flavour; every table in the process uses it.
 #include <urcu.h>
 
-#include "flowtop/table/flow_table.hpp"
 #include "flowtop/core/tsan.hpp"
+#include "flowtop/table/flow_table.hpp"
 
 namespace flowtop::table {
 

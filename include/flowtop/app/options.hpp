@@ -15,12 +15,12 @@ enum class Mode { Screen, Batch, Json, Update, Version, Help };
 /// The parsed command line. Plain value; main thread.
 struct Options {
   Mode mode = Mode::Screen;
-  view::Selection selection;              ///< families, protocols, loopback/DNS/other rules
-  bool no_dns = false;                      ///< -n
-  bool no_geoip = false;                    ///< -G
-  bool show_src = false;                    ///< -s
-  bool bits = false;                        ///< -b
-  double interval_s = 1.0;                  ///< -t, 0.1 .. 3600
+  view::Selection selection;  ///< families, protocols, loopback/DNS/other rules
+  bool no_dns = false;        ///< -n
+  bool no_geoip = false;      ///< -G
+  bool show_src = false;      ///< -s
+  bool bits = false;          ///< -b
+  double interval_s = 1.0;    ///< -t, 0.1 .. 3600
   /// Which of the settings flowtoprc also holds were given on the command line (they override it).
   bool families_given = false, protocols_given = false, interval_given = false;
   std::optional<std::uint64_t> iterations;  ///< -c N (N >= 1)

@@ -23,7 +23,8 @@ struct CollectorConfig {
   /// dump for every frame (--batch / --json).
   bool periodic_dumps = true;
   double cpu_budget = 0.10;
-  /// Called on the collector thread when an entry is first seen (the enrichment hook); must not block.
+  /// Called on the collector thread when an entry is first seen (the enrichment hook); must not
+  /// block.
   std::function<void(const core::FlowRecord&)> on_new;
 };
 

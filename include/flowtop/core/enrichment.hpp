@@ -30,12 +30,12 @@ struct ProcessInfo {
 /// What GeoIP knows of an address.
 struct GeoInfo {
   enum class Kind : std::uint8_t {
-    Located,    ///< found in a database (some fields may still be empty)
-    Private,    ///< RFC 1918 / ULA / CGNAT: not looked up
+    Located,  ///< found in a database (some fields may still be empty)
+    Private,  ///< RFC 1918 / ULA / CGNAT: not looked up
     Loopback,
     LinkLocal,
     Multicast,
-    Reserved,   ///< documentation, unspecified, broadcast, other reserved ranges
+    Reserved,  ///< documentation, unspecified, broadcast, other reserved ranges
   };
   Kind kind = Kind::Located;
   std::string country;       ///< ISO 3166-1 alpha-2 ("US"), empty when unknown
@@ -50,7 +50,7 @@ const char* geo_kind_label(GeoInfo::Kind kind);
 
 /// Everything the enrichment workers know of one flow, as copied out for a frame.
 struct Enrichment {
-  Lookup<ProcessInfo> process;  ///< Failed: no local socket (forwarded flow, or already closed)
+  Lookup<ProcessInfo> process;   ///< Failed: no local socket (forwarded flow, or already closed)
   Lookup<std::string> src_name;  ///< reverse DNS of the original source
   Lookup<std::string> dst_name;  ///< reverse DNS of the original destination
   Lookup<GeoInfo> src_geo;

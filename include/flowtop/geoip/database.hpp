@@ -14,8 +14,8 @@ namespace flowtop::geoip {
 /// Which kind of data a database holds, as told by its metadata (database_type).
 enum class DbKind { City, Country, Asn, Unknown };
 
-/// One opened MaxMind DB file (GeoLite2/GeoIP2 or DB-IP Lite; libmaxminddb). Thread-safe for lookups
-/// after construction (libmaxminddb's lookups are read-only on an mmap).
+/// One opened MaxMind DB file (GeoLite2/GeoIP2 or DB-IP Lite; libmaxminddb). Thread-safe for
+/// lookups after construction (libmaxminddb's lookups are read-only on an mmap).
 class Database {
  public:
   /// Opens and validates `path`. Throws std::runtime_error naming the file and what is wrong
@@ -27,8 +27,8 @@ class Database {
 
   [[nodiscard]] DbKind kind() const;
   [[nodiscard]] const std::string& path() const;
-  [[nodiscard]] const std::string& type() const;   ///< metadata database_type, e.g. "GeoLite2-City"
-  [[nodiscard]] bool is_dbip() const;              ///< DB-IP (needs attribution "IP Geolocation by DB-IP")
+  [[nodiscard]] const std::string& type() const;  ///< metadata database_type, e.g. "GeoLite2-City"
+  [[nodiscard]] bool is_dbip() const;  ///< DB-IP (needs attribution "IP Geolocation by DB-IP")
   [[nodiscard]] std::uint64_t build_epoch() const;  ///< metadata build_epoch (seconds since 1970)
   /// Fills the fields this database knows (country/city or asn/org) into `out`. False when the
   /// address is not in the database.
@@ -58,8 +58,8 @@ class GeoDatabases {
   /// Reserved ranges → that kind; otherwise the merged City/Country + ASN data, or nullopt when no
   /// source knows the address.
   [[nodiscard]] std::optional<core::GeoInfo> lookup(const core::IpAddr& addr) const;
-  [[nodiscard]] bool any() const;                    ///< at least one source is open
-  [[nodiscard]] bool uses_dbip() const;              ///< attribution needed
+  [[nodiscard]] bool any() const;        ///< at least one source is open
+  [[nodiscard]] bool uses_dbip() const;  ///< attribution needed
   /// "GeoLite2-City + GeoLite2-ASN", "tor-geoipdb (countries only)"; "" when none is open.
   [[nodiscard]] std::string source_label() const;
   /// "…/GeoLite2-City.mmdb: truncated or corrupt (…)", "no GeoIP database found: run 'flowtop -u'"

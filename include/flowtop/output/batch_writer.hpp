@@ -31,8 +31,8 @@ struct FrameStatus {
 /// One `top -b`-style text frame: a title line, a status line, health lines, a column header and
 /// one row per shown flow (in the given order), then a blank line. `enrichment`, when given, is
 /// parallel to `shown` (process, PID, host name, service and country columns). Pure.
-std::string batch_frame(const std::vector<const core::FlowRecord*>& shown, const FrameStatus& status,
-                        const BatchOptions& opts,
+std::string batch_frame(const std::vector<const core::FlowRecord*>& shown,
+                        const FrameStatus& status, const BatchOptions& opts,
                         const std::vector<core::Enrichment>* enrichment = nullptr);
 
 }  // namespace flowtop::output

@@ -14,10 +14,10 @@ struct FrameInfo {
   std::int64_t realtime_ns = 0;  ///< wall clock of the frame (ts, and age from start_ns)
 };
 
-/// One NDJSON object (no trailing newline) in SPEC's schema (§Output for scripts). Enrichment fields
-/// (service, process, src_name, dst_name, src_geo, dst_geo) come from `enr`; anything not known
-/// (pending, failed, disabled, a reserved address) is null. Strings are valid UTF-8 JSON whatever
-/// bytes they came from. Pure.
+/// One NDJSON object (no trailing newline) in SPEC's schema (§Output for scripts). Enrichment
+/// fields (service, process, src_name, dst_name, src_geo, dst_geo) come from `enr`; anything not
+/// known (pending, failed, disabled, a reserved address) is null. Strings are valid UTF-8 JSON
+/// whatever bytes they came from. Pure.
 std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
                       const FrameInfo& frame);
 /// The same without enrichment (every enrichment field null).

@@ -12,13 +12,13 @@ namespace flowtop::view {
 
 /// What the rest of the program reports besides flows, for the status and health lines.
 struct Status {
-  std::uint64_t tracked = 0;   ///< entries in the flow table
-  std::uint64_t ct_max = 0;    ///< nf_conntrack_max
+  std::uint64_t tracked = 0;  ///< entries in the flow table
+  std::uint64_t ct_max = 0;   ///< nf_conntrack_max
   std::uint64_t events = 0, enobufs = 0, resyncs = 0;
-  bool collecting = false;     ///< the first dump has not finished
+  bool collecting = false;          ///< the first dump has not finished
   std::vector<std::string> health;  ///< lines that say what limits the data
-  bool dbip = false;           ///< a DB-IP database is in use (attribution)
-  std::string geoip_source;    ///< "GeoLite2-City + GeoLite2-ASN", "" when none
+  bool dbip = false;                ///< a DB-IP database is in use (attribution)
+  std::string geoip_source;         ///< "GeoLite2-City + GeoLite2-ASN", "" when none
 };
 
 /// One frame's input, taken under one RCU read-side section by the app. Records are plain copies.
