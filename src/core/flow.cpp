@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <string>
 
 namespace flowtop::core {
@@ -22,10 +23,8 @@ constexpr std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
 std::uint64_t mix_addr(std::uint64_t h, const IpAddr& a) {
   std::uint64_t lo = 0;
   std::uint64_t hi = 0;
-  for (int i = 0; i < 8; ++i) {
-    lo = (lo << 8) | a.bytes[i];
-    hi = (hi << 8) | a.bytes[8 + i];
-  }
+  std::memcpy(&lo, a.bytes.data(), 8);  // host byte order: the hash is never stored
+  std::memcpy(&hi, a.bytes.data() + 8, 8);
   return mix(mix(h, lo), hi);
 }
 

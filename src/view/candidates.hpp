@@ -3,8 +3,10 @@
 // The flows of a frame that pass the selection, active-only and the filter (private to src/view).
 
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -33,8 +35,8 @@ int ordered(bool known_a, const V& a, bool known_b, const V& b, bool descending)
 /// the enrichment itself need not be kept for every flow.
 struct SortKey {
   bool known = false;
-  std::string text;      ///< process name, DNS name, country code
-  std::int64_t num = 0;  ///< pid
+  std::uint32_t text = 0;  ///< process name, DNS name, country code: Candidates::texts[text]
+  std::int64_t num = 0;    ///< pid
 };
 
 /// A shown flow: its index in the snapshot and of its sort key (kNoKey: the sort column is a
@@ -47,6 +49,19 @@ struct Candidate {
 struct Candidates {
   std::vector<Candidate> items;
   std::vector<SortKey> keys;
+  std::deque<std::string> texts;  ///< the distinct texts of the keys (stable: text_ids views them)
+  std::unordered_map<std::string_view, std::uint32_t> text_ids;  ///< into texts
+
+  /// The id of `text` in `texts`, added when new.
+  std::uint32_t intern(std::string_view text) {
+    if (const auto it = text_ids.find(text); it != text_ids.end()) {
+      return it->second;
+    }
+    const auto id = static_cast<std::uint32_t>(texts.size());
+    texts.emplace_back(text);
+    text_ids.emplace(texts.back(), id);
+    return id;
+  }
 };
 
 /// Sums flows into the groups of an aggregate tab, one flow at a time. Allocates per group, not

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 #include <tuple>
+#include <variant>
 
 #include "view/candidates.hpp"
 #include "view/window.hpp"
@@ -28,119 +29,32 @@ std::string_view geo_code(const core::Lookup<core::GeoInfo>& g) {
                                                       : core::geo_kind_label(g.value.kind);
 }
 
-// Strict total order of flows for a sort column: unknown values last, ties by the flow's key.
-class FlowLess {
- public:
-  FlowLess(const Snapshot& snap, const Candidates& cands, SortSpec sort)
-      : snap_(snap), cands_(cands), sort_(sort) {}
-
-  bool operator()(const Candidate& a, const Candidate& b) const {
-    const FlowRecord& ra = snap_.flows[a.rec];
-    const FlowRecord& rb = snap_.flows[b.rec];
-    const int c = primary(ra, key_of(a), rb, key_of(b));
-    if (c != 0) {
-      return c < 0;
-    }
-    return tie(ra, rb);
-  }
-  // The sort column's comparison alone (-1, 0, 1).
-  [[nodiscard]] int primary(const Candidate& a, const Candidate& b) const {
-    return primary(snap_.flows[a.rec], key_of(a), snap_.flows[b.rec], key_of(b));
-  }
-
- private:
-  [[nodiscard]] const detail::SortKey& key_of(const Candidate& c) const {
-    static const detail::SortKey kUnknown{};
-    return c.key == detail::kNoKey ? kUnknown : cands_.keys[c.key];
-  }
-
-  [[nodiscard]] int primary(const FlowRecord& a, const detail::SortKey& ka, const FlowRecord& b,
-                            const detail::SortKey& kb) const {
-    const bool d = sort_.descending;
-    const bool ca = a.has(FlowRecord::kHasCounters);
-    const bool cb = b.has(FlowRecord::kHasCounters);
-    switch (sort_.column) {
-      case Column::Process:
-      case Column::Geo:
-        return ordered(ka.known, std::string_view(ka.text), kb.known, std::string_view(kb.text), d);
-      case Column::Pid: return ordered(ka.known, ka.num, kb.known, kb.num, d);
-      case Column::Proto: {
-        const int c =
-            ordered(true, core::proto_name(a.key.proto), true, core::proto_name(b.key.proto), d);
-        return c != 0 ? c : ordered(true, a.key.family, true, b.key.family, d);
-      }
-      case Column::State:
-        return ordered(a.has(FlowRecord::kHasState), core::state_name(a.key.proto, a.state),
-                       b.has(FlowRecord::kHasState), core::state_name(b.key.proto, b.state), d);
-      case Column::Age:  // older is bigger: an earlier start
-        return ordered(a.has(FlowRecord::kHasTimestamp), ~a.start_ns,
-                       b.has(FlowRecord::kHasTimestamp), ~b.start_ns, d);
-      case Column::Address: return address(a, ka, b, kb, d);
-      case Column::Port: return ordered(port_known(a), port_of(a), port_known(b), port_of(b), d);
-      case Column::BytesOut: return ordered(ca, a.orig_ctr.bytes, cb, b.orig_ctr.bytes, d);
-      case Column::BytesIn: return ordered(ca, a.reply_ctr.bytes, cb, b.reply_ctr.bytes, d);
-      case Column::PacketsOut: return ordered(ca, a.orig_ctr.packets, cb, b.orig_ctr.packets, d);
-      case Column::PacketsIn: return ordered(ca, a.reply_ctr.packets, cb, b.reply_ctr.packets, d);
-      case Column::RateOut: return ordered(ca, a.rate_orig_bytes, cb, b.rate_orig_bytes, d);
-      case Column::RateIn: return ordered(ca, a.rate_reply_bytes, cb, b.rate_reply_bytes, d);
-      default: return 0;
-    }
-  }
-
-  // The key holds the DNS name when one is shown (known), else the address is compared.
-  static int address(const FlowRecord& a, const detail::SortKey& ka, const FlowRecord& b,
-                     const detail::SortKey& kb, bool d) {
-    // Names sort among themselves before the numeric addresses (after them when reversed): the
-    // column reads as text, with the addresses in numeric order.
-    if (ka.known != kb.known) {
-      return (ka.known ? -1 : 1) * (d ? -1 : 1);
-    }
-    if (ka.known) {
-      return ordered(true, std::string_view(ka.text), true, std::string_view(kb.text), d);
-    }
-    return ordered(true, a.key.orig.dst, true, b.key.orig.dst, d);
-  }
-
-  static bool port_known(const FlowRecord& r) {
-    return r.has(FlowRecord::kHasPorts) || core::proto_is_icmp(r.key.proto);
-  }
-  static unsigned port_of(const FlowRecord& r) {
-    return core::proto_is_icmp(r.key.proto) ? r.key.icmp_type * 256U + r.key.icmp_code
-                                            : r.key.orig.dport;
-  }
-
-  static bool tie(const FlowRecord& a, const FlowRecord& b) {
-    const auto& ka = a.key;
-    const auto& kb = b.key;
-    if (ka.orig.dst != kb.orig.dst) {
-      return ka.orig.dst < kb.orig.dst;
-    }
-    if (ka.orig.src != kb.orig.src) {
-      return ka.orig.src < kb.orig.src;
-    }
-    const auto rest = [](const FlowRecord& r) {
-      return std::tuple{r.key.orig.dport, r.key.orig.sport, r.key.proto, r.key.zone,
-                        r.key.icmp_type,  r.key.icmp_code,  r.id};
-    };
-    return rest(a) < rest(b);
-  }
-
-  const Snapshot& snap_;
-  const Candidates& cands_;
-  SortSpec sort_;
-};
-
-// A flow's place in a full sort, packed so that comparisons stay in this array rather than
-// chase records: the sort column as an ordered integer when it is a number, then the fields of
-// FlowLess's tie order. Sorts in the same order as FlowLess.
+// A flow's place in a full sort, packed into integers so that comparisons stay in this array
+// rather than chase records or strings. `p`: the sort column: p[0] is 1 when the value is
+// unknown (last whatever the direction), p[1..3] the value in ascending order (each word inverted
+// when descending); texts (process, state, protocol, DNS name, country) are their rank among the
+// frame's distinct texts. `t`: the tie order, ascending always: the remote address, the local
+// address, ports, protocol, zone, ICMP type and code, the kernel's id.
 struct SortItem {
-  Candidate cand;
-  bool unknown = false;  // numeric columns: no value (last whatever the direction)
-  std::uint64_t k = 0;   // numeric columns: the value, order-preserving (inverted when descending)
-  std::array<std::uint8_t, 16> dst{}, src{};
-  std::uint64_t rest1 = 0;  // dport sport proto zone
-  std::uint64_t rest2 = 0;  // icmp type, code, id
+  std::array<std::uint64_t, 4> p{};
+  std::array<std::uint64_t, 6> t{};
+  std::uint32_t rec = 0;
+  std::uint32_t hash = 0;  // the low bits of the flow key's hash (for the Prepared's index)
 };
+
+bool item_less(const SortItem& a, const SortItem& b) {
+  for (std::size_t i = 0; i < a.p.size(); ++i) {
+    if (a.p[i] != b.p[i]) {
+      return a.p[i] < b.p[i];
+    }
+  }
+  for (std::size_t i = 0; i < a.t.size(); ++i) {
+    if (a.t[i] != b.t[i]) {
+      return a.t[i] < b.t[i];
+    }
+  }
+  return false;
+}
 
 constexpr std::uint64_t enc(std::uint64_t v) {
   return v;
@@ -152,76 +66,183 @@ std::uint64_t enc(float f) {
 constexpr std::uint64_t enc_signed(std::int64_t v) {
   return static_cast<std::uint64_t>(v) ^ (std::uint64_t{1} << 63);
 }
-
-// A record's numeric key for `column`: {known, value}; nullopt when the column is not a number.
-std::optional<std::pair<bool, std::uint64_t>> numeric_key(Column column, const FlowRecord& r,
-                                                          const detail::SortKey* key) {
-  const bool ctr = r.has(FlowRecord::kHasCounters);
-  switch (column) {
-    case Column::Pid:
-      return std::pair{key != nullptr && key->known, key != nullptr ? enc_signed(key->num) : 0};
-    case Column::Age: return std::pair{r.has(FlowRecord::kHasTimestamp), enc(~r.start_ns)};
-    case Column::Port: {
-      const bool icmp = core::proto_is_icmp(r.key.proto);
-      return std::pair{
-          r.has(FlowRecord::kHasPorts) || icmp,
-          std::uint64_t{icmp ? r.key.icmp_type * 256U + r.key.icmp_code : r.key.orig.dport}};
-    }
-    case Column::BytesOut: return std::pair{ctr, enc(r.orig_ctr.bytes)};
-    case Column::BytesIn: return std::pair{ctr, enc(r.reply_ctr.bytes)};
-    case Column::PacketsOut: return std::pair{ctr, enc(r.orig_ctr.packets)};
-    case Column::PacketsIn: return std::pair{ctr, enc(r.reply_ctr.packets)};
-    case Column::RateOut: return std::pair{ctr, enc(r.rate_orig_bytes)};
-    case Column::RateIn: return std::pair{ctr, enc(r.rate_reply_bytes)};
-    default: return std::nullopt;
+// An address as two big-endian words: ordered as its bytes are.
+std::pair<std::uint64_t, std::uint64_t> enc(const core::IpAddr& a) {
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    hi = (hi << 8) | a.bytes[i];
+    lo = (lo << 8) | a.bytes[8 + i];
   }
+  return {hi, lo};
 }
 
-// Sorts `cands` fully, in FlowLess's order.
-void sort_candidates(const Snapshot& snap, Candidates& cands, SortSpec sort) {
-  const FlowLess less(snap, cands, sort);
+bool port_known(const FlowRecord& r) {
+  return r.has(FlowRecord::kHasPorts) || core::proto_is_icmp(r.key.proto);
+}
+unsigned port_of(const FlowRecord& r) {
+  return core::proto_is_icmp(r.key.proto) ? r.key.icmp_type * 256U + r.key.icmp_code
+                                          : r.key.orig.dport;
+}
+
+// Ranks of texts in byte order (equal texts, equal ranks).
+std::vector<std::uint32_t> ranks(const std::vector<std::string_view>& texts) {
+  std::vector<std::uint32_t> order(texts.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  std::sort(order.begin(), order.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return texts[a] < texts[b]; });
+  std::vector<std::uint32_t> rank(texts.size());
+  std::uint32_t r = 0;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i > 0 && texts[order[i]] != texts[order[i - 1]]) {
+      ++r;
+    }
+    rank[order[i]] = r;
+  }
+  return rank;
+}
+
+// Interns the protocol and state names of the records (few distinct ones) for their ranks.
+class RecordTexts {
+ public:
+  std::uint32_t id(std::string_view text) {
+    const auto [it, added] = ids_.try_emplace(text, static_cast<std::uint32_t>(texts_.size()));
+    if (added) {
+      texts_.push_back(text);
+    }
+    return it->second;
+  }
+  [[nodiscard]] std::vector<std::uint32_t> ranks() const { return view::ranks(texts_); }
+
+ private:
+  std::unordered_map<std::string_view, std::uint32_t> ids_;
+  std::vector<std::string_view> texts_;
+};
+
+// Sorts `cands` fully: by the sort column (unknown last), then by the tie order. Returns the low
+// 32 bits of each sorted flow's key hash (taken while the records are read in snapshot order).
+std::vector<std::uint32_t> sort_candidates(const Snapshot& snap, Candidates& cands,
+                                           SortSpec sort) {
+  const bool d = sort.descending;
+  const auto dir = [d](std::uint64_t v) { return d ? ~v : v; };
   std::vector<SortItem> items(cands.items.size());
-  bool numeric = true;
+  // Texts of the sort column: the enrichment's (interned by select()) or the records'.
+  std::vector<std::uint32_t> key_rank;
+  if (!cands.texts.empty()) {
+    std::vector<std::string_view> views(cands.texts.begin(), cands.texts.end());
+    key_rank = ranks(views);
+  }
+  std::vector<std::uint32_t> text_id;  // per item, for Proto and State
+  RecordTexts record_texts;
+  if (sort.column == Column::Proto || sort.column == Column::State) {
+    text_id.resize(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const FlowRecord& r = snap.flows[cands.items[i].rec];
+      text_id[i] = record_texts.id(sort.column == Column::Proto
+                                       ? core::proto_name(r.key.proto)
+                                       : core::state_name(r.key.proto, r.state));
+    }
+  }
+  const std::vector<std::uint32_t> record_rank = record_texts.ranks();
   for (std::size_t i = 0; i < items.size(); ++i) {
     SortItem& it = items[i];
-    it.cand = cands.items[i];
-    const FlowRecord& r = snap.flows[it.cand.rec];
-    const detail::SortKey* key = it.cand.key == detail::kNoKey ? nullptr : &cands.keys[it.cand.key];
-    if (const auto nk = numeric_key(sort.column, r, key)) {
-      it.unknown = !nk->first;
-      it.k = it.unknown ? 0 : (sort.descending ? ~nk->second : nk->second);
-    } else {
-      numeric = false;
+    const Candidate& c = cands.items[i];
+    it.rec = c.rec;
+    const FlowRecord& r = snap.flows[c.rec];
+    it.hash = static_cast<std::uint32_t>(r.key.hash());
+    static const detail::SortKey kUnknown{};
+    const detail::SortKey& key = c.key == detail::kNoKey ? kUnknown : cands.keys[c.key];
+    const bool ctr = r.has(FlowRecord::kHasCounters);
+    bool known = true;
+    switch (sort.column) {
+      case Column::Process:
+      case Column::Geo:
+        known = key.known;
+        it.p[1] = dir(key.known ? key_rank[key.text] : 0);
+        break;
+      case Column::Pid:
+        known = key.known;
+        it.p[1] = dir(enc_signed(key.num));
+        break;
+      case Column::Proto:
+        it.p[1] = dir(record_rank[text_id[i]]);
+        it.p[2] = dir(static_cast<std::uint64_t>(r.key.family));
+        break;
+      case Column::State:
+        known = r.has(FlowRecord::kHasState);
+        it.p[1] = dir(record_rank[text_id[i]]);
+        break;
+      case Column::Age:  // older is bigger: an earlier start
+        known = r.has(FlowRecord::kHasTimestamp);
+        it.p[1] = dir(~r.start_ns);
+        break;
+      case Column::Address:
+        // Names sort among themselves before the numeric addresses (after them when reversed):
+        // the column reads as text, with the addresses in numeric order.
+        if (key.known) {
+          it.p[1] = dir(0);
+          it.p[2] = dir(key_rank[key.text]);
+          it.p[3] = dir(0);
+        } else {
+          const auto [hi, lo] = enc(r.key.orig.dst);
+          it.p[1] = dir(1);
+          it.p[2] = dir(hi);
+          it.p[3] = dir(lo);
+        }
+        break;
+      case Column::Port:
+        known = port_known(r);
+        it.p[1] = dir(port_of(r));
+        break;
+      case Column::BytesOut:
+        known = ctr;
+        it.p[1] = dir(enc(r.orig_ctr.bytes));
+        break;
+      case Column::BytesIn:
+        known = ctr;
+        it.p[1] = dir(enc(r.reply_ctr.bytes));
+        break;
+      case Column::PacketsOut:
+        known = ctr;
+        it.p[1] = dir(enc(r.orig_ctr.packets));
+        break;
+      case Column::PacketsIn:
+        known = ctr;
+        it.p[1] = dir(enc(r.reply_ctr.packets));
+        break;
+      case Column::RateOut:
+        known = ctr;
+        it.p[1] = dir(enc(r.rate_orig_bytes));
+        break;
+      case Column::RateIn:
+        known = ctr;
+        it.p[1] = dir(enc(r.rate_reply_bytes));
+        break;
+      default: break;  // not a column of the Flows tab: the tie order alone
     }
-    it.dst = r.key.orig.dst.bytes;
-    it.src = r.key.orig.src.bytes;
-    it.rest1 = (std::uint64_t{r.key.orig.dport} << 48) | (std::uint64_t{r.key.orig.sport} << 32) |
-               (std::uint64_t{r.key.proto} << 24) | (std::uint64_t{r.key.zone} << 8);
-    it.rest2 =
-        (std::uint64_t{r.key.icmp_type} << 40) | (std::uint64_t{r.key.icmp_code} << 32) | r.id;
+    if (!known) {
+      it.p = {1, 0, 0, 0};
+    }
+    const auto [dhi, dlo] = enc(r.key.orig.dst);
+    const auto [shi, slo] = enc(r.key.orig.src);
+    it.t = {dhi,
+            dlo,
+            shi,
+            slo,
+            (std::uint64_t{r.key.orig.dport} << 48) | (std::uint64_t{r.key.orig.sport} << 32) |
+                (std::uint64_t{r.key.proto} << 24) | (std::uint64_t{r.key.zone} << 8),
+            (std::uint64_t{r.key.icmp_type} << 40) | (std::uint64_t{r.key.icmp_code} << 32) | r.id};
   }
-  const auto tie = [](const SortItem& a, const SortItem& b) {
-    return std::tie(a.dst, a.src, a.rest1, a.rest2) < std::tie(b.dst, b.src, b.rest1, b.rest2);
-  };
-  if (numeric) {
-    std::sort(items.begin(), items.end(), [&](const SortItem& a, const SortItem& b) {
-      if (a.unknown != b.unknown) {
-        return b.unknown;
-      }
-      if (a.k != b.k) {
-        return a.k < b.k;
-      }
-      return tie(a, b);
-    });
-  } else {
-    std::sort(items.begin(), items.end(), [&](const SortItem& a, const SortItem& b) {
-      const int c = less.primary(a.cand, b.cand);
-      return c != 0 ? c < 0 : tie(a, b);
-    });
-  }
+  std::sort(items.begin(), items.end(), item_less);
+  std::vector<std::uint32_t> hashes(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
-    cands.items[i] = items[i].cand;
+    cands.items[i].rec = items[i].rec;
+    cands.items[i].key = detail::kNoKey;  // the keys are not needed after the sort
+    hashes[i] = items[i].hash;
   }
+  return hashes;
 }
 
 bool sort_needs_enrichment(Column column, bool dns) {
@@ -234,12 +255,14 @@ bool sort_needs_enrichment(Column column, bool dns) {
   }
 }
 
-detail::SortKey sort_key(Column column, const core::Enrichment& e) {
+// The sort key of an enrichment column; a text is interned into `cands` (its id in key.text).
+detail::SortKey sort_key(Column column, const core::Enrichment& e, Candidates& cands) {
   detail::SortKey k;
+  std::string_view text;
   switch (column) {
     case Column::Process:
       k.known = e.process.ok();
-      k.text = e.process.value.name;
+      text = e.process.value.name;
       break;
     case Column::Pid:
       k.known = e.process.ok();
@@ -247,13 +270,16 @@ detail::SortKey sort_key(Column column, const core::Enrichment& e) {
       break;
     case Column::Address:
       k.known = e.dst_name.ok() && !e.dst_name.value.empty();
-      k.text = e.dst_name.value;
+      text = e.dst_name.value;
       break;
     case Column::Geo:
-      k.text = geo_code(e.dst_geo);
-      k.known = !k.text.empty();
+      text = geo_code(e.dst_geo);
+      k.known = !text.empty();
       break;
     default: break;
+  }
+  if (k.known && column != Column::Pid) {
+    k.text = cands.intern(text);
   }
   return k;
 }
@@ -315,7 +341,7 @@ Candidates select(const Snapshot& snap, const ViewState& state, bool enrich,
       }
       if (key_column) {
         c.key = static_cast<std::uint32_t>(out.keys.size());
-        out.keys.push_back(sort_key(*key_column, e));
+        out.keys.push_back(sort_key(*key_column, e, out));
       }
       if (aggregator != nullptr) {
         aggregator->add(rec, e);
@@ -385,13 +411,28 @@ PrepKey prep_key(const ViewState& state) {
                  state.geoip};
 }
 
+ViewState with_key(ViewState state, const PrepKey& key) {
+  state.tab = key.tab;
+  state.sort[static_cast<std::size_t>(key.tab)] = key.sort;
+  state.selection = key.selection;
+  state.active_only = key.active_only;
+  if (state.filter.text() != key.filter) {
+    FilterResult r = compile_filter(key.filter);
+    state.filter = std::holds_alternative<Filter>(r) ? std::move(std::get<Filter>(r)) : Filter{};
+  }
+  state.dns = key.dns;
+  state.geoip = key.geoip;
+  return state;
+}
+
 std::optional<std::size_t> Prepared::find_flow(const Snapshot& snapshot,
                                                const core::FlowKey& key) const {
   if (flow_slots.empty()) {
     return std::nullopt;
   }
   const std::size_t mask = flow_slots.size() - 1;
-  for (std::size_t i = key.hash() & mask; flow_slots[i] != 0; i = (i + 1) & mask) {
+  const auto hash = static_cast<std::uint32_t>(key.hash());  // as prepare() indexed it
+  for (std::size_t i = hash & mask; flow_slots[i] != 0; i = (i + 1) & mask) {
     const std::size_t row = flow_slots[i] - 1;
     if (snapshot.flows[order[row]].key == key) {
       return row;
@@ -415,16 +456,16 @@ Prepared prepare(const Snapshot& snapshot, const ViewState& state) {
                             key_from_enrichment ? std::optional<Column>(sort.column) : std::nullopt,
                             aggregator ? &*aggregator : nullptr, p.counts);
   if (flows_tab) {
-    sort_candidates(snapshot, cands, sort);
+    const std::vector<std::uint32_t> hashes = sort_candidates(snapshot, cands, sort);
     p.order.reserve(cands.items.size());
     std::size_t slots = 16;
     while (slots < 2 * cands.items.size()) {
       slots *= 2;
     }
     p.flow_slots.assign(slots, 0);
-    for (const Candidate& c : cands.items) {
-      p.order.push_back(c.rec);
-      std::size_t i = snapshot.flows[c.rec].key.hash() & (slots - 1);
+    for (std::size_t k = 0; k < cands.items.size(); ++k) {
+      p.order.push_back(cands.items[k].rec);
+      std::size_t i = hashes[k] & (slots - 1);
       while (p.flow_slots[i] != 0) {
         i = (i + 1) & (slots - 1);
       }

@@ -92,6 +92,11 @@ struct PrepKey {
 
 PrepKey prep_key(const ViewState& state);
 
+/// `state` with the fields a PrepKey covers set to `key`'s (tab, the tab's sort, selection,
+/// active-only, filter, DNS, GeoIP): what the screen shows while the rows for a newer key are
+/// being prepared. prep_key(with_key(s, k)) == k for any k made by prep_key().
+ViewState with_key(ViewState state, const PrepKey& key);
+
 /// The expensive, cursor-independent part of a frame for one snapshot and PrepKey: the current
 /// tab's rows classified, filtered, counted and FULLY sorted, with an index from a flow's (or
 /// group's) key to its position, so that build_rows(prepared, ...) is O(visible + 1).
@@ -101,7 +106,7 @@ struct Prepared {
   std::vector<std::uint32_t> order;  ///< Flows tab: indices into snapshot.flows, sorted
   std::vector<GroupRow> groups;      ///< aggregate tabs: the groups, sorted
   /// Flows tab: an open-addressing index (linear probing on FlowKey::hash, a power of two at
-  /// least twice the rows): row + 1 of a flow, 0 for an empty slot. Use find_flow().
+  /// least twice the rows, at most 2^32): row + 1 of a flow, 0 for an empty slot. Use find_flow().
   std::vector<std::uint32_t> flow_slots;
   std::unordered_map<std::string, std::size_t> group_pos;  ///< group_id(key) → row
 

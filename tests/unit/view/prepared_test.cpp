@@ -146,5 +146,38 @@ TEST(PrepKey, ChangesWithWhatIsShownNotWithTheCursorOrPanes) {
   EXPECT_NE(prep_key(s), k);
 }
 
+TEST(PrepKey, WithKeyShowsTheOlderKeysRowsAndKeepsTheCursorAndPanes) {
+  // The state the screen shows while a newer key is being prepared: everything the key covers
+  // from the older key, everything else (cursor, panes, units) from the present state.
+  ViewState older = default_view_state();
+  older.filter = std::get<Filter>(compile_filter("port=443"));
+  older.selection.udp = false;
+  const PrepKey old_key = prep_key(older);
+
+  ViewState now = older;
+  now = apply(now, Command{Command::Kind::Down});
+  now.tab = Tab::Countries;
+  now.sort[static_cast<std::size_t>(Tab::Flows)] = {Column::Age, false};
+  now.filter = std::get<Filter>(compile_filter("proto=udp"));
+  now.selection.udp = true;
+  now.active_only = true;
+  now.dns = false;
+  now.help_open = true;
+  now.bits = true;
+  ASSERT_NE(prep_key(now), old_key);
+
+  const ViewState shown = with_key(now, old_key);
+  EXPECT_EQ(prep_key(shown), old_key);
+  EXPECT_EQ(shown.tab, Tab::Flows);
+  EXPECT_EQ(shown.current_sort(), (SortSpec{Column::RateIn, true}));
+  EXPECT_EQ(shown.filter.text(), "port=443");
+  EXPECT_FALSE(shown.filter.empty()) << "the older filter is compiled again, not only named";
+  EXPECT_TRUE(shown.help_open);
+  EXPECT_TRUE(shown.bits);
+  EXPECT_EQ(shown.current_cursor().move.kind, PendingMove::Kind::By) << "the pending Down stays";
+  // And back: the newer key over the shown state is the present key again.
+  EXPECT_EQ(prep_key(with_key(shown, prep_key(now))), prep_key(now));
+}
+
 }  // namespace
 }  // namespace flowtop::view
