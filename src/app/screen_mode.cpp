@@ -171,6 +171,7 @@ int run_screen(const ScreenDeps& deps) {
     print_err(stats_line("frame-time", result.frame, "frames"));
     print_err(stats_line("key-to-draw", result.key, "keys"));
     print_err(stats_line("snapshot", result.snapshot, "snapshots"));
+    print_err(stats_line("prepare", result.prepare, "passes"));
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -61,14 +62,27 @@ bool replaces_pending(const view::PendingMove& pending, view::PendingMove::Kind 
   return pending.kind != next || (next != M::By && next != M::Page);
 }
 
-// Takes snapshots on its own thread so the UI thread never waits for the copy. Asked by
-// request(state) (at most one in flight and one pending: requests coalesce, the latest state
-// wins); after the copy it also runs view::prepare() with that state (classify, filter, sort:
-// the O(n log n) part of a frame). A finished snapshot + Prepared waits in `ready_` (replacing
-// an older one not yet taken) and the eventfd fires; take() swaps both into the UI's in O(1)
-// and hands the UI's old buffers back (they are freed or reused on this thread). An exception
-// from take_snapshot (or thread_init) ends the thread and is rethrown by take() on the UI thread.
-// The destructor stops and joins the thread; a snapshot in progress finishes first.
+using SnapshotPtr = std::shared_ptr<const view::Snapshot>;
+
+// A finished pass of the snapshot thread: a snapshot and its rows prepared for some PrepKey.
+struct Pass {
+  SnapshotPtr snap;
+  view::Prepared prep;
+};
+
+// The screen's worker thread: takes snapshots (the RCU copy of the flow table) and prepares them
+// (view::prepare: classify, filter, enrich, sort, index: the O(n log n) part of a frame), so the
+// UI thread never does either for a big table. Two kinds of work, both for the latest state the
+// UI sent (requests coalesce; the newest state wins):
+//  - fresh: a new snapshot, then prepare it (at each deadline);
+//  - again: prepare the snapshot on screen again for a key that changed what is shown (sort, tab,
+//    filter, toggles), ahead of any fresh pass (a fresh pass whose copy ends after the key is
+//    prepared for the newer key too, and whichever is ready first is shown; paused, only this).
+// Finished passes wait in two slots (a newer one replaces an older one of its kind) and the
+// eventfd fires; take() hands the UI the one that fits. Snapshots the UI no longer shows come back
+// through recycle() and their flow vectors are reused. An exception from take_snapshot (or
+// thread_init) ends the thread and is rethrown by take() on the UI thread. The destructor stops
+// and joins the thread; a pass in progress finishes first.
 class Producer {
  public:
   explicit Producer(const LoopDeps& deps)
@@ -80,39 +94,63 @@ class Producer {
     thread_.join();
   }
 
-  void request(const view::ViewState& state) {
+  void request_fresh(const view::ViewState& state) {
     {
       const std::lock_guard lock(mutex_);
-      requested_ = true;
+      fresh_requested_ = true;
       req_state_ = state;
     }
     cv_.notify_one();
   }
-  // Whether a snapshot is being taken or asked for.
+  void request_again(SnapshotPtr snap, const view::ViewState& state) {
+    {
+      const std::lock_guard lock(mutex_);
+      again_ = std::move(snap);
+      req_state_ = state;
+    }
+    cv_.notify_one();
+  }
+  // Whether a fresh snapshot is being taken or asked for.
   [[nodiscard]] bool busy() {
     const std::lock_guard lock(mutex_);
-    return requested_ || in_flight_;
+    return fresh_requested_ || running_ == Job::Fresh;
   }
-  // Swaps a finished snapshot and its Prepared into `into`/`into_prep` when one is ready and
-  // `accept` (returns whether it did; when not accepted it stays ready). One prepared for
-  // another key than `want` is not taken while a newer pass is asked for or running (it would
-  // only be prepared again on the UI thread). Rethrows the snapshot thread's exception.
-  bool take(view::Snapshot& into, std::optional<view::Prepared>& into_prep, bool accept,
-            const view::PrepKey& want) {
+  // The finished pass the screen should show now, if any: one prepared for `want` (a fresh
+  // snapshot before `shown` prepared again; fresh ones only when not `paused`); else, when no
+  // pass is asked for or running (none for `want` is coming), a fresh one for another key (the
+  // UI then asks for it again). A pass of `shown` prepared again is dropped once another
+  // snapshot is shown. Rethrows the snapshot thread's exception.
+  std::optional<Pass> take(const view::PrepKey& want, bool paused, const view::Snapshot* shown) {
     const std::lock_guard lock(mutex_);
     if (error_) {
       std::rethrow_exception(std::exchange(error_, nullptr));
     }
-    if (!has_ready_ || !accept) {
-      return false;
+    if (ready_again_ && ready_again_->snap.get() != shown) {
+      drop(ready_again_);
     }
-    if ((!ready_prep_ || !(ready_prep_->key == want)) && (requested_ || in_flight_)) {
-      return false;
+    const bool fresh_ok = ready_fresh_ && !paused;
+    std::optional<Pass> out;
+    if (fresh_ok && ready_fresh_->prep.key == want) {
+      out = std::exchange(ready_fresh_, std::nullopt);
+    } else if (ready_again_ && ready_again_->prep.key == want) {
+      out = std::exchange(ready_again_, std::nullopt);
+    } else if (fresh_ok && !fresh_requested_ && !again_ && running_ == Job::None) {
+      out = std::exchange(ready_fresh_, std::nullopt);
     }
-    std::swap(into, ready_);
-    std::swap(into_prep, ready_prep_);
-    has_ready_ = false;
-    return true;
+    if (out) {  // an older key's passes will not be wanted again
+      if (ready_fresh_ && !(ready_fresh_->prep.key == want)) {
+        drop(ready_fresh_);
+      }
+      if (ready_again_ && (!(ready_again_->prep.key == want) || out->snap != ready_again_->snap)) {
+        drop(ready_again_);
+      }
+    }
+    return out;
+  }
+  // A snapshot the screen no longer shows (its storage may be reused).
+  void recycle(SnapshotPtr snap) {
+    const std::lock_guard lock(mutex_);
+    spare_.push_back(std::move(snap));
   }
   [[nodiscard]] int fd() const noexcept { return notify_.fd(); }
   void drain() const noexcept { notify_.drain(); }
@@ -126,6 +164,8 @@ class Producer {
   }
 
  private:
+  enum class Job : std::uint8_t { None, Fresh, Again };
+
   void run(const std::stop_token& st) {
     try {
       if (deps_.thread_init) {
@@ -136,6 +176,11 @@ class Producer {
       return;
     }
     produce(st);
+    {
+      // Snapshots are freed on this thread (deps_.thread_exit may unregister it from RCU).
+      const std::lock_guard lock(mutex_);
+      spare_.clear();
+    }
     if (deps_.thread_exit) {
       try {
         deps_.thread_exit();
@@ -145,35 +190,78 @@ class Producer {
     }
   }
 
+  // Under mutex_: a pass no longer wanted; its snapshot may be reused.
+  void drop(std::optional<Pass>& pass) {
+    spare_.push_back(std::move(pass->snap));
+    pass.reset();
+  }
+
+  // A snapshot to fill: a spare nobody else holds (its flows' capacity kept), else a new one.
+  // The other spares are freed here, outside the lock (or this thread's share of them dropped:
+  // a snapshot still on screen comes back through recycle() when the UI lets go of it).
+  std::shared_ptr<view::Snapshot> blank() {
+    std::vector<SnapshotPtr> spares;
+    {
+      const std::lock_guard lock(mutex_);
+      spares.swap(spare_);
+    }
+    std::shared_ptr<view::Snapshot> snap;
+    for (SnapshotPtr& s : spares) {
+      if (!snap && s != nullptr && s.use_count() == 1) {
+        snap = std::const_pointer_cast<view::Snapshot>(std::move(s));
+      }
+    }
+    spares.clear();
+    if (!snap) {
+      return std::make_shared<view::Snapshot>();
+    }
+    std::vector<core::FlowRecord> flows = std::move(snap->flows);
+    flows.clear();
+    *snap = view::Snapshot{};
+    snap->flows = std::move(flows);
+    return snap;
+  }
+
   void produce(const std::stop_token& st) {
-    view::ViewState state;
     for (;;) {
+      Job job = Job::None;
+      SnapshotPtr snap;
+      view::ViewState state;
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, st, [this] { return requested_; });
+        cv_.wait(lock, st, [this] { return fresh_requested_ || again_ != nullptr; });
         if (st.stop_requested()) {
           return;
         }
-        requested_ = false;
-        in_flight_ = true;
+        if (again_) {
+          job = Job::Again;
+          snap = std::exchange(again_, nullptr);
+        } else {
+          job = Job::Fresh;
+          fresh_requested_ = false;
+        }
+        running_ = job;
         state = req_state_;
       }
-      // A fresh snapshot; only the flows' storage is reused (the buffers rotate through the UI,
-      // so nothing else from an older snapshot may leak into this one).
-      std::vector<core::FlowRecord> flows = std::move(back_.flows);
-      flows.clear();
-      back_ = view::Snapshot{};
-      back_.flows = std::move(flows);
-      const std::int64_t t0 = core::steady_ns();
-      try {
-        deps_.take_snapshot(back_);
-      } catch (...) {
-        fail(std::current_exception());
-        return;
+      if (job == Job::Fresh) {
+        std::shared_ptr<view::Snapshot> fresh = blank();
+        const std::int64_t t0 = core::steady_ns();
+        try {
+          deps_.take_snapshot(*fresh);
+        } catch (...) {
+          fail(std::current_exception());
+          return;
+        }
+        const std::int64_t t1 = core::steady_ns();
+        const std::lock_guard lock(mutex_);
+        rec_.add(t1 - t0);
+        state = req_state_;  // a key may have changed what is shown during the copy
+        snap = std::move(fresh);
       }
       const std::int64_t t1 = core::steady_ns();
+      std::optional<view::Prepared> prep;
       try {
-        back_prep_ = view::prepare(back_, state);  // frees the buffers the UI handed back
+        prep = view::prepare(*snap, state);
       } catch (...) {
         fail(std::current_exception());
         return;
@@ -181,12 +269,13 @@ class Producer {
       const std::int64_t t2 = core::steady_ns();
       {
         const std::lock_guard lock(mutex_);
-        rec_.add(t1 - t0);
         prep_rec_.add(t2 - t1);
-        std::swap(back_, ready_);
-        std::swap(back_prep_, ready_prep_);
-        has_ready_ = true;
-        in_flight_ = false;
+        std::optional<Pass>& slot = job == Job::Fresh ? ready_fresh_ : ready_again_;
+        if (slot) {
+          drop(slot);
+        }
+        slot = Pass{std::move(snap), std::move(*prep)};
+        running_ = Job::None;
       }
       notify_.notify();
     }
@@ -198,7 +287,7 @@ class Producer {
       if (!error_) {
         error_ = std::move(e);
       }
-      in_flight_ = false;
+      running_ = Job::None;
     }
     notify_.notify();
   }
@@ -208,27 +297,27 @@ class Producer {
   std::mutex mutex_;
   std::condition_variable_any cv_;
   // Under mutex_:
-  bool requested_ = false;
-  bool in_flight_ = false;
-  bool has_ready_ = false;
+  bool fresh_requested_ = false;
+  SnapshotPtr again_;  // the snapshot to prepare again, when asked
+  Job running_ = Job::None;
   view::ViewState req_state_;  // the state of the latest request
-  view::Snapshot ready_;
-  std::optional<view::Prepared> ready_prep_;
+  std::optional<Pass> ready_fresh_, ready_again_;
+  std::vector<SnapshotPtr> spare_;  // no longer shown; reused once nobody else holds them
   std::exception_ptr error_;
   LatencyRecorder rec_, prep_rec_;
-  // The snapshot thread's own buffers.
-  view::Snapshot back_;
-  std::optional<view::Prepared> back_prep_;
   std::jthread thread_;  // last: started after, and joined before, everything above
 };
 
-// The loop's working set: one snapshot, the last frame (for clicks), the recorders.
+// The loop's working set: the snapshot on screen and its prepared rows, the last frame (for
+// clicks), the recorders.
 class Loop {
  public:
   Loop(Terminal& term, view::ViewState& state, const LoopDeps& deps)
       : term_(term), state_(state), deps_(deps), options_{deps.version, !term.utf8()} {
     // Until the first snapshot arrives the screen says so rather than showing an empty table.
-    snapshot_.status.collecting = true;
+    auto first = std::make_shared<view::Snapshot>();
+    first->status.collecting = true;
+    snapshot_ = std::move(first);
   }
 
   LoopResult run();
@@ -236,10 +325,15 @@ class Loop {
  private:
   // Asks the snapshot thread for a snapshot (the deadline grid counts from now).
   void request_snapshot();
-  // Swaps in a finished snapshot unless paused; rethrows the snapshot thread's exception.
+  // Swaps in a finished pass that fits the state; rethrows the snapshot thread's exception.
   void receive_snapshot();
+  // Whether prep_ fits the state. When it does not: a small table is prepared again here; a big
+  // one is asked of the snapshot thread (once per key) and false is returned.
+  bool current();
+  // Resolves the pending cursor move against the rows of the present state (preparing them here
+  // if need be: a movement of another kind typed while a big table is being prepared again).
+  void settle_now();
   void draw();
-  view::Rows build(render::Size size);
   // Returns false when the user asked to quit.
   bool handle_input(std::int64_t read_ns);
   // Returns the signal that ends the loop, or 0.
@@ -250,8 +344,9 @@ class Loop {
   const LoopDeps& deps_;
   render::RenderOptions options_;
   view::KeyMap keymap_;
-  view::Snapshot snapshot_;
-  std::optional<view::Prepared> prep_;  // snapshot_ prepared for some PrepKey
+  SnapshotPtr snapshot_;                  // on screen
+  std::optional<view::Prepared> prep_;    // snapshot_ prepared for some PrepKey
+  std::optional<view::PrepKey> asked_;    // the key the snapshot thread was last asked to prepare
   render::Frame frame_;
   std::int64_t last_snapshot_ns_ = 0;  // last request (the deadline grid)
   std::int64_t collect_poll_ns_ = 0;   // last look while collecting
@@ -266,43 +361,69 @@ class Loop {
 void Loop::request_snapshot() {
   last_snapshot_ns_ = core::steady_ns();
   collect_poll_ns_ = last_snapshot_ns_;
-  producer_.request(state_);
+  producer_.request_fresh(state_);
 }
 
 void Loop::receive_snapshot() {
   producer_.drain();
-  if (producer_.take(snapshot_, prep_, !state_.paused, view::prep_key(state_))) {
-    dirty_ = true;
+  std::optional<Pass> pass =
+      producer_.take(view::prep_key(state_), state_.paused, snapshot_.get());
+  if (!pass) {
+    return;
   }
+  if (pass->snap != snapshot_) {
+    producer_.recycle(std::exchange(snapshot_, std::move(pass->snap)));
+  }
+  prep_ = std::move(pass->prep);
+  dirty_ = true;
 }
 
-view::Rows Loop::build(render::Size size) {
-  const std::size_t capacity = render::table_capacity(snapshot_.status, state_, size);
-  // Only a change of what is shown (tab, sort, selection, filter...) prepares the snapshot again
-  // here, once; the producer is asked for a fresh pass with the new state so the next snapshot
-  // comes prepared. Cursor moves, scrolling, panes: the O(window) step only.
-  if (!prep_ || !(prep_->key == view::prep_key(state_))) {
-    const bool changed = prep_.has_value();
-    prep_ = view::prepare(snapshot_, state_);
-    if (changed && !state_.paused) {
-      producer_.request(state_);
-    }
+bool Loop::current() {
+  const view::PrepKey want = view::prep_key(state_);
+  if (prep_ && prep_->key == want) {
+    return true;
   }
-  view::Rows rows = view::build_rows(*prep_, snapshot_, state_, capacity);
-  view::settle(state_, rows);
-  return rows;
+  if (!prep_ || snapshot_->flows.size() <= deps_.sync_prepare_max) {
+    prep_ = view::prepare(*snapshot_, state_);
+    return true;
+  }
+  if (!asked_ || !(*asked_ == want)) {
+    producer_.request_again(snapshot_, state_);
+    asked_ = want;
+  }
+  return false;
+}
+
+void Loop::settle_now() {
+  if (!current()) {
+    prep_ = view::prepare(*snapshot_, state_);
+  }
+  const std::size_t capacity = render::table_capacity(snapshot_->status, state_, term_.size());
+  view::settle(state_, view::build_rows(*prep_, *snapshot_, state_, capacity));
 }
 
 void Loop::draw() {
   const std::int64_t t0 = core::steady_ns();
   const render::Size size = term_.size();
-  const view::Rows rows = build(size);
-  frame_ = render::render(rows, state_, size, options_);
+  // Only a change of what is shown (tab, sort, selection, filter...) needs the table prepared
+  // again. Until the snapshot thread has done that for a big table, the screen shows the rows
+  // it has, under the older key, with the present cursor, panes and units (the key that changed
+  // what is shown is drawn when its rows arrive). Cursor moves, scrolling, panes: the O(window)
+  // step only.
+  const bool fits = current();
+  const view::ViewState older = fits ? view::ViewState{} : view::with_key(state_, prep_->key);
+  const view::ViewState& shown = fits ? state_ : older;
+  const std::size_t capacity = render::table_capacity(snapshot_->status, shown, size);
+  const view::Rows rows = view::build_rows(*prep_, *snapshot_, shown, capacity);
+  if (fits) {
+    view::settle(state_, rows);
+  }
+  frame_ = render::render(rows, shown, size, options_);
   term_.paint(frame_);
   const std::int64_t t1 = core::steady_ns();
   frame_rec_.add(t1 - t0);
   ++frames_;
-  if (key_pending_ns_) {
+  if (key_pending_ns_ && fits) {
     key_rec_.add(t1 - *key_pending_ns_);
     key_pending_ns_.reset();
   }
@@ -336,7 +457,7 @@ bool Loop::handle_input(std::int64_t read_ns) {
     // Up ends one row above the end.
     if (const auto kind = move_kind(cmd->kind);
         kind && replaces_pending(state_.current_cursor().move, *kind)) {
-      build(term_.size());
+      settle_now();
     }
     if (cmd->kind == K::Redraw) {
       term_.redraw_all();
@@ -403,7 +524,7 @@ LoopResult Loop::run() {
     // Until the first dump is in, look again every kCollectingPoll: the wake fd may fire just
     // before the collector marks the dump done, and a long interval must not keep
     // "collecting…" on screen. The regular deadline is unaffected.
-    if (snapshot_.status.collecting && !state_.paused &&
+    if (snapshot_->status.collecting && !state_.paused &&
         now >= collect_poll_ns_ + kCollectingPoll && now < deadline_ns_) {
       if (producer_.busy()) {
         collect_poll_ns_ = now;  // one is coming: look again a poll later
@@ -431,7 +552,7 @@ LoopResult Loop::run() {
     fds[3] = {producer_.fd(), POLLIN, 0};
     now = core::steady_ns();
     std::int64_t wake_at = deadline_ns_;
-    if (snapshot_.status.collecting && !state_.paused) {
+    if (snapshot_->status.collecting && !state_.paused) {
       wake_at = std::min(wake_at, collect_poll_ns_ + kCollectingPoll);
     }
     const std::int64_t wait_ns = std::max<std::int64_t>(wake_at - now, 0);
@@ -454,7 +575,7 @@ LoopResult Loop::run() {
       std::uint64_t count = 0;
       [[maybe_unused]] const ssize_t r = ::read(deps_.wake_fd, &count, sizeof count);
       // The first dump finished: show it now rather than at the next deadline.
-      if (snapshot_.status.collecting && !state_.paused) {
+      if (snapshot_->status.collecting && !state_.paused) {
         request_snapshot();
       }
     }

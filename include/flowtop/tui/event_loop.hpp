@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -37,6 +38,10 @@ struct LoopDeps {
   int wake_fd = -1;                          ///< readable when the collector has new data; -1: none
   const sys::SignalFd* signals = nullptr;    ///< INT TERM HUP QUIT PIPE WINCH TSTP CONT
   std::string version;                       ///< for the title bar
+  /// A key that changes what is shown (sort, tab, filter, a toggle) prepares a table of up to
+  /// this many flows again on the UI thread (well under a millisecond); a bigger one on the
+  /// snapshot thread, the screen keeping the older rows meanwhile.
+  std::size_t sync_prepare_max = 2000;
 };
 
 /// How the loop ended and what it measured.
@@ -54,8 +59,10 @@ struct LoopResult {
 /// the snapshot thread for a snapshot at each deadline (not while paused) and swaps it in when it
 /// is ready (with the rows already classified, filtered and sorted for the state of the
 /// request: view::prepare() runs on the snapshot thread too), draws when something changed, and
-/// applies a key and draws at once (never waiting for a snapshot in progress). Keys never move the
-/// deadline. The snapshot thread is stopped and joined before this returns or throws. `state` is
+/// applies a key and draws at once (never waiting for a snapshot in progress). A key that changes
+/// what is shown has the snapshot on screen prepared again on the snapshot thread (see
+/// LoopDeps::sync_prepare_max) and its effect is drawn when that is done; the UI thread itself
+/// never goes over a big table. Keys never move the deadline. The snapshot thread is stopped and joined before this returns or throws. `state` is
 /// updated in place (the caller persists it). UI thread.
 LoopResult run_event_loop(Terminal& terminal, view::ViewState& state, const LoopDeps& deps);
 
