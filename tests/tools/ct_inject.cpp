@@ -42,6 +42,8 @@ struct Args {
   std::uint32_t timeout = 600;
   double rate = 0;  // entries per second; 0 = as fast as possible
   bool del = false;
+  bool update = false;      // change existing entries (their mark): one UPDATE event each
+  std::uint64_t passes = 1;  // with --update: go over the entries this many times
   bool quiet = false;
   std::uint32_t mark = 0;
 };
@@ -51,7 +53,8 @@ struct Args {
                "ct_inject: %s\n"
                "usage: ct_inject [--count N] [--proto tcp|udp|udplite|sctp|icmp|icmpv6|NUMBER]\n"
                "                 [--src ADDR] [--dst ADDR] [--sport-base P] [--dport P]\n"
-               "                 [--timeout S] [--rate PER_SEC] [--mark M] [--delete] [--quiet]\n"
+               "                 [--timeout S] [--rate PER_SEC] [--mark M] [--delete]\n"
+               "                 [--update [--passes N]] [--quiet]\n"
                "The source address is incremented per entry (IPv6: its low 64 bits);\n"
                "IPv6 when --src/--dst are IPv6. Generic protocols (e.g. 33, 47) have no ports.\n",
                msg);
@@ -103,6 +106,10 @@ Args parse_args(int argc, char** argv) {
       }
     } else if (o == "--delete") {
       a.del = true;
+    } else if (o == "--update") {
+      a.update = true;
+    } else if (o == "--passes") {
+      a.passes = parse_u64("--passes", val());
     } else if (o == "--quiet" || o == "-q") {
       a.quiet = true;
     } else if (o == "--help" || o == "-h") {
@@ -110,6 +117,9 @@ Args parse_args(int argc, char** argv) {
     } else {
       usage((std::string("unknown option ") + argv[i]).c_str());
     }
+  }
+  if (a.del && a.update) {
+    usage("--delete and --update exclude each other");
   }
   if (a.sport_base > 65535 || a.dport > 65535) {
     usage("ports must be 0..65535");
@@ -316,17 +326,26 @@ int main(int argc, char** argv) {
     in_batch = 0;
   };
 
-  for (std::uint64_t i = 0; i < a.count; ++i) {
+  // --update: a NEW without NLM_F_CREATE changes the existing entry (a new mark each pass), and
+  // the kernel sends an UPDATE event for it.
+  const std::uint64_t total = a.update ? a.count * a.passes : a.count;
+  Args entry = a;
+  for (std::uint64_t n = 0; n < total; ++n) {
+    const std::uint64_t i = n % a.count;
+    if (a.update) {
+      entry.mark = a.mark + static_cast<std::uint32_t>(n / a.count) + 1;
+    }
     nlmsghdr* nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(batch));
     nlh->nlmsg_type =
         (NFNL_SUBSYS_CTNETLINK << 8) | (a.del ? IPCTNL_MSG_CT_DELETE : IPCTNL_MSG_CT_NEW);
-    nlh->nlmsg_flags = NLM_F_REQUEST | (a.del ? 0 : (NLM_F_CREATE | NLM_F_EXCL));
+    nlh->nlmsg_flags =
+        NLM_F_REQUEST | (a.del || a.update ? 0 : (NLM_F_CREATE | NLM_F_EXCL));
     nlh->nlmsg_seq = seq++;
     auto* nfh = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
     nfh->nfgen_family = static_cast<std::uint8_t>(src.family);
     nfh->version = NFNETLINK_V0;
     nfh->res_id = 0;
-    fill_entry(ct, a, proto, src, dst, i);
+    fill_entry(ct, entry, proto, src, dst, i);
     if (nfct_nlmsg_build(nlh, ct) < 0) {
       std::perror("ct_inject: nfct_nlmsg_build");
       return 1;
@@ -359,7 +378,7 @@ int main(int argc, char** argv) {
 
   const std::uint64_t failed = tally.errors + send_errors;
   const std::uint64_t ok = sent >= failed ? sent - failed : 0;
-  std::printf("%s %llu, failed %llu\n", a.del ? "deleted" : "injected",
+  std::printf("%s %llu, failed %llu\n", a.del ? "deleted" : a.update ? "updated" : "injected",
               static_cast<unsigned long long>(ok), static_cast<unsigned long long>(failed));
   if (!a.quiet) {
     std::fprintf(stderr, "ct_inject: %llu messages in %.3f s",

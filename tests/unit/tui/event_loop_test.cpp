@@ -190,9 +190,11 @@ void slow_child(const std::string& report_path, int sleep_ms, int throw_at) {
       << "\nlongest_ns " << longest << "\nlast_keys " << last_keys << "\n";
 }
 
-// The child for the prepare-off-the-UI-thread test: `n` flows sorted by a column that needs
-// every flow's enrichment; counts the enrich() calls on the UI thread and off it.
-void prepare_child(const std::string& report_path, int n) {
+// The child for the prepare-off-the-UI-thread tests: `n` flows sorted by a column that needs
+// every flow's enrichment; counts the enrich() calls on the UI thread and off it. Tables over
+// `sync_max` flows are prepared again on the snapshot thread after a key that changes what is
+// shown.
+void prepare_child(const std::string& report_path, int n, std::size_t sync_max = 2000) {
   const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
   const std::thread::id ui = std::this_thread::get_id();
   std::atomic<long> on_ui{0};
@@ -219,6 +221,7 @@ void prepare_child(const std::string& report_path, int n) {
   };
   deps.signals = &sigs;
   deps.version = "test";
+  deps.sync_prepare_max = sync_max;
   LoopResult r;
   view::ViewState state = view::default_view_state();
   state.interval_s = 0.2;
@@ -230,7 +233,9 @@ void prepare_child(const std::string& report_path, int n) {
   }
   std::ofstream out(report_path);
   out << "frames " << r.frames << "\nkeys " << r.key.count << "\nprepares " << r.prepare.count
-      << "\non_ui " << on_ui.load() << "\noff_ui " << off_ui.load() << "\n";
+      << "\nsnapshots " << r.snapshot.count << "\non_ui " << on_ui.load() << "\noff_ui "
+      << off_ui.load() << "\nkey_max_ns " << r.key.max << "\ntab "
+      << static_cast<int>(state.tab) << "\npaused " << state.paused << "\n";
 }
 
 class EventLoop : public ptytest::PtyTest {
@@ -422,6 +427,46 @@ TEST_F(EventLoop, CursorKeysDrawOnlyTheWindowTheSnapshotThreadPreparesTheTable) 
   // shorter than kFlows / 10 rows): no frame went over the whole table.
   EXPECT_LT(r.num("on_ui"), r.num("frames") * (kFlows / 10));
   EXPECT_LT(r.num("on_ui"), kFlows) << "a frame prepared the table on the UI thread";
+}
+
+}  // namespace
+}  // namespace flowtop::tui
+
+namespace flowtop::tui {
+namespace {
+
+TEST_F(EventLoop, AKeyThatChangesWhatIsShownPreparesABigTableOffTheUiThreadEvenPaused) {
+  constexpr int kFlows = 5000;
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { prepare_child(path, kFlows, /*sync_max=*/100); });
+  ASSERT_TRUE(c.checkpoint());
+  c.pump(500);  // prepared snapshots on screen: the Flows tab
+  ASSERT_EQ(c.output.find("USER"), std::string::npos) << "the Processes tab is not shown yet";
+  c.type(" ");  // pause: no new snapshot reaches the screen...
+  c.pump(300);
+  c.type("\t");  // ...but the paused one is aggregated for the Processes tab
+  const std::size_t before = c.output.size();
+  c.pump(400);
+  EXPECT_NE(c.output.find("USER", before), std::string::npos) << "the Processes tab was not drawn";
+  c.type("\t");  // Hosts, then back to Flows sorted by a name: each prepared off the UI thread
+  c.pump(300);
+  c.type("\t\t\t");  // Countries, AS, Flows
+  c.pump(400);
+  c.type("q");
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const Report r = Report::read(path_);
+  EXPECT_EQ(r.num("paused"), 1);
+  EXPECT_EQ(r.num("tab"), static_cast<long>(view::Tab::Flows));
+  ASSERT_GE(r.num("keys"), 3);
+  // Each tab key was prepared on the snapshot thread (the paused snapshot, again)...
+  EXPECT_GE(r.num("prepares"), r.num("snapshots") + 3);
+  EXPECT_GE(r.num("off_ui"), (r.num("snapshots") + 3) * kFlows);
+  // ...and the UI thread only enriched visible rows: never a whole table.
+  EXPECT_LT(r.num("on_ui"), kFlows) << "a key prepared the table on the UI thread";
+  // A key's effect is drawn when its pass is done: one prepare of 5000 flows, far under 1 s.
+  EXPECT_LT(r.num("key_max_ns"), 1000 * kMs);
 }
 
 }  // namespace

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The interactive screen's latency at a big table, idle and under an event storm. Root; tmux.
+# Usage: bench/screen.sh [BUILD_DIR] [FLOWS] [STORM_EVENTS_PER_S]   default: build 100000 50000
+# flowtop runs in a throw-away namespace under tmux (160x50) with --stats while tmux types the
+# same keys every run: scrolling, sort changes, a filter, protocol toggles, every tab. The storm is
+# ct_inject --update over the same entries (UPDATE events, the table stays at FLOWS entries) with
+# `conntrack -E` listening too, for comparison. Prints flowtop's --stats lines per run.
+set -euo pipefail
+build=$(realpath "${1:-build}")
+flows=${2:-100000}
+rate=${3:-50000}
+flowtop=$build/flowtop; inject=$build/tests/ct_inject
+[ -x "$flowtop" ] && [ -x "$inject" ] || { echo "build flowtop and ct_inject first" >&2; exit 2; }
+command -v tmux >/dev/null || { echo "bench/screen.sh needs tmux" >&2; exit 2; }
+ns=ftscreen-$$
+sock=ftscreen-$$
+work=$(mktemp -d)
+cleanup() {
+  tmux -L "$sock" kill-server 2>/dev/null || true
+  ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+in_ns() { ip netns exec "$ns" "$@"; }
+key() { tmux -L "$sock" send-keys -t s "$@"; }
+
+ip netns add "$ns"
+in_ns ip link set lo up
+for s in acct timestamp; do in_ns sysctl -qw net.netfilter.nf_conntrack_$s=1; done
+in_ns sysctl -qw net.netfilter.nf_conntrack_events=1   # UPDATE events for injected entries
+in_ns "$inject" -q --count "$flows" --proto tcp --src 10.70.0.0 --dst 10.71.0.1 >/dev/null
+
+run() {  # run idle|storm
+  local mode=$1 home=$work/home-$1
+  mkdir -p "$home"   # no flowtoprc: every run starts on the Flows tab
+  tmux -L "$sock" new -d -s s -x 160 -y 50 \
+    "HOME=$home ip netns exec $ns $flowtop -n -G --no-sysctl --stats 2>$work/stats-$mode"
+  sleep 4   # the first dump of a big table, and a few snapshots
+  local ipid='' cpid=''
+  if [ "$mode" = storm ]; then
+    ip netns exec "$ns" stdbuf -oL conntrack -E -e UPDATES >"$work/ev" 2>/dev/null & cpid=$!
+    local passes=$(( (rate * 16 + flows - 1) / flows ))
+    in_ns "$inject" -q --update --passes "$passes" --count "$flows" --rate "$rate" \
+      --proto tcp --src 10.70.0.0 --dst 10.71.0.1 >"$work/inj" & ipid=$!
+    sleep 1
+  fi
+  local i k
+  for i in $(seq 30); do key Down; sleep 0.05; done
+  for k in '>' '>' r '<' r; do key "$k"; sleep 0.3; done
+  key /; for k in p o r t = 8 0; do key "$k"; sleep 0.05; done; key Enter; sleep 0.3
+  key Escape; sleep 0.3
+  for k in U U T T; do key "$k"; sleep 0.3; done
+  for i in $(seq 5); do key Tab; sleep 0.4; done
+  for i in $(seq 20); do key Up; sleep 0.05; done
+  key PageDown; sleep 0.2; key End; sleep 0.2; key Home; sleep 0.2
+  tmux -L "$sock" capture-pane -p -t s | head -3 >"$work/pane-$mode"
+  if [ -n "$ipid" ]; then
+    wait "$ipid" || true
+    sleep 1; kill -INT "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true
+  fi
+  key q
+  for _ in $(seq 50); do tmux -L "$sock" has-session -t s 2>/dev/null || break; sleep 0.1; done
+  tmux -L "$sock" kill-server 2>/dev/null || true
+  echo "== $mode: $flows flows$([ "$mode" = storm ] && echo ", $rate UPDATE events/s")"
+  sed 's/^flowtop: //' "$work/stats-$mode"
+  if [ "$mode" = storm ]; then
+    local sent got
+    sent=$(grep -o 'updated [0-9]*' "$work/inj" | cut -d' ' -f2)
+    got=$(grep -c . "$work/ev" || true)
+    echo "storm: $sent UPDATE events sent; conntrack -E received $got ($(( 100 * got / (sent > 0 ? sent : 1) ))%)"
+  fi
+}
+
+run idle
+run storm
