@@ -35,33 +35,6 @@ std::int64_t interval_ns(const view::ViewState& state) {
   return static_cast<std::int64_t>(state.interval_s * 1e9);
 }
 
-// The cursor movement a command queues, if it is one.
-std::optional<view::PendingMove::Kind> move_kind(view::Command::Kind k) {
-  using K = view::Command::Kind;
-  using M = view::PendingMove::Kind;
-  switch (k) {
-    case K::Up:
-    case K::Down:
-    case K::MoveBy: return M::By;
-    case K::PageUp:
-    case K::PageDown: return M::Page;
-    case K::Home: return M::Home;
-    case K::End: return M::End;
-    case K::SelectRow: return M::Index;
-    default: return std::nullopt;
-  }
-}
-
-// Whether `next` would overwrite a pending move rather than add to it (the reducer sums
-// row and page steps of the same kind; anything else replaces the pending move).
-bool replaces_pending(const view::PendingMove& pending, view::PendingMove::Kind next) {
-  using M = view::PendingMove::Kind;
-  if (pending.kind == M::None) {
-    return false;
-  }
-  return pending.kind != next || (next != M::By && next != M::Page);
-}
-
 using SnapshotPtr = std::shared_ptr<const view::Snapshot>;
 
 // A finished pass of the snapshot thread: a snapshot and its rows prepared for some PrepKey.
@@ -330,9 +303,6 @@ class Loop {
   // Whether prep_ fits the state. When it does not: a small table is prepared again here; a big
   // one is asked of the snapshot thread (once per key) and false is returned.
   bool current();
-  // Resolves the pending cursor move against the rows of the present state (preparing them here
-  // if need be: a movement of another kind typed while a big table is being prepared again).
-  void settle_now();
   void draw();
   // Returns false when the user asked to quit.
   bool handle_input(std::int64_t read_ns);
@@ -394,14 +364,6 @@ bool Loop::current() {
   return false;
 }
 
-void Loop::settle_now() {
-  if (!current()) {
-    prep_ = view::prepare(*snapshot_, state_);
-  }
-  const std::size_t capacity = render::table_capacity(snapshot_->status, state_, term_.size());
-  view::settle(state_, view::build_rows(*prep_, *snapshot_, state_, capacity));
-}
-
 void Loop::draw() {
   const std::int64_t t0 = core::steady_ns();
   const render::Size size = term_.size();
@@ -451,14 +413,8 @@ bool Loop::handle_input(std::int64_t read_ns) {
     if (cmd->kind == K::None) {
       continue;
     }
-    // A movement is resolved against the sorted rows at the next frame. Keys read in one batch
-    // (a held-down arrow, a pasted sequence) are applied before that frame: steps of one kind
-    // add up in the reducer; before a different movement, resolve the pending one so End then
-    // Up ends one row above the end.
-    if (const auto kind = move_kind(cmd->kind);
-        kind && replaces_pending(state_.current_cursor().move, *kind)) {
-      settle_now();
-    }
+    // A movement is resolved against the sorted rows at the next frame; the movements of keys
+    // read in one batch (a held-down arrow, a pasted sequence) add up in the reducer first.
     if (cmd->kind == K::Redraw) {
       term_.redraw_all();
     }

@@ -69,13 +69,28 @@ void set_sort(ViewState& s, Column column, bool flip_same) {
   s.effects.persist = true;
 }
 
+// Movements typed before the next frame add up: steps of one kind sum; rows and pages after a
+// Home, End or Index (or rows before a Page) are kept as its then_rows / then_pages; a Home, End
+// or Index starts over.
 void queue_move(ViewState& s, PendingMove::Kind kind, std::int64_t delta) {
+  using M = PendingMove::Kind;
   cursor_of(s).follow = true;
   PendingMove& m = cursor_of(s).move;
-  if (m.kind == kind && (kind == PendingMove::Kind::By || kind == PendingMove::Kind::Page)) {
-    m.delta += delta;  // several keys before the next frame add up
-  } else {
+  const bool absolute = m.kind == M::Home || m.kind == M::End || m.kind == M::Index;
+  if (kind == M::Home || kind == M::End || kind == M::Index || m.kind == M::None) {
     m = PendingMove{kind, delta};
+  } else if (kind == M::By) {
+    if (m.kind == M::By) {
+      m.delta += delta;
+    } else {
+      m.then_rows += delta;  // after a Page, Home, End or Index
+    }
+  } else if (m.kind == M::Page) {  // kind == Page
+    m.delta += delta;
+  } else if (absolute) {
+    m.then_pages += delta;
+  } else {  // rows, then a page: a page move from the rows' end
+    m = PendingMove{M::Page, delta, m.delta, 0};
   }
 }
 

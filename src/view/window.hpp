@@ -44,6 +44,12 @@ inline Window place_window(std::size_t total, std::optional<std::size_t> found, 
     case PendingMove::Kind::End: target = last; break;
     case PendingMove::Kind::Index: target = cur.move.delta; break;
   }
+  if (cur.move.kind == PendingMove::Kind::Page) {  // rows typed before the pages come first
+    target = std::clamp<std::int64_t>(pos + cur.move.then_rows, 0, last) + cur.move.delta * page;
+  } else {  // Home, End or Index, then rows and pages
+    target = std::clamp<std::int64_t>(target, 0, last);
+    target += cur.move.then_rows + cur.move.then_pages * page;
+  }
   target = std::clamp<std::int64_t>(target, 0, last);
   w.selected = static_cast<std::size_t>(target);
 

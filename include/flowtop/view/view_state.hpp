@@ -49,6 +49,11 @@ struct PendingMove {
   };
   Kind kind = Kind::None;
   std::int64_t delta = 0;
+  /// Rows and pages moved after a Home, End or Index (or rows before a Page) typed before the
+  /// same frame: every sequence of movements adds up to one PendingMove, so that End then Up
+  /// ends one row above the end without the rows being resolved in between.
+  std::int64_t then_rows = 0;
+  std::int64_t then_pages = 0;
 
   bool operator==(const PendingMove&) const = default;
 };

@@ -434,6 +434,37 @@ TEST(Selection, StaysAtItsPlaceUntilTheUserMovesIt) {
   EXPECT_EQ(rows.selected_flow()->rec.id, 1U);
 }
 
+TEST(Selection, MovementsTypedBeforeOneFrameAddUpInOrder) {
+  // Keys read in one batch (or while the rows of a newer sort are being prepared) are resolved
+  // together at the next frame, with the result of pressing them one frame each.
+  const FakeWorld w = test::random_world(200);
+  const auto batch = [&](std::initializer_list<Command::Kind> keys, std::size_t start) {
+    ViewState s = default_view_state();
+    Rows rows = frame(w, s, 10);
+    for (std::size_t i = 0; i < start; ++i) {
+      s = apply(s, Command{Command::Kind::Down});
+    }
+    rows = frame(w, s, 10);
+    ViewState one_by_one = s;
+    for (const auto k : keys) {
+      s = apply(s, Command{k});
+      (void)frame(w, one_by_one = apply(one_by_one, Command{k}), 10);
+    }
+    const Rows together = frame(w, s, 10);
+    const Rows apart = frame(w, one_by_one, 10);
+    EXPECT_EQ(together.selected, apart.selected);
+    return together;
+  };
+  using K = Command::Kind;
+  const std::size_t total = batch({}, 0).total;
+  EXPECT_EQ(batch({K::End, K::Up}, 0).selected, total - 2);
+  EXPECT_EQ(batch({K::End, K::Up, K::Up, K::PageUp}, 0).selected, total - 13);
+  EXPECT_EQ(batch({K::Home, K::Down, K::PageDown}, 50).selected, 11U);
+  EXPECT_EQ(batch({K::Down, K::Down, K::PageDown}, 5).selected, 17U);
+  EXPECT_EQ(batch({K::Up, K::PageDown}, 0).selected, 10U) << "the Up stops at the top first";
+  EXPECT_EQ(batch({K::PageDown, K::Up, K::Home, K::Down}, 30).selected, 1U);
+}
+
 TEST(Selection, PagingHomeEndAndWheel) {
   const FakeWorld w = test::random_world(200);
   ViewState s = default_view_state();
