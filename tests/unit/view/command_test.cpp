@@ -329,10 +329,12 @@ TEST(Reducer, MovesArePendingUntilRowsResolveThem) {
   ViewState s = press(press(default_view_state(), 'j'), 'j');
   EXPECT_EQ(s.current_cursor().move, (PendingMove{PendingMove::Kind::By, 2}));
   EXPECT_TRUE(s.current_cursor().follow);
-  s = press(s, kKeyPageDown);
-  EXPECT_EQ(s.current_cursor().move, (PendingMove{PendingMove::Kind::Page, 1}));
-  s = press(s, kKeyEnd);
-  EXPECT_EQ(s.current_cursor().move.kind, PendingMove::Kind::End);
+  s = press(s, kKeyPageDown);  // two rows, then a page
+  EXPECT_EQ(s.current_cursor().move, (PendingMove{PendingMove::Kind::Page, 1, 2, 0}));
+  s = press(s, kKeyEnd);  // starts over
+  EXPECT_EQ(s.current_cursor().move, (PendingMove{PendingMove::Kind::End, 0}));
+  s = press(press(s, 'k'), kKeyPageUp);  // the end, a row up, a page up
+  EXPECT_EQ(s.current_cursor().move, (PendingMove{PendingMove::Kind::End, 0, -1, -1}));
   s = apply(s, Command{K::SelectRow, 7});
   EXPECT_EQ(s.current_cursor().move, (PendingMove{PendingMove::Kind::Index, 7}));
 }
