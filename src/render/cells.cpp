@@ -162,7 +162,7 @@ std::string group_cell(const view::GroupRow& row, Column column, const view::Vie
     case Column::Geo:
     case Column::CountryName:
     case Column::Org: return or_dash(row.detail);
-    case Column::Flows: return format_count(row.flows);
+    case Column::Flows: return count_cell(row.flows);
     case Column::BytesOut: return bytes_cell(ctr, row.bytes_out);
     case Column::BytesIn: return bytes_cell(ctr, row.bytes_in);
     case Column::RateOut: return rate_cell(ctr, row.rate_out, state.bits);

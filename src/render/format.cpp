@@ -191,4 +191,8 @@ std::string packets_cell(bool known, std::uint64_t packets) {
   return {};  // unreachable
 }
 
+std::string count_cell(std::uint64_t n) {
+  return n < 100'000 ? format_count(n) : packets_cell(true, n);
+}
+
 }  // namespace flowtop::render

@@ -27,5 +27,7 @@ std::string bytes_cell(bool known, std::uint64_t bytes);
 std::string rate_cell(bool known, double bytes_per_s, bool bits);
 /// A packet count cell: "12", "1.2k", "3.4M" (one decimal above 9,999), "" zero, "-" unknown.
 std::string packets_cell(bool known, std::uint64_t packets);
+/// A flow count cell (FLOWS, six wide): "99,999" exactly, then "103.0k", "1.2M".
+std::string count_cell(std::uint64_t n);
 
 }  // namespace flowtop::render

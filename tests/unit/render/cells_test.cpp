@@ -44,7 +44,12 @@ TEST(Cells, WidestValuesFitTheirColumns) {
     EXPECT_LE(rate_cell(true, static_cast<double>(v), false).size(), 10U) << v;
     EXPECT_LE(rate_cell(true, static_cast<double>(v), true).size(), 12U) << v;
     EXPECT_LE(packets_cell(true, v).size(), 6U) << v;
+    EXPECT_LE(count_cell(v).size(), 6U) << v;  // FLOWS: six wide
   }
+  EXPECT_EQ(count_cell(1), "1");
+  EXPECT_EQ(count_cell(99'999), "99,999");
+  EXPECT_EQ(count_cell(103'000), "103.0k");
+  EXPECT_EQ(count_cell(1'240'000), "1.2M");
   EXPECT_EQ(rate_cell(true, 999'949, false), "999.9 kB/s");
   EXPECT_EQ(rate_cell(true, 124'987, true), "999.9 kbit/s");
 }
