@@ -30,8 +30,8 @@ using namespace flowtop;
 core::FlowRecord make(std::uint32_t i) {
   core::FlowRecord r;
   const bool v6 = i % 4 == 3;
-  const std::string src =
-      v6 ? fmt::format("2001:db8::{:x}", i) : fmt::format("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+  const std::string src = v6 ? fmt::format("2001:db8::{:x}", i)
+                             : fmt::format("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
   const std::string dst = v6 ? fmt::format("2001:db8:1::{:x}", i % 997)
                              : fmt::format("198.51.{}.{}", (i % 997) >> 8, (i % 997) & 255);
   r.key.orig.src = *core::IpAddr::parse(src);
@@ -57,13 +57,15 @@ core::FlowRecord make(std::uint32_t i) {
   return r;
 }
 
-// What the app's enricher hands out: copies of cached strings (names, geo, owner).
-core::Enrichment enrich(const core::FlowRecord& r) {
+// What the app's enricher hands out: copies of cached strings (names, geo, owner); like it,
+// only the fields asked for.
+core::Enrichment enrich(const core::FlowRecord& r, core::EnrichNeeds needs) {
   static const char* const kNames[] = {"firefox", "curl", "sshd", "python3", "systemd-resolve"};
   static const char* const kCc[] = {"US", "DE", "GB", "SE", "CH", "FR", "JP"};
   core::Enrichment e;
   const std::uint32_t i = r.id;
-  if (i % 4 != 0) {
+  if ((needs & core::kNeedProcess) == 0) {
+  } else if (i % 4 != 0) {
     core::ProcessInfo p;
     p.pid = static_cast<std::int32_t>(1000 + i % 50);
     p.name = kNames[i % 5];
@@ -81,15 +83,21 @@ core::Enrichment enrich(const core::FlowRecord& r) {
     return v;
   }();
   e.dst_name = core::Lookup<std::string>::ready(kHosts[i % 997]);
-  core::GeoInfo g;
-  g.country = kCc[i % 7];
-  g.country_name = "Some Country Name";
-  g.city = "Some City";
-  g.asn = 64496 + i % 40;
-  g.org = "Example Networks Incorporated";
-  e.dst_geo = core::Lookup<core::GeoInfo>::ready(std::move(g));
-  e.src_geo = core::Lookup<core::GeoInfo>::failed();
-  e.service = r.key.orig.dport == 53 ? "domain" : "https";
+  if ((needs & core::kNeedDstGeo) != 0) {
+    core::GeoInfo g;
+    g.country = kCc[i % 7];
+    g.country_name = "Some Country Name";
+    g.city = "Some City";
+    g.asn = 64496 + i % 40;
+    g.org = "Example Networks Incorporated";
+    e.dst_geo = core::Lookup<core::GeoInfo>::ready(std::move(g));
+  }
+  if ((needs & core::kNeedSrcGeo) != 0) {
+    e.src_geo = core::Lookup<core::GeoInfo>::failed();
+  }
+  if ((needs & core::kNeedService) != 0) {
+    e.service = r.key.orig.dport == 53 ? "domain" : "https";
+  }
   return e;
 }
 
@@ -109,7 +117,8 @@ double median_ms(int repeats, F&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::uint32_t n = argc > 1 ? static_cast<std::uint32_t>(std::strtoul(argv[1], nullptr, 10)) : 100000;
+  const std::uint32_t n =
+      argc > 1 ? static_cast<std::uint32_t>(std::strtoul(argv[1], nullptr, 10)) : 100000;
   const int repeats = argc > 2 ? std::atoi(argv[2]) : 7;
   view::Snapshot snap;
   snap.flows.reserve(n);

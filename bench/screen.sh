@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The interactive screen's latency at a big table, idle and under an event storm. Root; tmux.
 # Usage: bench/screen.sh [BUILD_DIR] [FLOWS] [STORM_EVENTS_PER_S]   default: build 100000 50000
+# SCREEN_ARGS: flowtop's options (default "-n -G"; e.g. "--geoip-dir tests/data/geoip" turns on
+# reverse DNS, answered inside the namespace by a silent local nameserver, and GeoIP fixtures).
+# SCREEN_REMOTES: the flows go to this many remote addresses (81.2.69.1 and up, public, so they
+# are looked up; default 1, 10.71.0.1: private, never looked up).
 # flowtop runs in a throw-away namespace under tmux (160x50) with --stats while tmux types the
 # same keys every run: scrolling, sort changes, a filter, protocol toggles, every tab. The storm is
 # ct_inject --update over the same entries (UPDATE events, the table stays at FLOWS entries) with
@@ -9,6 +13,8 @@ set -euo pipefail
 build=$(realpath "${1:-build}")
 flows=${2:-100000}
 rate=${3:-50000}
+args=${SCREEN_ARGS:--n -G}
+remotes=${SCREEN_REMOTES:-1}
 flowtop=$build/flowtop; inject=$build/tests/ct_inject
 [ -x "$flowtop" ] && [ -x "$inject" ] || { echo "build flowtop and ct_inject first" >&2; exit 2; }
 command -v tmux >/dev/null || { echo "bench/screen.sh needs tmux" >&2; exit 2; }
@@ -19,7 +25,7 @@ cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
   ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$work" "/etc/netns/$ns"
 }
 trap cleanup EXIT
 in_ns() { ip netns exec "$ns" "$@"; }
@@ -27,22 +33,29 @@ key() { tmux -L "$sock" send-keys -t s "$@"; }
 
 ip netns add "$ns"
 in_ns ip link set lo up
+mkdir -p "/etc/netns/$ns"   # reverse DNS, when on, asks 127.0.0.1 inside the namespace: nobody
+printf 'nameserver 127.0.0.1\n' >"/etc/netns/$ns/resolv.conf"
 for s in acct timestamp; do in_ns sysctl -qw net.netfilter.nf_conntrack_$s=1; done
 in_ns sysctl -qw net.netfilter.nf_conntrack_events=1   # UPDATE events for injected entries
-in_ns "$inject" -q --count "$flows" --proto tcp --src 10.70.0.0 --dst 10.71.0.1 >/dev/null
+per=$(( flows / remotes ))
+dst() { if [ "$remotes" -eq 1 ]; then echo 10.71.0.1; else echo "81.2.$(( 69 + $1 / 250 )).$(( 1 + $1 % 250 ))"; fi; }
+for r in $(seq 0 $(( remotes - 1 ))); do
+  in_ns "$inject" -q --count "$per" --proto tcp --src 10.70.0.0 --dst "$(dst "$r")" >/dev/null
+done
+flows=$(( per * remotes ))
 
 run() {  # run idle|storm
   local mode=$1 home=$work/home-$1
   mkdir -p "$home"   # no flowtoprc: every run starts on the Flows tab
   tmux -L "$sock" new -d -s s -x 160 -y 50 \
-    "HOME=$home ip netns exec $ns $flowtop -n -G --no-sysctl --stats 2>$work/stats-$mode"
+    "HOME=$home ip netns exec $ns $flowtop $args --no-sysctl --stats 2>$work/stats-$mode"
   sleep 4   # the first dump of a big table, and a few snapshots
   local ipid='' cpid=''
   if [ "$mode" = storm ]; then
     ip netns exec "$ns" stdbuf -oL conntrack -E -e UPDATES >"$work/ev" 2>/dev/null & cpid=$!
-    local passes=$(( (rate * 16 + flows - 1) / flows ))
-    in_ns "$inject" -q --update --passes "$passes" --count "$flows" --rate "$rate" \
-      --proto tcp --src 10.70.0.0 --dst 10.71.0.1 >"$work/inj" & ipid=$!
+    local passes=$(( (rate * 16 + per - 1) / per ))
+    in_ns "$inject" -q --update --passes "$passes" --count "$per" --rate "$rate" \
+      --proto tcp --src 10.70.0.0 --dst "$(dst 0)" >"$work/inj" & ipid=$!
     sleep 1
   fi
   local i k
@@ -62,7 +75,7 @@ run() {  # run idle|storm
   key q
   for _ in $(seq 50); do tmux -L "$sock" has-session -t s 2>/dev/null || break; sleep 0.1; done
   tmux -L "$sock" kill-server 2>/dev/null || true
-  echo "== $mode: $flows flows$([ "$mode" = storm ] && echo ", $rate UPDATE events/s")"
+  echo "== $mode: $flows flows to $remotes remote address(es)$([ "$mode" = storm ] && echo ", $rate UPDATE events/s"), flowtop $args"
   sed 's/^flowtop: //' "$work/stats-$mode"
   if [ "$mode" = storm ]; then
     local sent got

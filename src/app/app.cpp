@@ -252,7 +252,9 @@ ScreenDeps screen_deps(const Options& opts, const sys::SignalFd& sigs, table::Fl
       std::rethrow_exception(err);
     }
     table.snapshot(s.flows);
-    s.enrich = [&enricher](const core::FlowRecord& rec) { return enricher.lookup(rec); };
+    s.enrich = [&enricher](const core::FlowRecord& rec, core::EnrichNeeds needs) {
+      return enricher.lookup(rec, needs);
+    };
     s.status.tracked = s.flows.size();
     s.status.ct_max = stats.ct_max.load();
     s.status.events = stats.events.load();

@@ -109,24 +109,32 @@ void Enricher::on_new(const core::FlowRecord& rec) {
   }
 }
 
-core::Enrichment Enricher::lookup(const core::FlowRecord& rec) const {
+core::Enrichment Enricher::lookup(const core::FlowRecord& rec, core::EnrichNeeds needs) const {
   core::Enrichment e;
-  e.process = impl_->owners.lookup_or_request(rec);
-  if (dns()) {
-    e.src_name = impl_->hosts.lookup_or_request(rec.key.orig.src);
-    e.dst_name = impl_->hosts.lookup_or_request(rec.key.orig.dst);
-  } else {
-    e.src_name = core::Lookup<std::string>::disabled();
-    e.dst_name = core::Lookup<std::string>::disabled();
+  if ((needs & core::kNeedProcess) != 0) {
+    e.process = impl_->owners.lookup_or_request(rec);
   }
-  if (geoip()) {
-    e.src_geo = impl_->geo_of(rec.key.orig.src);
-    e.dst_geo = impl_->geo_of(rec.key.orig.dst);
-  } else {
-    e.src_geo = core::Lookup<core::GeoInfo>::disabled();
-    e.dst_geo = core::Lookup<core::GeoInfo>::disabled();
+  const bool dns_on = dns();
+  if ((needs & core::kNeedSrcName) != 0) {
+    e.src_name = dns_on ? impl_->hosts.lookup_or_request(rec.key.orig.src)
+                        : core::Lookup<std::string>::disabled();
   }
-  e.service = std::string(impl_->services.service(rec));
+  if ((needs & core::kNeedDstName) != 0) {
+    e.dst_name = dns_on ? impl_->hosts.lookup_or_request(rec.key.orig.dst)
+                        : core::Lookup<std::string>::disabled();
+  }
+  const bool geo_on = geoip();
+  if ((needs & core::kNeedSrcGeo) != 0) {
+    e.src_geo =
+        geo_on ? impl_->geo_of(rec.key.orig.src) : core::Lookup<core::GeoInfo>::disabled();
+  }
+  if ((needs & core::kNeedDstGeo) != 0) {
+    e.dst_geo =
+        geo_on ? impl_->geo_of(rec.key.orig.dst) : core::Lookup<core::GeoInfo>::disabled();
+  }
+  if ((needs & core::kNeedService) != 0) {
+    e.service = std::string(impl_->services.service(rec));
+  }
   return e;
 }
 

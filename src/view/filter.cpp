@@ -34,45 +34,48 @@ enum class Kind : std::uint8_t {
   State,   // = != a state name, ~ text
 };
 
+// A bare word matches process names and both ends' host names (and addresses).
+constexpr core::EnrichNeeds kWordNeeds = core::kNeedProcess | core::kNeedNames;
+
 struct TermSpec {
   std::string_view name;
   Field field;
   Kind kind;
-  bool enrichment;
+  core::EnrichNeeds needs;  // the enrichment fields the term reads
 };
 
 constexpr std::array kTerms{
-    TermSpec{"proc", Field::Proc, Kind::Text, true},
-    TermSpec{"process", Field::Proc, Kind::Text, true},
-    TermSpec{"pid", Field::Pid, Kind::Number, true},
-    TermSpec{"user", Field::User, Kind::Text, true},
-    TermSpec{"host", Field::Host, Kind::Text, true},
-    TermSpec{"addr", Field::Addr, Kind::Addr, false},
-    TermSpec{"address", Field::Addr, Kind::Addr, false},
-    TermSpec{"ip", Field::Addr, Kind::Addr, false},
-    TermSpec{"port", Field::Port, Kind::Port, false},
-    TermSpec{"service", Field::Service, Kind::Text, true},
-    TermSpec{"country", Field::Country, Kind::Text, true},
-    TermSpec{"city", Field::City, Kind::Text, true},
-    TermSpec{"asn", Field::Asn, Kind::Number, true},
-    TermSpec{"as", Field::Asn, Kind::Number, true},
-    TermSpec{"org", Field::Org, Kind::Text, true},
-    TermSpec{"proto", Field::Proto, Kind::Proto, false},
-    TermSpec{"protocol", Field::Proto, Kind::Proto, false},
-    TermSpec{"family", Field::Family, Kind::Family, false},
-    TermSpec{"state", Field::State, Kind::State, false},
-    TermSpec{"mark", Field::Mark, Kind::Number, false},
-    TermSpec{"zone", Field::Zone, Kind::Number, false},
-    TermSpec{"bytes", Field::Bytes, Kind::Bytes, false},
-    TermSpec{"bytes.out", Field::BytesOut, Kind::Bytes, false},
-    TermSpec{"bytes.in", Field::BytesIn, Kind::Bytes, false},
-    TermSpec{"packets", Field::Packets, Kind::Count, false},
-    TermSpec{"packets.out", Field::PacketsOut, Kind::Count, false},
-    TermSpec{"packets.in", Field::PacketsIn, Kind::Count, false},
-    TermSpec{"rate", Field::Rate, Kind::Rate, false},
-    TermSpec{"rate.out", Field::RateOut, Kind::Rate, false},
-    TermSpec{"rate.in", Field::RateIn, Kind::Rate, false},
-    TermSpec{"age", Field::Age, Kind::Age, false},
+    TermSpec{"proc", Field::Proc, Kind::Text, core::kNeedProcess},
+    TermSpec{"process", Field::Proc, Kind::Text, core::kNeedProcess},
+    TermSpec{"pid", Field::Pid, Kind::Number, core::kNeedProcess},
+    TermSpec{"user", Field::User, Kind::Text, core::kNeedProcess},
+    TermSpec{"host", Field::Host, Kind::Text, core::kNeedNames},
+    TermSpec{"addr", Field::Addr, Kind::Addr, 0},
+    TermSpec{"address", Field::Addr, Kind::Addr, 0},
+    TermSpec{"ip", Field::Addr, Kind::Addr, 0},
+    TermSpec{"port", Field::Port, Kind::Port, 0},
+    TermSpec{"service", Field::Service, Kind::Text, core::kNeedService},
+    TermSpec{"country", Field::Country, Kind::Text, core::kNeedGeo},
+    TermSpec{"city", Field::City, Kind::Text, core::kNeedGeo},
+    TermSpec{"asn", Field::Asn, Kind::Number, core::kNeedGeo},
+    TermSpec{"as", Field::Asn, Kind::Number, core::kNeedGeo},
+    TermSpec{"org", Field::Org, Kind::Text, core::kNeedGeo},
+    TermSpec{"proto", Field::Proto, Kind::Proto, 0},
+    TermSpec{"protocol", Field::Proto, Kind::Proto, 0},
+    TermSpec{"family", Field::Family, Kind::Family, 0},
+    TermSpec{"state", Field::State, Kind::State, 0},
+    TermSpec{"mark", Field::Mark, Kind::Number, 0},
+    TermSpec{"zone", Field::Zone, Kind::Number, 0},
+    TermSpec{"bytes", Field::Bytes, Kind::Bytes, 0},
+    TermSpec{"bytes.out", Field::BytesOut, Kind::Bytes, 0},
+    TermSpec{"bytes.in", Field::BytesIn, Kind::Bytes, 0},
+    TermSpec{"packets", Field::Packets, Kind::Count, 0},
+    TermSpec{"packets.out", Field::PacketsOut, Kind::Count, 0},
+    TermSpec{"packets.in", Field::PacketsIn, Kind::Count, 0},
+    TermSpec{"rate", Field::Rate, Kind::Rate, 0},
+    TermSpec{"rate.out", Field::RateOut, Kind::Rate, 0},
+    TermSpec{"rate.in", Field::RateIn, Kind::Rate, 0},
+    TermSpec{"age", Field::Age, Kind::Age, 0},
 };
 
 std::string lower(std::string_view s) {
@@ -124,7 +127,7 @@ class Parser {
     return root;
   }
 
-  [[nodiscard]] bool needs_enrichment() const { return needs_enrichment_; }
+  [[nodiscard]] core::EnrichNeeds needs() const { return needs_; }
 
  private:
   void skip_ws() {
@@ -245,7 +248,7 @@ class Parser {
       return make_not(parse_unary(depth + 1));
     }
     if (c == '"') {
-      needs_enrichment_ = true;
+      needs_ |= kWordNeeds;
       return make_word(quoted());
     }
     const std::size_t start = i_;
@@ -263,7 +266,7 @@ class Parser {
     }
     i_ += w.size();
     if (!followed_by_op(i_)) {
-      needs_enrichment_ = true;
+      needs_ |= kWordNeeds;
       return make_word(std::string(w));
     }
     return term(w, start);
@@ -336,7 +339,7 @@ class Parser {
     if (v.empty() && spec->kind != Kind::Text) {
       fail(value_pos, fmt::format("expected a value after '{}' at {}", op_text(op), op_pos + 1));
     }
-    needs_enrichment_ = needs_enrichment_ || spec->enrichment;
+    needs_ |= spec->needs;
     if (op == Op::Re) {
       return make_text(spec->field, op, v, std::make_shared<const Regex>(v, value_pos));
     }
@@ -353,7 +356,7 @@ class Parser {
           if (ordered) {
             fail(value_pos, fmt::format("'port {}' needs a number, not '{}'", op_text(op), v));
           }
-          needs_enrichment_ = true;  // port=https: the flow's service name
+          needs_ |= core::kNeedService;  // port=https: the flow's service name
           return make_text(Field::Service, op, std::move(v), nullptr);
         }
         return make_number(spec->field, op, parse_integer(v, value_pos, lname, spec->field));
@@ -399,15 +402,15 @@ class Parser {
 
   std::string_view s_;
   std::size_t i_ = 0;
-  bool needs_enrichment_ = false;
+  core::EnrichNeeds needs_ = 0;
 };
 
 }  // namespace
 
-NodePtr parse_filter(std::string_view text, bool& needs_enrichment) {
+NodePtr parse_filter(std::string_view text, core::EnrichNeeds& needs) {
   Parser p(text);
   NodePtr root = p.parse();
-  needs_enrichment = p.needs_enrichment();
+  needs = p.needs();
   return root;
 }
 
@@ -422,7 +425,7 @@ FilterResult compile_filter(std::string_view text) {
     return Filter{};
   }
   try {
-    bool needs = false;
+    core::EnrichNeeds needs = 0;
     std::shared_ptr<const detail::FilterNode> root = detail::parse_filter(text, needs);
     return FilterAccess::make(std::string(text), std::move(root), needs);
   } catch (const FilterError& e) {

@@ -32,19 +32,20 @@ struct FilterNode {
 
 using NodePtr = std::unique_ptr<const FilterNode>;
 
-/// Parses `text` into a tree; throws FilterError (by value) on bad input. Sets `needs_enrichment`.
-NodePtr parse_filter(std::string_view text, bool& needs_enrichment);
+/// Parses `text` into a tree; throws FilterError (by value) on bad input. Sets `needs` to the
+/// enrichment fields its terms read.
+NodePtr parse_filter(std::string_view text, core::EnrichNeeds& needs);
 
 }  // namespace detail
 
 /// Builds and reads Filter values (its friend).
 struct FilterAccess {
   static Filter make(std::string text, std::shared_ptr<const detail::FilterNode> root,
-                     bool needs_enrichment) {
+                     core::EnrichNeeds needs) {
     Filter f;
     f.text_ = std::move(text);
     f.root_ = std::move(root);
-    f.needs_enrichment_ = needs_enrichment;
+    f.needs_ = needs;
     return f;
   }
   static const detail::FilterNode* root(const Filter& f) { return f.root_.get(); }

@@ -284,8 +284,31 @@ detail::SortKey sort_key(Column column, const core::Enrichment& e, Candidates& c
   return k;
 }
 
-core::Enrichment lookup(const Snapshot& snap, const FlowRecord& rec) {
-  return snap.enrich ? snap.enrich(rec) : core::Enrichment{};
+core::Enrichment lookup(const Snapshot& snap, const FlowRecord& rec,
+                        core::EnrichNeeds needs = core::kNeedAll) {
+  return snap.enrich ? snap.enrich(rec, needs) : core::Enrichment{};
+}
+
+// The enrichment fields a sort column of the Flows tab reads.
+core::EnrichNeeds sort_needs(Column column) {
+  switch (column) {
+    case Column::Process:
+    case Column::Pid: return core::kNeedProcess;
+    case Column::Address: return core::kNeedDstName;
+    case Column::Geo: return core::kNeedDstGeo;
+    default: return 0;
+  }
+}
+
+// The enrichment fields an aggregate tab groups by (and labels its groups with).
+core::EnrichNeeds tab_needs(Tab tab) {
+  switch (tab) {
+    case Tab::Processes: return core::kNeedProcess;
+    case Tab::Hosts: return core::kNeedDstName | core::kNeedDstGeo;
+    case Tab::Countries:
+    case Tab::As: return core::kNeedDstGeo;
+    default: return 0;
+  }
 }
 
 void count_protocol(Counts& counts, std::uint8_t proto) {
@@ -314,9 +337,10 @@ const core::Enrichment kEmptyEnrichment{};
 // Selection, active-only and filter; counts everything for the status line. With `enrich`, each
 // candidate's enrichment is looked up once: for the filter, the sort key (`key_column`) and the
 // aggregation, then dropped (the visible rows look theirs up again).
-Candidates select(const Snapshot& snap, const ViewState& state, bool enrich,
+Candidates select(const Snapshot& snap, const ViewState& state, core::EnrichNeeds needs,
                   std::optional<Column> key_column, detail::Aggregator* aggregator,
                   Counts& counts) {
+  const bool enrich = needs != 0;
   Candidates out;
   out.items.reserve(snap.flows.size());
   counts.tracked = snap.flows.size();
@@ -334,7 +358,7 @@ Candidates select(const Snapshot& snap, const ViewState& state, bool enrich,
     }
     Candidate c{static_cast<std::uint32_t>(i), detail::kNoKey};
     if (enrich) {
-      const core::Enrichment e = lookup(snap, rec);
+      const core::Enrichment e = lookup(snap, rec, needs);
       if (!state.filter.empty() && !matches(state.filter, rec, e, snap.realtime_ns)) {
         ++counts.filtered;
         continue;
@@ -447,12 +471,15 @@ Prepared prepare(const Snapshot& snapshot, const ViewState& state) {
   const SortSpec sort = state.current_sort();
   const bool flows_tab = state.tab == Tab::Flows;
   const bool key_from_enrichment = flows_tab && sort_needs_enrichment(sort.column, state.dns);
-  const bool enrich_all = state.filter.needs_enrichment() || !flows_tab || key_from_enrichment;
+  // Only the fields the filter, the sort key or the grouping read are copied for every flow.
+  const core::EnrichNeeds needs = state.filter.needs() |
+                                  (key_from_enrichment ? sort_needs(sort.column) : 0) |
+                                  (flows_tab ? 0 : tab_needs(state.tab));
   std::optional<detail::Aggregator> aggregator;
   if (!flows_tab) {
     aggregator.emplace(state.tab, state.dns);
   }
-  Candidates cands = select(snapshot, state, enrich_all,
+  Candidates cands = select(snapshot, state, needs,
                             key_from_enrichment ? std::optional<Column>(sort.column) : std::nullopt,
                             aggregator ? &*aggregator : nullptr, p.counts);
   if (flows_tab) {

@@ -48,6 +48,19 @@ struct GeoInfo {
 /// Short label for non-located kinds: "private", "loopback", "link-local", "multicast", "reserved".
 const char* geo_kind_label(GeoInfo::Kind kind);
 
+/// Which fields of an Enrichment a caller needs: a lookup may leave the others Pending (empty),
+/// so that a pass over every flow copies only what it reads.
+using EnrichNeeds = std::uint8_t;
+inline constexpr EnrichNeeds kNeedProcess = 1U << 0U;
+inline constexpr EnrichNeeds kNeedSrcName = 1U << 1U;
+inline constexpr EnrichNeeds kNeedDstName = 1U << 2U;
+inline constexpr EnrichNeeds kNeedSrcGeo = 1U << 3U;
+inline constexpr EnrichNeeds kNeedDstGeo = 1U << 4U;
+inline constexpr EnrichNeeds kNeedService = 1U << 5U;
+inline constexpr EnrichNeeds kNeedNames = kNeedSrcName | kNeedDstName;
+inline constexpr EnrichNeeds kNeedGeo = kNeedSrcGeo | kNeedDstGeo;
+inline constexpr EnrichNeeds kNeedAll = 0x3F;
+
 /// Everything the enrichment workers know of one flow, as copied out for a frame.
 struct Enrichment {
   Lookup<ProcessInfo> process;   ///< Failed: no local socket (forwarded flow, or already closed)

@@ -54,7 +54,9 @@ class Enricher {
   /// What is known now; never blocks. Pending lookups show as Pending, turned-off ones as Disabled;
   /// reserved addresses (private, loopback...) get their GeoInfo kind at once, never looked up.
   /// The service is the server port's name (ServiceNames::server_port documents the rule).
-  [[nodiscard]] core::Enrichment lookup(const core::FlowRecord& rec) const;
+  /// Only the fields in `needs` are read (and queued when missing); the others stay Pending.
+  [[nodiscard]] core::Enrichment lookup(const core::FlowRecord& rec,
+                                        core::EnrichNeeds needs = core::kNeedAll) const;
   /// Run-time toggles (the screen's `n` and `g` keys).
   void set_dns(bool on);
   void set_geoip(bool on);

@@ -60,13 +60,15 @@ class Filter {
   [[nodiscard]] bool empty() const { return root_ == nullptr; }
   /// Whether evaluating it reads an enrichment field (process, user, names, geo, service, or a
   /// bare word). When false, matches() may be given an empty Enrichment.
-  [[nodiscard]] bool needs_enrichment() const { return needs_enrichment_; }
+  [[nodiscard]] bool needs_enrichment() const { return needs_ != 0; }
+  /// The enrichment fields its terms read (0: none).
+  [[nodiscard]] core::EnrichNeeds needs() const { return needs_; }
 
  private:
   friend struct FilterAccess;
   std::string text_;
   std::shared_ptr<const detail::FilterNode> root_;
-  bool needs_enrichment_ = false;
+  core::EnrichNeeds needs_ = 0;
 };
 
 /// Where and why a filter does not parse. `pos` is a byte offset into the text (the start of the

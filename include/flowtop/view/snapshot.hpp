@@ -27,7 +27,8 @@ struct Status {
 /// uses an enrichment field).
 struct Snapshot {
   std::vector<core::FlowRecord> flows;
-  std::function<core::Enrichment(const core::FlowRecord&)> enrich;
+  /// The enrichment of a flow: at least the fields `needs` names (core::kNeedAll: every one).
+  std::function<core::Enrichment(const core::FlowRecord&, core::EnrichNeeds needs)> enrich;
   Status status;
   std::int64_t realtime_ns = 0;  ///< wall clock of the snapshot (ages)
   std::int64_t steady_ns = 0;

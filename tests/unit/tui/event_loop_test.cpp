@@ -214,7 +214,7 @@ void prepare_child(const std::string& report_path, int n, std::size_t sync_max =
     s.status.tracked = s.flows.size();
     s.realtime_ns = core::realtime_ns();
     s.steady_ns = core::steady_ns();
-    s.enrich = [&](const core::FlowRecord&) {
+    s.enrich = [&](const core::FlowRecord&, core::EnrichNeeds) {
       (std::this_thread::get_id() == ui ? on_ui : off_ui).fetch_add(1);
       return core::Enrichment{};
     };

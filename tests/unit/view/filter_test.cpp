@@ -210,6 +210,17 @@ TEST(Filter, NeedsEnrichmentOnlyForEnrichedTerms) {
   }
 }
 
+TEST(Filter, NamesTheEnrichmentFieldsItsTermsRead) {
+  const auto needs = [](const char* text) { return std::get<Filter>(compile_filter(text)).needs(); };
+  EXPECT_EQ(needs("proto=tcp and port=443"), 0);
+  EXPECT_EQ(needs("proc=curl or pid=3 or user=root"), core::kNeedProcess);
+  EXPECT_EQ(needs("host~example"), core::kNeedNames);
+  EXPECT_EQ(needs("country=SE and not asn=3"), core::kNeedGeo);
+  EXPECT_EQ(needs("port=https"), core::kNeedService);
+  EXPECT_EQ(needs("curl"), core::kNeedProcess | core::kNeedNames);
+  EXPECT_EQ(needs("city=x or service=ssh"), core::kNeedGeo | core::kNeedService);
+}
+
 TEST(Filter, KeepsItsText) {
   EXPECT_EQ(std::get<Filter>(compile_filter("proto=udp")).text(), "proto=udp");
 }

@@ -128,18 +128,38 @@ struct FakeWorld {
   [[nodiscard]] view::Snapshot snapshot() const {
     view::Snapshot s;
     s.flows = flows;
-    s.enrich = [this](const core::FlowRecord& r) {
+    s.enrich = [this](const core::FlowRecord& r, core::EnrichNeeds needs) {
       ++enrich_calls;
-      const auto it = enrichment.find(r.id);
-      if (it != enrichment.end()) {
-        return it->second;
-      }
       core::Enrichment e;
-      e.process = core::Lookup<core::ProcessInfo>::failed();
-      e.src_name = core::Lookup<std::string>::failed();
-      e.dst_name = core::Lookup<std::string>::failed();
-      e.src_geo = core::Lookup<core::GeoInfo>::failed();
-      e.dst_geo = core::Lookup<core::GeoInfo>::failed();
+      if (const auto it = enrichment.find(r.id); it != enrichment.end()) {
+        e = it->second;
+      } else {
+        e.process = core::Lookup<core::ProcessInfo>::failed();
+        e.src_name = core::Lookup<std::string>::failed();
+        e.dst_name = core::Lookup<std::string>::failed();
+        e.src_geo = core::Lookup<core::GeoInfo>::failed();
+        e.dst_geo = core::Lookup<core::GeoInfo>::failed();
+      }
+      // As the app's enricher: fields not asked for stay Pending, so a view that forgets to ask
+      // for what it reads shows it wrong in these tests.
+      if ((needs & core::kNeedProcess) == 0) {
+        e.process = {};
+      }
+      if ((needs & core::kNeedSrcName) == 0) {
+        e.src_name = {};
+      }
+      if ((needs & core::kNeedDstName) == 0) {
+        e.dst_name = {};
+      }
+      if ((needs & core::kNeedSrcGeo) == 0) {
+        e.src_geo = {};
+      }
+      if ((needs & core::kNeedDstGeo) == 0) {
+        e.dst_geo = {};
+      }
+      if ((needs & core::kNeedService) == 0) {
+        e.service.clear();
+      }
       return e;
     };
     s.status.tracked = flows.size();
