@@ -43,28 +43,33 @@ struct Pass {
   view::Prepared prep;
 };
 
-// The screen's worker thread: takes snapshots (the RCU copy of the flow table) and prepares them
+// The screen's workers: they take snapshots (the RCU copy of the flow table) and prepare them
 // (view::prepare: classify, filter, enrich, sort, index: the O(n log n) part of a frame), so the
-// UI thread never does either for a big table. Two kinds of work, both for the latest state the
-// UI sent (requests coalesce; the newest state wins):
+// UI thread never does either for a big table. Two threads, each with one kind of work, both for
+// the latest state the UI sent (requests coalesce; the newest state wins):
 //  - fresh: a new snapshot, then prepare it (at each deadline);
 //  - again: prepare the snapshot on screen again for a key that changed what is shown (sort, tab,
-//    filter, toggles), ahead of any fresh pass (a fresh pass whose copy ends after the key is
-//    prepared for the newer key too, and whichever is ready first is shown; paused, only this).
+//    filter, toggles). On its own thread so that it never waits for a fresh copy in progress (a
+//    fresh pass whose copy ends after the key is prepared for the newer key too, and whichever
+//    is ready first is shown; paused, only this one).
 // Finished passes wait in two slots (a newer one replaces an older one of its kind) and the
 // eventfd fires; take() hands the UI the one that fits. Snapshots the UI no longer shows come back
-// through recycle() and their flow vectors are reused. An exception from take_snapshot (or
-// thread_init) ends the thread and is rethrown by take() on the UI thread. The destructor stops
-// and joins the thread; a pass in progress finishes first.
+// through recycle() and their flow vectors are reused. An exception from take_snapshot, prepare
+// or thread_init ends that thread and is rethrown by take() on the UI thread. The destructor
+// stops and joins both threads; a pass in progress finishes first.
 class Producer {
  public:
   explicit Producer(const LoopDeps& deps)
-      : deps_(deps), thread_([this](std::stop_token st) { run(st); }) {}
+      : deps_(deps),
+        fresh_thread_([this](std::stop_token st) { run(st, Job::Fresh); }),
+        again_thread_([this](std::stop_token st) { run(st, Job::Again); }) {}
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
   ~Producer() {
-    thread_.request_stop();  // wakes the condition variable (stop_token-aware wait)
-    thread_.join();
+    fresh_thread_.request_stop();  // wakes the condition variable (stop_token-aware wait)
+    again_thread_.request_stop();
+    fresh_thread_.join();
+    again_thread_.join();
   }
 
   void request_fresh(const view::ViewState& state) {
@@ -73,7 +78,7 @@ class Producer {
       fresh_requested_ = true;
       req_state_ = state;
     }
-    cv_.notify_one();
+    cv_.notify_all();
   }
   void request_again(SnapshotPtr snap, const view::ViewState& state) {
     {
@@ -81,18 +86,18 @@ class Producer {
       again_ = std::move(snap);
       req_state_ = state;
     }
-    cv_.notify_one();
+    cv_.notify_all();
   }
   // Whether a fresh snapshot is being taken or asked for.
   [[nodiscard]] bool busy() {
     const std::lock_guard lock(mutex_);
-    return fresh_requested_ || running_ == Job::Fresh;
+    return fresh_requested_ || fresh_running_;
   }
   // The finished pass the screen should show now, if any: one prepared for `want` (a fresh
   // snapshot before `shown` prepared again; fresh ones only when not `paused`); else, when no
   // pass is asked for or running (none for `want` is coming), a fresh one for another key (the
   // UI then asks for it again). A pass of `shown` prepared again is dropped once another
-  // snapshot is shown. Rethrows the snapshot thread's exception.
+  // snapshot is shown. Rethrows a worker's exception.
   std::optional<Pass> take(const view::PrepKey& want, bool paused, const view::Snapshot* shown) {
     const std::lock_guard lock(mutex_);
     if (error_) {
@@ -102,12 +107,13 @@ class Producer {
       drop(ready_again_);
     }
     const bool fresh_ok = ready_fresh_ && !paused;
+    const bool idle = !fresh_requested_ && !again_ && !fresh_running_ && !again_running_;
     std::optional<Pass> out;
     if (fresh_ok && ready_fresh_->prep.key == want) {
       out = std::exchange(ready_fresh_, std::nullopt);
     } else if (ready_again_ && ready_again_->prep.key == want) {
       out = std::exchange(ready_again_, std::nullopt);
-    } else if (fresh_ok && !fresh_requested_ && !again_ && running_ == Job::None) {
+    } else if (fresh_ok && idle) {
       out = std::exchange(ready_fresh_, std::nullopt);
     }
     if (out) {  // an older key's passes will not be wanted again
@@ -137,9 +143,9 @@ class Producer {
   }
 
  private:
-  enum class Job : std::uint8_t { None, Fresh, Again };
+  enum class Job : std::uint8_t { Fresh, Again };
 
-  void run(const std::stop_token& st) {
+  void run(const std::stop_token& st, Job job) {
     try {
       if (deps_.thread_init) {
         deps_.thread_init();
@@ -148,12 +154,7 @@ class Producer {
       fail(std::current_exception());
       return;
     }
-    produce(st);
-    {
-      // Snapshots are freed on this thread (deps_.thread_exit may unregister it from RCU).
-      const std::lock_guard lock(mutex_);
-      spare_.clear();
-    }
+    job == Job::Fresh ? fresh_loop(st) : again_loop(st);
     if (deps_.thread_exit) {
       try {
         deps_.thread_exit();
@@ -195,62 +196,80 @@ class Producer {
     return snap;
   }
 
-  void produce(const std::stop_token& st) {
+  // Prepares `snap` for `state` and puts the pass in `slot`; false after an exception.
+  bool finish(SnapshotPtr snap, const view::ViewState& state, std::optional<Pass>& slot,
+              bool& running) {
+    const std::int64_t t0 = core::steady_ns();
+    std::optional<view::Prepared> prep;
+    try {
+      prep = view::prepare(*snap, state);
+    } catch (...) {
+      fail(std::current_exception());
+      return false;
+    }
+    const std::int64_t t1 = core::steady_ns();
+    {
+      const std::lock_guard lock(mutex_);
+      prep_rec_.add(t1 - t0);
+      if (slot) {
+        drop(slot);
+      }
+      slot = Pass{std::move(snap), std::move(*prep)};
+      running = false;
+    }
+    notify_.notify();
+    return true;
+  }
+
+  void fresh_loop(const std::stop_token& st) {
     for (;;) {
-      Job job = Job::None;
-      SnapshotPtr snap;
-      view::ViewState state;
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, st, [this] { return fresh_requested_ || again_ != nullptr; });
+        cv_.wait(lock, st, [this] { return fresh_requested_; });
         if (st.stop_requested()) {
           return;
         }
-        if (again_) {
-          job = Job::Again;
-          snap = std::exchange(again_, nullptr);
-        } else {
-          job = Job::Fresh;
-          fresh_requested_ = false;
-        }
-        running_ = job;
-        state = req_state_;
+        fresh_requested_ = false;
+        fresh_running_ = true;
       }
-      if (job == Job::Fresh) {
-        std::shared_ptr<view::Snapshot> fresh = blank();
-        const std::int64_t t0 = core::steady_ns();
-        try {
-          deps_.take_snapshot(*fresh);
-        } catch (...) {
-          fail(std::current_exception());
-          return;
-        }
-        const std::int64_t t1 = core::steady_ns();
-        const std::lock_guard lock(mutex_);
-        rec_.add(t1 - t0);
-        state = req_state_;  // a key may have changed what is shown during the copy
-        snap = std::move(fresh);
-      }
-      const std::int64_t t1 = core::steady_ns();
-      std::optional<view::Prepared> prep;
+      std::shared_ptr<view::Snapshot> fresh = blank();
+      const std::int64_t t0 = core::steady_ns();
       try {
-        prep = view::prepare(*snap, state);
+        deps_.take_snapshot(*fresh);
       } catch (...) {
         fail(std::current_exception());
         return;
       }
-      const std::int64_t t2 = core::steady_ns();
+      const std::int64_t t1 = core::steady_ns();
+      view::ViewState state;
       {
         const std::lock_guard lock(mutex_);
-        prep_rec_.add(t2 - t1);
-        std::optional<Pass>& slot = job == Job::Fresh ? ready_fresh_ : ready_again_;
-        if (slot) {
-          drop(slot);
-        }
-        slot = Pass{std::move(snap), std::move(*prep)};
-        running_ = Job::None;
+        rec_.add(t1 - t0);
+        state = req_state_;  // a key may have changed what is shown during the copy
       }
-      notify_.notify();
+      if (!finish(std::move(fresh), state, ready_fresh_, fresh_running_)) {
+        return;
+      }
+    }
+  }
+
+  void again_loop(const std::stop_token& st) {
+    for (;;) {
+      SnapshotPtr snap;
+      view::ViewState state;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, st, [this] { return again_ != nullptr; });
+        if (st.stop_requested()) {
+          return;
+        }
+        snap = std::exchange(again_, nullptr);
+        state = req_state_;
+        again_running_ = true;
+      }
+      if (!finish(std::move(snap), state, ready_again_, again_running_)) {
+        return;
+      }
     }
   }
 
@@ -260,7 +279,6 @@ class Producer {
       if (!error_) {
         error_ = std::move(e);
       }
-      running_ = Job::None;
     }
     notify_.notify();
   }
@@ -271,14 +289,17 @@ class Producer {
   std::condition_variable_any cv_;
   // Under mutex_:
   bool fresh_requested_ = false;
+  bool fresh_running_ = false;
   SnapshotPtr again_;  // the snapshot to prepare again, when asked
-  Job running_ = Job::None;
+  bool again_running_ = false;
   view::ViewState req_state_;  // the state of the latest request
   std::optional<Pass> ready_fresh_, ready_again_;
   std::vector<SnapshotPtr> spare_;  // no longer shown; reused once nobody else holds them
   std::exception_ptr error_;
   LatencyRecorder rec_, prep_rec_;
-  std::jthread thread_;  // last: started after, and joined before, everything above
+  // Last: started after, and joined before, everything above.
+  std::jthread fresh_thread_;
+  std::jthread again_thread_;
 };
 
 // The loop's working set: the snapshot on screen and its prepared rows, the last frame (for

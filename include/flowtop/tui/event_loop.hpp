@@ -16,9 +16,11 @@ namespace flowtop::tui {
 
 class Terminal;
 
-/// What the screen needs from the rest of the program. take_snapshot, thread_init and
-/// thread_exit run on the loop's snapshot thread; every other callback runs on the UI thread and
-/// must return promptly: none may wait for the collector or a resolver.
+/// What the screen needs from the rest of the program. The loop has two worker threads: the
+/// snapshot thread (take_snapshot, then view::prepare of the new snapshot) and the prepare thread
+/// (view::prepare of the snapshot on screen again, after a key that changes what is shown); both
+/// call Snapshot::enrich. thread_init and thread_exit run on each worker; every other callback
+/// runs on the UI thread and must return promptly: none may wait for the collector or a resolver.
 struct LoopDeps {
   /// Fills a frame's input (one RCU read-side copy) into a default Snapshot the snapshot thread
   /// owns (its flows vector empty but with an older snapshot's capacity); the UI thread swaps
@@ -26,8 +28,8 @@ struct LoopDeps {
   /// May throw: the exception is handed to the UI thread, the loop ends and it propagates there
   /// (the caller's Terminal restores the screen while unwinding).
   std::function<void(view::Snapshot&)> take_snapshot;
-  /// Called on the snapshot thread before its first take_snapshot and after its last (e.g. to
-  /// register it with RCU). Empty: nothing is called.
+  /// Called on each worker thread before its first pass and after its last (e.g. to register it
+  /// with RCU). Empty: nothing is called.
   std::function<void()> thread_init;
   std::function<void()> thread_exit;
   /// The keys of the flows on screen, after each frame (the collector refreshes them each tick).
@@ -40,7 +42,7 @@ struct LoopDeps {
   std::string version;                       ///< for the title bar
   /// A key that changes what is shown (sort, tab, filter, a toggle) prepares a table of up to
   /// this many flows again on the UI thread (well under a millisecond); a bigger one on the
-  /// snapshot thread, the screen keeping the older rows meanwhile.
+  /// prepare thread, the screen keeping the older rows meanwhile.
   std::size_t sync_prepare_max = 2000;
 };
 
@@ -50,7 +52,7 @@ struct LoopResult {
   std::uint64_t frames = 0;
   LatencySummary frame;     ///< rows + render + paint, every drawn frame
   LatencySummary snapshot;  ///< take_snapshot(), measured on the snapshot thread
-  LatencySummary prepare;   ///< view::prepare() after each snapshot, on the snapshot thread
+  LatencySummary prepare;   ///< view::prepare() on the worker threads (new snapshots and keys)
   LatencySummary key;       ///< key read to the frame showing its effect on the terminal
 };
 
@@ -60,10 +62,11 @@ struct LoopResult {
 /// is ready (with the rows already classified, filtered and sorted for the state of the
 /// request: view::prepare() runs on the snapshot thread too), draws when something changed, and
 /// applies a key and draws at once (never waiting for a snapshot in progress). A key that changes
-/// what is shown has the snapshot on screen prepared again on the snapshot thread (see
-/// LoopDeps::sync_prepare_max) and its effect is drawn when that is done; the UI thread itself
-/// never goes over a big table. Keys never move the deadline. The snapshot thread is stopped and joined before this returns or throws. `state` is
-/// updated in place (the caller persists it). UI thread.
+/// what is shown has the snapshot on screen prepared again on the prepare thread (see
+/// LoopDeps::sync_prepare_max), never behind a snapshot in progress, and its effect is drawn when
+/// that is done; the UI thread itself never goes over a big table. Keys never move the deadline.
+/// The worker threads are stopped and joined before this returns or throws. `state` is updated
+/// in place (the caller persists it). UI thread.
 LoopResult run_event_loop(Terminal& terminal, view::ViewState& state, const LoopDeps& deps);
 
 }  // namespace flowtop::tui

@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -132,33 +134,38 @@ void loop_child(const std::string& report_path) {
 
 // The child for the slow-snapshot tests: every take_snapshot() sleeps `sleep_ms` (a copy of a
 // huge table under an event storm); the `throw_at`th (1-based, 0: never) throws instead.
-void slow_child(const std::string& report_path, int sleep_ms, int throw_at) {
+void slow_child(const std::string& report_path, int sleep_ms, int throw_at,
+                std::size_t sync_max = 2000) {
   const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
   const std::thread::id ui = std::this_thread::get_id();
-  std::thread::id producer;
+  std::mutex workers_mutex;  // thread_init/exit run on both worker threads, concurrently
+  std::set<std::thread::id> live;  // between thread_init and thread_exit
   int calls = 0;
-  long off_ui = 0;  // take_snapshot() calls on the producer thread, between init and exit
+  long off_ui = 0;  // take_snapshot() calls on a worker thread, between its init and exit
   long inits = 0;
   long exits = 0;
   std::int64_t longest = 0;
   std::size_t last_keys = 0;
   LoopDeps deps;
   deps.thread_init = [&] {
+    const std::lock_guard lock(workers_mutex);
     ++inits;
-    producer = std::this_thread::get_id();
+    live.insert(std::this_thread::get_id());
   };
   deps.thread_exit = [&] {
-    if (std::this_thread::get_id() == producer) {
-      ++exits;
-    }
+    const std::lock_guard lock(workers_mutex);
+    exits += static_cast<long>(live.erase(std::this_thread::get_id()));
   };
   deps.take_snapshot = [&](view::Snapshot& s) {
     const std::int64_t t0 = core::steady_ns();
     if (++calls == throw_at) {
       throw std::runtime_error("table gone");
     }
-    if (std::this_thread::get_id() != ui && std::this_thread::get_id() == producer && exits == 0) {
-      ++off_ui;
+    {
+      const std::lock_guard lock(workers_mutex);
+      if (std::this_thread::get_id() != ui && live.count(std::this_thread::get_id()) == 1) {
+        ++off_ui;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
     s.flows = fake_flows(5);
@@ -170,6 +177,7 @@ void slow_child(const std::string& report_path, int sleep_ms, int throw_at) {
   deps.publish_shown = [&](std::vector<core::FlowKey> keys) { last_keys = keys.size(); };
   deps.signals = &sigs;
   deps.version = "test";
+  deps.sync_prepare_max = sync_max;
   LoopResult r;
   std::string error = "none";
   view::ViewState state = view::default_view_state();
@@ -187,7 +195,8 @@ void slow_child(const std::string& report_path, int sleep_ms, int throw_at) {
       << r.key.p99 << "\nkey_max_ns " << r.key.max << "\nframe_p99_ns " << r.frame.p99
       << "\nsnapshots " << r.snapshot.count << "\nsnapshot_p50_ns " << r.snapshot.p50 << "\ncalls "
       << calls << "\noff_ui " << off_ui << "\ninits " << inits << "\nexits " << exits
-      << "\nlongest_ns " << longest << "\nlast_keys " << last_keys << "\n";
+      << "\nlongest_ns " << longest << "\nlast_keys " << last_keys << "\nprepares "
+      << r.prepare.count << "\ntab " << static_cast<int>(state.tab) << "\n";
 }
 
 // The child for the prepare-off-the-UI-thread tests: `n` flows sorted by a column that needs
@@ -378,10 +387,35 @@ TEST_F(EventLoop, KeysAreDrawnWhileASlowSnapshotIsInProgress) {
   // The finished snapshots reached the screen (the first frame had none).
   EXPECT_EQ(r.num("last_keys"), 5);
   EXPECT_NE(c.output.find("10.0.1.5"), std::string::npos);
-  // take_snapshot ran only on the producer thread, between thread_init and thread_exit.
-  EXPECT_EQ(r.num("inits"), 1);
-  EXPECT_EQ(r.num("exits"), 1);
+  // take_snapshot ran only on a worker thread, between thread_init and thread_exit (each of the
+  // two workers has both).
+  EXPECT_EQ(r.num("inits"), 2);
+  EXPECT_EQ(r.num("exits"), 2);
   EXPECT_EQ(r.num("off_ui"), r.num("calls"));
+}
+
+TEST_F(EventLoop, AKeyIsPreparedWhileASlowSnapshotIsInProgress) {
+  // Every table is "big" here: each tab key is prepared on the prepare thread, which must not
+  // wait for the 300 ms snapshots the snapshot thread is taking back to back.
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { slow_child(path, 300, 0, /*sync_max=*/0); });
+  ASSERT_TRUE(c.checkpoint());
+  c.pump(400);
+  for (int i = 0; i < 10; ++i) {
+    c.type("\t");
+    c.pump(60);
+  }
+  c.pump(100);
+  c.type("q");
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const Report r = Report::read(path_);
+  EXPECT_EQ(r.values.at("error"), "none");
+  EXPECT_EQ(r.num("tab"), static_cast<long>(view::Tab::Flows)) << "ten tab keys: back to Flows";
+  ASSERT_GE(r.num("keys"), 5);
+  EXPECT_GE(r.num("prepares"), r.num("snapshots") + 5) << "tab keys were not prepared again";
+  EXPECT_LT(r.num("key_max_ns"), 150 * kMs) << "a key waited for a snapshot in progress";
 }
 
 TEST_F(EventLoop, ASnapshotExceptionEndsTheLoopOnTheUiThread) {
@@ -394,7 +428,7 @@ TEST_F(EventLoop, ASnapshotExceptionEndsTheLoopOnTheUiThread) {
   const Report r = Report::read(path_);
   EXPECT_EQ(r.values.at("error"), "tablegone");
   EXPECT_EQ(r.num("calls"), 3) << "snapshots went on after the exception";
-  EXPECT_EQ(r.num("exits"), 1) << "the producer thread did not clean up";
+  EXPECT_EQ(r.num("exits"), 2) << "a worker thread did not clean up";
 }
 
 }  // namespace
