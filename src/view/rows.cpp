@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstring>
 #include <optional>
 #include <string_view>
 #include <tuple>
@@ -334,6 +335,57 @@ bool inactive(const FlowRecord& rec) {
 
 const core::Enrichment kEmptyEnrichment{};
 
+struct AddrHash {
+  std::size_t operator()(const core::IpAddr& a) const noexcept {
+    std::uint64_t lo = 0;
+    std::uint64_t hi = 0;
+    std::memcpy(&lo, a.bytes.data(), 8);
+    std::memcpy(&hi, a.bytes.data() + 8, 8);
+    const std::uint64_t h = (lo ^ (hi * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+    return static_cast<std::size_t>(h ^ (h >> 31));
+  }
+};
+
+// The enrichment of each flow of one pass, looked up once per remote end for the fields that
+// depend on the original destination alone (its name and GeoIP: core::EnrichNeeds): many flows
+// go to few hosts, so a pass copies those strings once per host, not once per flow. The flow's
+// own fields (process, source name and GeoIP, service) are looked up per flow into the same
+// entry; get() returns a reference valid until the next get().
+class EnrichMemo {
+ public:
+  EnrichMemo(const Snapshot& snap, core::EnrichNeeds needs)
+      : snap_(snap),
+        dst_needs_(needs & (core::kNeedDstName | core::kNeedDstGeo)),
+        flow_needs_(needs & ~dst_needs_) {}
+
+  const core::Enrichment& get(const FlowRecord& rec) {
+    if (dst_needs_ == 0) {
+      own_ = lookup(snap_, rec, flow_needs_);
+      return own_;
+    }
+    auto [it, added] = by_dst_.try_emplace(rec.key.orig.dst);
+    core::Enrichment& e = it->second;
+    if (added) {
+      e = lookup(snap_, rec, dst_needs_);
+    }
+    if (flow_needs_ != 0) {
+      core::Enrichment f = lookup(snap_, rec, flow_needs_);
+      e.process = std::move(f.process);
+      e.src_name = std::move(f.src_name);
+      e.src_geo = std::move(f.src_geo);
+      e.service = std::move(f.service);
+    }
+    return e;
+  }
+
+ private:
+  const Snapshot& snap_;
+  core::EnrichNeeds dst_needs_;
+  core::EnrichNeeds flow_needs_;
+  core::Enrichment own_;
+  std::unordered_map<core::IpAddr, core::Enrichment, AddrHash> by_dst_;
+};
+
 // Selection, active-only and filter; counts everything for the status line. With `enrich`, each
 // candidate's enrichment is looked up once: for the filter, the sort key (`key_column`) and the
 // aggregation, then dropped (the visible rows look theirs up again).
@@ -341,6 +393,7 @@ Candidates select(const Snapshot& snap, const ViewState& state, core::EnrichNeed
                   std::optional<Column> key_column, detail::Aggregator* aggregator,
                   Counts& counts) {
   const bool enrich = needs != 0;
+  EnrichMemo memo(snap, needs);
   Candidates out;
   out.items.reserve(snap.flows.size());
   counts.tracked = snap.flows.size();
@@ -358,7 +411,7 @@ Candidates select(const Snapshot& snap, const ViewState& state, core::EnrichNeed
     }
     Candidate c{static_cast<std::uint32_t>(i), detail::kNoKey};
     if (enrich) {
-      const core::Enrichment e = lookup(snap, rec, needs);
+      const core::Enrichment& e = memo.get(rec);
       if (!state.filter.empty() && !matches(state.filter, rec, e, snap.realtime_ns)) {
         ++counts.filtered;
         continue;

@@ -49,7 +49,9 @@ struct GeoInfo {
 const char* geo_kind_label(GeoInfo::Kind kind);
 
 /// Which fields of an Enrichment a caller needs: a lookup may leave the others Pending (empty),
-/// so that a pass over every flow copies only what it reads.
+/// so that a pass over every flow copies only what it reads. The destination's name and GeoIP
+/// depend on the flow's original destination address alone (a pass may look them up once per
+/// address), the source's on its original source address.
 using EnrichNeeds = std::uint8_t;
 inline constexpr EnrichNeeds kNeedProcess = 1U << 0U;
 inline constexpr EnrichNeeds kNeedSrcName = 1U << 1U;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <algorithm>
 #include <optional>
 #include <variant>
@@ -360,7 +362,9 @@ TEST(BuildRows, EnrichesOnlyTheVisibleRowsUnlessItMustEnrichAll) {
   ViewState s = default_view_state();
   s.filter = std::get<Filter>(compile_filter("curl"));
   build_rows(snap, s, 2);
-  EXPECT_EQ(w.enrich_calls, 5U + 1U);  // every flow the selection shows, the one match again
+  // Every flow the selection shows for its process, each of their 5 remote ends once for its
+  // name, the one match again.
+  EXPECT_EQ(w.enrich_calls, 5U + 5U + 1U);
   w.enrich_calls = 0;
   s.filter = std::get<Filter>(compile_filter("proto=tcp"));
   build_rows(snap, s, 2);
@@ -383,6 +387,37 @@ TEST(BuildRows, HundredThousandFlowsEnrichOnlyTheWindow) {
     }
   }
   EXPECT_EQ(rows.flows.front().rec.rate_reply_bytes, top);
+}
+
+TEST(BuildRows, AggregatesLookUpEachRemoteEndOncePerPass) {
+  // 10,000 flows to 50 hosts: the Countries tab needs the remote end's GeoIP only, looked up
+  // once per host; the Processes tab needs each flow's owner.
+  const FakeWorld w = test::random_world(10'000);
+  const Snapshot snap = w.snapshot();
+  std::set<core::IpAddr> hosts;
+  std::size_t shown = 0;
+  for (const auto& rec : snap.flows) {
+    if (classify(rec, Selection{}) == Hidden::Shown) {
+      hosts.insert(rec.key.orig.dst);
+      ++shown;
+    }
+  }
+  ASSERT_LE(hosts.size(), 50U);
+  ViewState s = default_view_state();
+  s.tab = Tab::Countries;
+  w.enrich_calls = 0;
+  const Rows countries = build_rows(snap, s, 20);
+  EXPECT_EQ(w.enrich_calls, hosts.size());
+  EXPECT_EQ(countries.counts.shown, shown);
+  std::uint64_t flows = 0;
+  for (const GroupRow& g : countries.groups) {
+    flows += g.flows;
+  }
+  EXPECT_EQ(flows, shown) << "every shown flow is in a country group";
+  s.tab = Tab::Processes;
+  w.enrich_calls = 0;
+  (void)build_rows(snap, s, 20);
+  EXPECT_EQ(w.enrich_calls, shown);
 }
 
 // Builds, settles and returns the rows, as the UI loop does each frame.
