@@ -1,6 +1,8 @@
 #include "flowtop/tui/event_loop.hpp"
 
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -146,6 +148,10 @@ class Producer {
   enum class Job : std::uint8_t { Fresh, Again };
 
   void run(const std::stop_token& st, Job job) {
+    // Background work: SCHED_BATCH keeps a woken worker from preempting the UI thread in the
+    // middle of a frame (best effort; the policy needs no privilege).
+    const sched_param batch{};
+    (void)::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &batch);
     try {
       if (deps_.thread_init) {
         deps_.thread_init();
@@ -321,9 +327,11 @@ class Loop {
   void request_snapshot();
   // Swaps in a finished pass that fits the state; rethrows the snapshot thread's exception.
   void receive_snapshot();
-  // Whether prep_ fits the state. When it does not: a small table is prepared again here; a big
-  // one is asked of the snapshot thread (once per key) and false is returned.
+  // Whether prep_ fits the state. When it does not, a small table is prepared again here; for a
+  // big one false is returned (ask_again() asks the prepare thread for it).
   bool current();
+  // Asks the prepare thread for the snapshot on screen prepared for the state (once per key).
+  void ask_again();
   void draw();
   // Returns false when the user asked to quit.
   bool handle_input(std::int64_t read_ns);
@@ -378,11 +386,15 @@ bool Loop::current() {
     prep_ = view::prepare(*snapshot_, state_);
     return true;
   }
+  return false;
+}
+
+void Loop::ask_again() {
+  const view::PrepKey want = view::prep_key(state_);
   if (!asked_ || !(*asked_ == want)) {
     producer_.request_again(snapshot_, state_);
     asked_ = want;
   }
-  return false;
 }
 
 void Loop::draw() {
@@ -413,6 +425,11 @@ void Loop::draw() {
   dirty_ = false;
   if (deps_.publish_shown) {
     deps_.publish_shown(view::visible_keys(rows));
+  }
+  if (!fits) {
+    // After the frame is on the terminal: the woken worker would otherwise take the CPU from this
+    // frame on a small machine.
+    ask_again();
   }
 }
 
