@@ -125,12 +125,10 @@ core::Enrichment Enricher::lookup(const core::FlowRecord& rec, core::EnrichNeeds
   }
   const bool geo_on = geoip();
   if ((needs & core::kNeedSrcGeo) != 0) {
-    e.src_geo =
-        geo_on ? impl_->geo_of(rec.key.orig.src) : core::Lookup<core::GeoInfo>::disabled();
+    e.src_geo = geo_on ? impl_->geo_of(rec.key.orig.src) : core::Lookup<core::GeoInfo>::disabled();
   }
   if ((needs & core::kNeedDstGeo) != 0) {
-    e.dst_geo =
-        geo_on ? impl_->geo_of(rec.key.orig.dst) : core::Lookup<core::GeoInfo>::disabled();
+    e.dst_geo = geo_on ? impl_->geo_of(rec.key.orig.dst) : core::Lookup<core::GeoInfo>::disabled();
   }
   if ((needs & core::kNeedService) != 0) {
     e.service = std::string(impl_->services.service(rec));

@@ -343,9 +343,9 @@ class Loop {
   const LoopDeps& deps_;
   render::RenderOptions options_;
   view::KeyMap keymap_;
-  SnapshotPtr snapshot_;                  // on screen
-  std::optional<view::Prepared> prep_;    // snapshot_ prepared for some PrepKey
-  std::optional<view::PrepKey> asked_;    // the key the snapshot thread was last asked to prepare
+  SnapshotPtr snapshot_;                // on screen
+  std::optional<view::Prepared> prep_;  // snapshot_ prepared for some PrepKey
+  std::optional<view::PrepKey> asked_;  // the key the snapshot thread was last asked to prepare
   render::Frame frame_;
   std::int64_t last_snapshot_ns_ = 0;  // last request (the deadline grid)
   std::int64_t collect_poll_ns_ = 0;   // last look while collecting
@@ -365,8 +365,7 @@ void Loop::request_snapshot() {
 
 void Loop::receive_snapshot() {
   producer_.drain();
-  std::optional<Pass> pass =
-      producer_.take(view::prep_key(state_), state_.paused, snapshot_.get());
+  std::optional<Pass> pass = producer_.take(view::prep_key(state_), state_.paused, snapshot_.get());
   if (!pass) {
     return;
   }

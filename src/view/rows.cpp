@@ -124,8 +124,7 @@ class RecordTexts {
 
 // Sorts `cands` fully: by the sort column (unknown last), then by the tie order. Returns the low
 // 32 bits of each sorted flow's key hash (taken while the records are read in snapshot order).
-std::vector<std::uint32_t> sort_candidates(const Snapshot& snap, Candidates& cands,
-                                           SortSpec sort) {
+std::vector<std::uint32_t> sort_candidates(const Snapshot& snap, Candidates& cands, SortSpec sort) {
   const bool d = sort.descending;
   const auto dir = [d](std::uint64_t v) { return d ? ~v : v; };
   std::vector<SortItem> items(cands.items.size());
@@ -141,9 +140,9 @@ std::vector<std::uint32_t> sort_candidates(const Snapshot& snap, Candidates& can
     text_id.resize(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
       const FlowRecord& r = snap.flows[cands.items[i].rec];
-      text_id[i] = record_texts.id(sort.column == Column::Proto
-                                       ? core::proto_name(r.key.proto)
-                                       : core::state_name(r.key.proto, r.state));
+      text_id[i] =
+          record_texts.id(sort.column == Column::Proto ? core::proto_name(r.key.proto)
+                                                       : core::state_name(r.key.proto, r.state));
     }
   }
   const std::vector<std::uint32_t> record_rank = record_texts.ranks();

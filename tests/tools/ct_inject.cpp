@@ -42,7 +42,7 @@ struct Args {
   std::uint32_t timeout = 600;
   double rate = 0;  // entries per second; 0 = as fast as possible
   bool del = false;
-  bool update = false;      // change existing entries (their mark): one UPDATE event each
+  bool update = false;       // change existing entries (their mark): one UPDATE event each
   std::uint64_t passes = 1;  // with --update: go over the entries this many times
   bool quiet = false;
   std::uint32_t mark = 0;
@@ -338,8 +338,7 @@ int main(int argc, char** argv) {
     nlmsghdr* nlh = mnl_nlmsg_put_header(mnl_nlmsg_batch_current(batch));
     nlh->nlmsg_type =
         (NFNL_SUBSYS_CTNETLINK << 8) | (a.del ? IPCTNL_MSG_CT_DELETE : IPCTNL_MSG_CT_NEW);
-    nlh->nlmsg_flags =
-        NLM_F_REQUEST | (a.del || a.update ? 0 : (NLM_F_CREATE | NLM_F_EXCL));
+    nlh->nlmsg_flags = NLM_F_REQUEST | (a.del || a.update ? 0 : (NLM_F_CREATE | NLM_F_EXCL));
     nlh->nlmsg_seq = seq++;
     auto* nfh = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
     nfh->nfgen_family = static_cast<std::uint8_t>(src.family);
@@ -378,7 +377,10 @@ int main(int argc, char** argv) {
 
   const std::uint64_t failed = tally.errors + send_errors;
   const std::uint64_t ok = sent >= failed ? sent - failed : 0;
-  std::printf("%s %llu, failed %llu\n", a.del ? "deleted" : a.update ? "updated" : "injected",
+  std::printf("%s %llu, failed %llu\n",
+              a.del      ? "deleted"
+              : a.update ? "updated"
+                         : "injected",
               static_cast<unsigned long long>(ok), static_cast<unsigned long long>(failed));
   if (!a.quiet) {
     std::fprintf(stderr, "ct_inject: %llu messages in %.3f s",

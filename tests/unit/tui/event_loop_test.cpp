@@ -138,7 +138,7 @@ void slow_child(const std::string& report_path, int sleep_ms, int throw_at,
                 std::size_t sync_max = 2000) {
   const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
   const std::thread::id ui = std::this_thread::get_id();
-  std::mutex workers_mutex;  // thread_init/exit run on both worker threads, concurrently
+  std::mutex workers_mutex;        // thread_init/exit run on both worker threads, concurrently
   std::set<std::thread::id> live;  // between thread_init and thread_exit
   int calls = 0;
   long off_ui = 0;  // take_snapshot() calls on a worker thread, between its init and exit
@@ -243,8 +243,8 @@ void prepare_child(const std::string& report_path, int n, std::size_t sync_max =
   std::ofstream out(report_path);
   out << "frames " << r.frames << "\nkeys " << r.key.count << "\nprepares " << r.prepare.count
       << "\nsnapshots " << r.snapshot.count << "\non_ui " << on_ui.load() << "\noff_ui "
-      << off_ui.load() << "\nkey_max_ns " << r.key.max << "\ntab "
-      << static_cast<int>(state.tab) << "\npaused " << state.paused << "\n";
+      << off_ui.load() << "\nkey_max_ns " << r.key.max << "\ntab " << static_cast<int>(state.tab)
+      << "\npaused " << state.paused << "\n";
 }
 
 class EventLoop : public ptytest::PtyTest {

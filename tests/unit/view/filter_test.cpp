@@ -211,7 +211,9 @@ TEST(Filter, NeedsEnrichmentOnlyForEnrichedTerms) {
 }
 
 TEST(Filter, NamesTheEnrichmentFieldsItsTermsRead) {
-  const auto needs = [](const char* text) { return std::get<Filter>(compile_filter(text)).needs(); };
+  const auto needs = [](const char* text) {
+    return std::get<Filter>(compile_filter(text)).needs();
+  };
   EXPECT_EQ(needs("proto=tcp and port=443"), 0);
   EXPECT_EQ(needs("proc=curl or pid=3 or user=root"), core::kNeedProcess);
   EXPECT_EQ(needs("host~example"), core::kNeedNames);

@@ -2,10 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
-
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <variant>
 
 #include "flowtop/view/command.hpp"
