@@ -411,6 +411,7 @@ void Loop::draw() {
   const view::Rows rows = view::build_rows(*prep_, *snapshot_, shown, capacity);
   if (fits) {
     view::settle(state_, rows);
+    asked_.reset();  // a later change asks again, even back to a key asked for before
   }
   frame_ = render::render(rows, shown, size, options_);
   term_.paint(frame_);

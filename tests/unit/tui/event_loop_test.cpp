@@ -203,7 +203,8 @@ void slow_child(const std::string& report_path, int sleep_ms, int throw_at,
 // every flow's enrichment; counts the enrich() calls on the UI thread and off it. Tables over
 // `sync_max` flows are prepared again on the snapshot thread after a key that changes what is
 // shown.
-void prepare_child(const std::string& report_path, int n, std::size_t sync_max = 2000) {
+void prepare_child(const std::string& report_path, int n, std::size_t sync_max = 2000,
+                   double interval_s = 0.2) {
   const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
   const std::thread::id ui = std::this_thread::get_id();
   std::atomic<long> on_ui{0};
@@ -233,7 +234,7 @@ void prepare_child(const std::string& report_path, int n, std::size_t sync_max =
   deps.sync_prepare_max = sync_max;
   LoopResult r;
   view::ViewState state = view::default_view_state();
-  state.interval_s = 0.2;
+  state.interval_s = interval_s;
   state.sort[static_cast<std::size_t>(view::Tab::Flows)] = {view::Column::Process, false};
   {
     Terminal t;
@@ -244,7 +245,7 @@ void prepare_child(const std::string& report_path, int n, std::size_t sync_max =
   out << "frames " << r.frames << "\nkeys " << r.key.count << "\nprepares " << r.prepare.count
       << "\nsnapshots " << r.snapshot.count << "\non_ui " << on_ui.load() << "\noff_ui "
       << off_ui.load() << "\nkey_max_ns " << r.key.max << "\ntab " << static_cast<int>(state.tab)
-      << "\npaused " << state.paused << "\n";
+      << "\npaused " << state.paused << "\ndescending " << state.current_sort().descending << "\n";
 }
 
 class EventLoop : public ptytest::PtyTest {
@@ -501,6 +502,39 @@ TEST_F(EventLoop, AKeyThatChangesWhatIsShownPreparesABigTableOffTheUiThreadEvenP
   EXPECT_LT(r.num("on_ui"), kFlows) << "a key prepared the table on the UI thread";
   // A key's effect is drawn when its pass is done: one prepare of 5000 flows, far under 1 s.
   EXPECT_LT(r.num("key_max_ns"), 1000 * kMs);
+}
+
+}  // namespace
+}  // namespace flowtop::tui
+
+namespace flowtop::tui {
+namespace {
+
+TEST_F(EventLoop, KeysThatGoBackAndForthAreDrawnWithoutWaitingForTheNextSnapshot) {
+  // `r` reverses the sort. The first `r` asks for the reversed order; the second comes back to
+  // the order on screen before that pass is done; the third asks for the reversed order again,
+  // after its first pass finished unwanted. With a 30 s interval no new snapshot comes to the
+  // rescue: the third key must be drawn from a pass it asks for itself.
+  constexpr int kFlows = 50'000;  // a pass takes tens of milliseconds: longer than the 2 ms gap
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { prepare_child(path, kFlows, /*sync_max=*/100, /*interval_s=*/30); });
+  ASSERT_TRUE(c.checkpoint());
+  c.pump(3000);  // the first snapshot, prepared (slow under the sanitizers)
+  c.type("r");
+  c.pump(2);
+  c.type("r");
+  c.pump(500);
+  c.type("r");
+  c.pump(2500);
+  c.type("q");
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const Report r = Report::read(path_);
+  EXPECT_EQ(r.num("descending"), 1) << "three reversals of an ascending sort";
+  EXPECT_EQ(r.num("snapshots"), 1) << "the test needs a single snapshot";
+  ASSERT_GE(r.num("keys"), 2) << "the third key was never drawn";
+  EXPECT_LT(r.num("key_max_ns"), 2000 * kMs) << "a key waited for a snapshot that never came";
 }
 
 }  // namespace
