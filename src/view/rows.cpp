@@ -245,16 +245,6 @@ std::vector<std::uint32_t> sort_candidates(const Snapshot& snap, Candidates& can
   return hashes;
 }
 
-bool sort_needs_enrichment(Column column, bool dns) {
-  switch (column) {
-    case Column::Process:
-    case Column::Pid:
-    case Column::Geo: return true;
-    case Column::Address: return dns;
-    default: return false;
-  }
-}
-
 // The sort key of an enrichment column; a text is interned into `cands` (its id in key.text).
 detail::SortKey sort_key(Column column, const core::Enrichment& e, Candidates& cands) {
   detail::SortKey k;
@@ -289,12 +279,12 @@ core::Enrichment lookup(const Snapshot& snap, const FlowRecord& rec,
   return snap.enrich ? snap.enrich(rec, needs) : core::Enrichment{};
 }
 
-// The enrichment fields a sort column of the Flows tab reads.
-core::EnrichNeeds sort_needs(Column column) {
+// The enrichment fields a sort column of the Flows tab reads (ADDRESS: the names, when shown).
+core::EnrichNeeds sort_needs(Column column, bool dns) {
   switch (column) {
     case Column::Process:
     case Column::Pid: return core::kNeedProcess;
-    case Column::Address: return core::kNeedDstName;
+    case Column::Address: return dns ? core::kNeedDstName : 0;
     case Column::Geo: return core::kNeedDstGeo;
     default: return 0;
   }
@@ -522,11 +512,11 @@ Prepared prepare(const Snapshot& snapshot, const ViewState& state) {
   p.key = prep_key(state);
   const SortSpec sort = state.current_sort();
   const bool flows_tab = state.tab == Tab::Flows;
-  const bool key_from_enrichment = flows_tab && sort_needs_enrichment(sort.column, state.dns);
+  const core::EnrichNeeds key_needs = flows_tab ? sort_needs(sort.column, state.dns) : 0;
+  const bool key_from_enrichment = key_needs != 0;
   // Only the fields the filter, the sort key or the grouping read are copied for every flow.
-  const core::EnrichNeeds needs = state.filter.needs() |
-                                  (key_from_enrichment ? sort_needs(sort.column) : 0) |
-                                  (flows_tab ? 0 : tab_needs(state.tab));
+  const core::EnrichNeeds needs =
+      state.filter.needs() | key_needs | (flows_tab ? 0 : tab_needs(state.tab));
   std::optional<detail::Aggregator> aggregator;
   if (!flows_tab) {
     aggregator.emplace(state.tab, state.dns);
