@@ -39,7 +39,7 @@ std::int64_t interval_ns(const view::ViewState& state) {
 
 using SnapshotPtr = std::shared_ptr<const view::Snapshot>;
 
-// A finished pass of the snapshot thread: a snapshot and its rows prepared for some PrepKey.
+// A finished pass of a worker: a snapshot and its rows prepared for some PrepKey.
 struct Pass {
   SnapshotPtr snap;
   view::Prepared prep;
@@ -325,7 +325,7 @@ class Loop {
  private:
   // Asks the snapshot thread for a snapshot (the deadline grid counts from now).
   void request_snapshot();
-  // Swaps in a finished pass that fits the state; rethrows the snapshot thread's exception.
+  // Swaps in a finished pass that fits the state; rethrows a worker's exception.
   void receive_snapshot();
   // Whether prep_ fits the state. When it does not, a small table is prepared again here; for a
   // big one false is returned (ask_again() asks the prepare thread for it).
@@ -345,7 +345,7 @@ class Loop {
   view::KeyMap keymap_;
   SnapshotPtr snapshot_;                // on screen
   std::optional<view::Prepared> prep_;  // snapshot_ prepared for some PrepKey
-  std::optional<view::PrepKey> asked_;  // the key the snapshot thread was last asked to prepare
+  std::optional<view::PrepKey> asked_;  // the key the prepare thread was last asked for
   render::Frame frame_;
   std::int64_t last_snapshot_ns_ = 0;  // last request (the deadline grid)
   std::int64_t collect_poll_ns_ = 0;   // last look while collecting
@@ -400,8 +400,8 @@ void Loop::draw() {
   const std::int64_t t0 = core::steady_ns();
   const render::Size size = term_.size();
   // Only a change of what is shown (tab, sort, selection, filter...) needs the table prepared
-  // again. Until the snapshot thread has done that for a big table, the screen shows the rows
-  // it has, under the older key, with the present cursor, panes and units (the key that changed
+  // again. Until the prepare thread has done that for a big table, the screen shows the rows it
+  // has, under the older key, with the present cursor, panes and units (the key that changed
   // what is shown is drawn when its rows arrive). Cursor moves, scrolling, panes: the O(window)
   // step only.
   const bool fits = current();
