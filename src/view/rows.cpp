@@ -20,7 +20,6 @@ namespace {
 using core::FlowRecord;
 using detail::Candidate;
 using detail::Candidates;
-using detail::ordered;
 
 std::string_view geo_code(const core::Lookup<core::GeoInfo>& g) {
   if (!g.ok()) {
