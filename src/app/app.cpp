@@ -1,12 +1,14 @@
 #include "flowtop/app/app.hpp"
 
 #include <fmt/format.h>
+#include <langinfo.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <clocale>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -28,7 +30,7 @@
 #include "flowtop/sys/sysctl_guard.hpp"
 #include "flowtop/table/flow_table.hpp"
 #include "flowtop/tui/terminal.hpp"
-#include "flowtop/view/filter.hpp"
+#include "flowtop/view/rows.hpp"
 #include "frame_source.hpp"
 #include "screen_mode.hpp"
 #include "update_command.hpp"
@@ -59,10 +61,8 @@ std::string explain_open_error(const std::system_error& e) {
   return fmt::format("flowtop: cannot open the conntrack netlink socket: {}", e.what());
 }
 
-constexpr std::size_t kWriteChunk = 256 * 1024;
-
 /// Writes everything; false when the reader went away (EPIPE) or another write error.
-bool write_all(const std::string& s) {
+bool write_all(std::string_view s) {
   const char* p = s.data();
   std::size_t left = s.size();
   while (left > 0) {
@@ -79,6 +79,12 @@ bool write_all(const std::string& s) {
   return true;
 }
 
+/// Whether the locale's character set is UTF-8 (else --batch draws ASCII arrows).
+bool utf8_locale() {
+  std::setlocale(LC_CTYPE, "");                            // NOLINT(concurrency-mt-unsafe)
+  return std::strcmp(nl_langinfo(CODESET), "UTF-8") == 0;  // NOLINT(concurrency-mt-unsafe)
+}
+
 std::size_t output_width() {
   winsize ws{};
   if (isatty(STDOUT_FILENO) != 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
@@ -91,39 +97,6 @@ std::size_t output_width() {
     }
   }
   return 120;
-}
-
-/// Shown first: the busiest flows (total rate, then total bytes), then the kernel id for stability.
-/// `enrichment` is parallel to `rows` and is reordered with it.
-void sort_for_display(std::vector<const core::FlowRecord*>& rows,
-                      std::vector<core::Enrichment>& enrichment) {
-  std::vector<std::size_t> order(rows.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    order[i] = i;
-  }
-  std::sort(order.begin(), order.end(), [&rows](std::size_t ia, std::size_t ib) {
-    const core::FlowRecord* a = rows[ia];
-    const core::FlowRecord* b = rows[ib];
-    const double ra = a->rate_orig_bytes + a->rate_reply_bytes;
-    const double rb = b->rate_orig_bytes + b->rate_reply_bytes;
-    if (ra != rb) {
-      return ra > rb;
-    }
-    const auto ba = a->orig_ctr.bytes + a->reply_ctr.bytes;
-    const auto bb = b->orig_ctr.bytes + b->reply_ctr.bytes;
-    if (ba != bb) {
-      return ba > bb;
-    }
-    return a->id < b->id;
-  });
-  std::vector<const core::FlowRecord*> sorted_rows(rows.size());
-  std::vector<core::Enrichment> sorted_enr(rows.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    sorted_rows[i] = rows[order[i]];
-    sorted_enr[i] = std::move(enrichment[order[i]]);
-  }
-  rows.swap(sorted_rows);
-  enrichment.swap(sorted_enr);
 }
 
 /// Waits until `deadline_ns` (steady) or a signal. Returns the signal number, or 0.
@@ -141,118 +114,23 @@ int wait_until(const sys::SignalFd& sigs, std::int64_t deadline_ns) {
   }
 }
 
-struct Runtime {
+/// What both the screen and --batch/--json read each frame.
+struct Sources {
   const Options& opts;
   table::FlowTable& table;
   core::CollectorStats& stats;
   conntrack::Collector& collector;
-  const sys::SignalFd& sigs;
-  const enrich::Enricher* enricher = nullptr;  ///< null with neither DNS nor GeoIP nor owners
+  const enrich::Enricher& enricher;
   const sys::SysctlGuard::Result* sysctl = nullptr;
-  std::uint64_t first_ticket = 0;  ///< requested before start(): the initial dump answers it
-  view::Filter filter;             ///< --filter (validated before anything was touched)
-};
 
-/// --batch / --json (and, until the screen lands, the default mode): one frame per interval, each
-/// from a full dump. Returns the exit status.
-int frames_loop(Runtime& rt) {
-  const auto interval_ns = static_cast<std::int64_t>(rt.opts.interval_s * 1e9);
-  const bool json = rt.opts.mode == Mode::Json;
-  output::BatchOptions batch{rt.opts.selection, rt.opts.show_src, rt.opts.bits, output_width()};
-  std::vector<core::FlowRecord> snapshot;
-  std::vector<const core::FlowRecord*> shown;
-  std::vector<core::Enrichment> enrichment;
-  std::string out;
-  std::int64_t deadline = core::steady_ns();
-  for (std::uint64_t frame = 1; !rt.opts.iterations || frame <= *rt.opts.iterations; ++frame) {
-    if (frame > 1 && wait_until(rt.sigs, deadline) != 0) {
-      return 0;  // SIGINT, SIGTERM, SIGHUP, SIGQUIT or SIGPIPE: a request to stop
-    }
-    const std::uint64_t ticket = frame == 1 ? rt.first_ticket : rt.collector.request_dump();
-    while (!rt.collector.wait_dump(ticket, std::chrono::milliseconds(20))) {
-      if (auto err = rt.collector.error()) {
-        std::rethrow_exception(err);
-      }
-      if (rt.sigs.read() != 0) {
-        return 0;
-      }
-    }
-    rt.table.snapshot(snapshot);
-    shown.clear();
-    view::HiddenCounts counts;
-    const std::int64_t now_real = core::realtime_ns();
-    enrichment.clear();
-    for (const auto& rec : snapshot) {
-      const view::Hidden h = view::classify(rec, rt.opts.selection);
-      if (h != view::Hidden::Shown) {
-        counts.add(h);
-        continue;
-      }
-      core::Enrichment enr = rt.enricher->lookup(rec);
-      if (!rt.filter.empty() && !view::matches(rt.filter, rec, enr, now_real)) {
-        continue;  // --filter: like the screen, filtered flows are neither shown nor "hidden"
-      }
-      counts.add(h);
-      shown.push_back(&rec);
-      enrichment.push_back(std::move(enr));
-    }
-    sort_for_display(shown, enrichment);
-    out.clear();
-    if (json) {
-      const output::FrameInfo info{frame, now_real};
-      for (std::size_t i = 0; i < shown.size(); ++i) {
-        out += output::json_line(*shown[i], enrichment[i], info);
-        out += '\n';
-        if (out.size() >= kWriteChunk) {  // stream a big frame: bounded memory, early first bytes
-          if (!write_all(out)) {
-            return 0;
-          }
-          out.clear();
-        }
-      }
-    } else {
-      output::FrameStatus status;
-      status.version = FLOWTOP_VERSION;
-      status.frame = frame;
-      status.realtime_ns = now_real;
-      status.tracked = snapshot.size();
-      status.counts = counts;
-      status.health = health_lines(rt.stats, rt.sysctl, rt.opts.no_sysctl);
-      if (rt.enricher != nullptr) {
-        for (auto& line : rt.enricher->health()) {
-          status.health.push_back(std::move(line));
-        }
-      }
-      out = output::batch_frame(shown, status, batch, &enrichment);
-    }
-    if (!write_all(out)) {
-      return 0;  // the reader closed the pipe (flowtop --json | head): leave quietly
-    }
-    const std::int64_t now = core::steady_ns();
-    deadline = std::max(deadline + interval_ns, now + interval_ns / 10);
-  }
-  return 0;
-}
-
-/// The enricher's attribution line for DB-IP data (enrich::Enricher::health()).
-constexpr std::string_view kDbIpAttribution = "IP Geolocation by DB-IP";
-
-/// The calling thread's RCU registration, for threads the screen starts.
-std::optional<table::RcuThread>& rcu_registration() {
-  thread_local std::optional<table::RcuThread> registration;
-  return registration;
-}
-
-ScreenDeps screen_deps(const Options& opts, const sys::SignalFd& sigs, table::FlowTable& table,
-                       core::CollectorStats& stats, conntrack::Collector& collector,
-                       enrich::Enricher& enricher, const sys::SysctlGuard::Result* sysctl) {
-  ScreenDeps deps{opts, sigs};
-  deps.take_snapshot = [&, sysctl](view::Snapshot& s) {
+  /// One frame's input: the flows (one RCU read-side copy), the enrichment lookup, the status
+  /// and health lines. Rethrows the collector thread's exception. Any RCU-registered thread.
+  void take_snapshot(view::Snapshot& s) const {
     if (auto err = collector.error()) {
       std::rethrow_exception(err);
     }
     table.snapshot(s.flows);
-    s.enrich = [&enricher](const core::FlowRecord& rec, core::EnrichNeeds needs) {
+    s.enrich = [this](const core::FlowRecord& rec, core::EnrichNeeds needs) {
       return enricher.lookup(rec, needs);
     };
     s.status.tracked = s.flows.size();
@@ -262,28 +140,86 @@ ScreenDeps screen_deps(const Options& opts, const sys::SignalFd& sigs, table::Fl
     s.status.resyncs = stats.resyncs.load();
     s.status.collecting = !stats.initial_dump_done.load();
     s.status.health = health_lines(stats, sysctl, opts.no_sysctl);
-    s.status.dbip = false;
     for (auto& line : enricher.health()) {
-      if (line == kDbIpAttribution) {
-        s.status.dbip = true;  // an attribution, shown in the title bar and the help, not a problem
-      } else {
-        s.status.health.push_back(std::move(line));
-      }
+      s.status.health.push_back(std::move(line));
     }
+    s.status.dbip = enricher.dbip();
     s.realtime_ns = core::realtime_ns();
     s.steady_ns = core::steady_ns();
-  };
-  deps.publish_shown = [&collector](std::vector<core::FlowKey> keys) {
-    collector.set_watched(std::move(keys));
+  }
+};
+
+/// --batch / --json: one frame per interval, each from a full dump, through the screen's
+/// pipeline: view::prepare (selection, filter, sort) → rows → render (batch) or the prepared
+/// order (JSON). Returns the exit status.
+int frames_loop(const Sources& src, const sys::SignalFd& sigs, std::uint64_t first_ticket) {
+  const Options& opts = src.opts;
+  const auto interval_ns = static_cast<std::int64_t>(opts.interval_s * 1e9);
+  const bool json = opts.mode == Mode::Json;
+  const view::ViewState state = state_from_options(opts);
+  const std::size_t width = output_width();
+  render::ReportOptions report;
+  report.version = FLOWTOP_VERSION;
+  report.ascii = !utf8_locale();
+  view::Snapshot snapshot;
+  std::int64_t deadline = core::steady_ns();
+  for (std::uint64_t frame = 1; !opts.iterations || frame <= *opts.iterations; ++frame) {
+    if (frame > 1 && wait_until(sigs, deadline) != 0) {
+      return 0;  // SIGINT, SIGTERM, SIGHUP, SIGQUIT or SIGPIPE: a request to stop
+    }
+    const std::uint64_t ticket = frame == 1 ? first_ticket : src.collector.request_dump();
+    while (!src.collector.wait_dump(ticket, std::chrono::milliseconds(20))) {
+      if (auto err = src.collector.error()) {
+        std::rethrow_exception(err);
+      }
+      if (sigs.read() != 0) {
+        return 0;
+      }
+    }
+    src.take_snapshot(snapshot);
+    const view::Prepared prepared = view::prepare(snapshot, state);
+    bool written = false;
+    if (json) {
+      const output::FrameInfo info{frame, snapshot.realtime_ns};
+      written = output::write_json_frame(prepared, snapshot, info,
+                                         [](std::string_view chunk) { return write_all(chunk); });
+    } else {
+      const view::Rows rows = view::build_rows(prepared, snapshot, state, prepared.total());
+      report.frame = frame;
+      report.realtime_ns = snapshot.realtime_ns;
+      written = write_all(output::batch_frame(rows, state, width, report));
+    }
+    if (!written) {
+      return 0;  // the reader closed the pipe (flowtop --json | head): leave quietly
+    }
+    const std::int64_t now = core::steady_ns();
+    deadline = std::max(deadline + interval_ns, now + interval_ns / 10);
+  }
+  return 0;
+}
+
+/// The calling thread's RCU registration, for threads the screen starts.
+std::optional<table::RcuThread>& rcu_registration() {
+  thread_local std::optional<table::RcuThread> registration;
+  return registration;
+}
+
+tui::LoopDeps loop_deps(const Sources& src, const sys::SignalFd& sigs, enrich::Enricher& enricher) {
+  tui::LoopDeps deps;
+  deps.take_snapshot = [&src](view::Snapshot& s) { src.take_snapshot(s); };
+  deps.publish_shown = [&src](std::vector<core::FlowKey> keys) {
+    src.collector.set_watched(std::move(keys));
   };
   deps.set_dns = [&enricher](bool on) { enricher.set_dns(on); };
   deps.set_geoip = [&enricher](bool on) { enricher.set_geoip(on); };
-  deps.set_interval = [&collector](double seconds) {
-    collector.set_interval(std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9)));
+  deps.set_interval = [&src](double seconds) {
+    src.collector.set_interval(std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9)));
   };
-  deps.wake_fd = collector.notify_fd();
+  deps.wake_fd = src.collector.notify_fd();
   deps.thread_init = [] { rcu_registration().emplace(); };
   deps.thread_exit = [] { rcu_registration().reset(); };
+  deps.signals = &sigs;
+  deps.version = FLOWTOP_VERSION;
   return deps;
 }
 
@@ -296,7 +232,7 @@ void print_stats(const core::CollectorStats& s) {
       s.rcvbuf.load()));
 }
 
-int run_collecting(const Options& opts, const view::Filter& filter) {
+int run_collecting(const Options& opts) {
   // Signals are blocked before any thread starts, so every thread inherits the mask and the main
   // thread alone reads them. The screen also takes resizes and job control (Ctrl-Z, fg); --batch
   // and --json leave SIGTSTP alone so Ctrl-Z works there as usual.
@@ -366,21 +302,10 @@ int run_collecting(const Options& opts, const view::Filter& filter) {
   try {
     const std::uint64_t first_ticket = collector->request_dump();
     collector->start();
-    if (screen) {
-      status = run_screen(screen_deps(opts, sigs, table, stats, *collector, *enricher,
-                                      sysctl ? &sysctl->result() : nullptr));
-    } else {
-      Runtime rt{opts,
-                 table,
-                 stats,
-                 *collector,
-                 sigs,
-                 enricher.get(),
-                 sysctl ? &sysctl->result() : nullptr,
-                 first_ticket,
-                 filter};
-      status = frames_loop(rt);
-    }
+    const Sources src{opts,       table,     stats,
+                      *collector, *enricher, sysctl ? &sysctl->result() : nullptr};
+    status = screen ? run_screen(opts, loop_deps(src, sigs, *enricher))
+                    : frames_loop(src, sigs, first_ticket);
   } catch (const std::system_error& e) {
     print_err(e.code().value() == EPERM ? explain_open_error(e)
                                         : fmt::format("flowtop: {}", e.what()));
@@ -415,32 +340,14 @@ int run(int argc, char** argv) {
       return run_update(find_config("geoip.conf"), opts.geoip_dir, isatty(STDERR_FILENO) != 0);
     default: break;
   }
-  // Bad --filter / --sort values are usage errors, found before the kernel is touched.
-  view::Filter filter;
-  if (!opts.filter.empty()) {
-    auto compiled = view::compile_filter(opts.filter);
-    if (const auto* err = std::get_if<view::FilterError>(&compiled)) {
-      print_err(fmt::format("flowtop: invalid --filter '{}': {} (try 'flowtop --help')",
-                            opts.filter, err->describe()));
-      return 2;
-    }
-    filter = std::get<view::Filter>(std::move(compiled));
-  }
   if (opts.mode == Mode::Screen) {
     if (std::string why; !tui::have_terminal(&why)) {
       print_err(why);  // before anything is touched
       return 1;
     }
-    try {
-      std::vector<std::string> ignored;
-      (void)initial_state(opts, "", "", ignored);  // checks --sort (and --filter) the screen's way
-    } catch (const UsageError& e) {
-      print_err(fmt::format("{} (try 'flowtop --help')", e.what()));
-      return 2;
-    }
   }
   try {
-    return run_collecting(opts, filter);
+    return run_collecting(opts);
   } catch (const std::exception& e) {
     print_err(fmt::format("flowtop: {}", e.what()));
     return 1;

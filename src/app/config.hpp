@@ -5,7 +5,7 @@
 
 namespace flowtop::app {
 
-/// The directories searched for a configuration file, in order (SPEC §Files): $FLOWTOP_CONFIG_DIR,
+/// The directories searched for a configuration file, in order: $FLOWTOP_CONFIG_DIR,
 /// /etc/flowtop, /etc/netsniff-ng (only for tcp.conf and udp.conf, compatibility), then the
 /// installed defaults and, for an uninstalled build, the source tree's conf/.
 std::vector<std::string> config_dirs(const std::string& name);

@@ -8,7 +8,7 @@
 
 namespace flowtop::app {
 
-/// Health lines (SPEC §The screen): what limits the data right now.
+/// Health lines : what limits the data right now.
 std::vector<std::string> health_lines(const core::CollectorStats& stats,
                                       const sys::SysctlGuard::Result* sysctl, bool no_sysctl);
 

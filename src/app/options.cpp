@@ -9,6 +9,9 @@
 #include <cmath>
 #include <string_view>
 #include <system_error>
+#include <variant>
+
+#include "flowtop/core/text.hpp"
 
 #ifndef FLOWTOP_VERSION
 #error "FLOWTOP_VERSION must be defined by the build"
@@ -30,6 +33,7 @@ enum LongOnly : int {
   kSort,
   kFilter,
   kStats,
+  kTab,
   kEventBuffer,
 };
 
@@ -59,8 +63,12 @@ constexpr std::array kSpecs{
     OptionSpec{"bits", no_argument, 'b', nullptr, "rates in bits per second"},
     OptionSpec{"interval", required_argument, 't', "N",
                "refresh interval in seconds (default 1; 0.1 to 3600)"},
-    OptionSpec{"sort", required_argument, kSort, "KEY", "initial sort column"},
-    OptionSpec{"filter", required_argument, kFilter, "EXPR", "initial filter expression"},
+    OptionSpec{"sort", required_argument, kSort, "KEY",
+               "sort column (rate-in, bytes-out, age, process, address, port...)"},
+    OptionSpec{"filter", required_argument, kFilter, "EXPR",
+               "show only the flows that match (e.g. 'port=443 and rate>1kB/s')"},
+    OptionSpec{"tab", required_argument, kTab, "NAME",
+               "what --batch/--json show (flows processes hosts countries as)"},
     OptionSpec{"batch", no_argument, kBatch, nullptr, "plain-text frames to stdout, like top -b"},
     OptionSpec{"json", no_argument, kJson, nullptr,
                "NDJSON to stdout, one object per flow per frame"},
@@ -209,8 +217,32 @@ void apply(int code, const char* arg, Options& opts, Seen& seen) {
     case kNoSysctl: opts.no_sysctl = true; break;
     case kTrack: opts.track = true; break;
     case kStats: opts.stats = true; break;
-    case kSort: opts.sort = arg; break;
-    case kFilter: opts.filter = arg; break;
+    case kSort:
+      opts.sort = view::parse_column(arg);
+      if (!opts.sort) {
+        throw UsageError(
+            fmt::format("flowtop: unknown sort key '{}' for --sort: expected a column name: {}",
+                        core::sanitize(arg, 40), view::column_names()));
+      }
+      break;
+    case kFilter: {
+      auto compiled = view::compile_filter(arg);
+      if (const auto* err = std::get_if<view::FilterError>(&compiled)) {
+        throw UsageError(fmt::format("flowtop: invalid --filter '{}': {}", core::sanitize(arg, 200),
+                                     err->describe()));
+      }
+      opts.filter = std::get<view::Filter>(std::move(compiled));
+      break;
+    }
+    case kTab:
+      opts.tab = view::parse_tab(arg);
+      if (!opts.tab) {
+        throw UsageError(
+            fmt::format("flowtop: unknown tab '{}' for --tab: expected flows, processes, hosts, "
+                        "countries or as",
+                        core::sanitize(arg, 40)));
+      }
+      break;
     case kGeoipDir:
       if (*arg == '\0') {
         throw UsageError("flowtop: empty directory for --geoip-dir");
@@ -251,6 +283,19 @@ void finish(const Seen& seen, Options& opts) {
     opts.mode = Mode::Batch;
   } else if (seen.json) {
     opts.mode = Mode::Json;
+  }
+  // --batch and --json show one tab: its sort column must be one of its columns. (The screen
+  // sorts every tab that has the column by it.)
+  const bool frames = opts.mode == Mode::Batch || opts.mode == Mode::Json;
+  const view::Tab tab = opts.tab.value_or(view::Tab::Flows);
+  if (frames && opts.sort && !view::has_column(tab, *opts.sort)) {
+    std::string names;
+    for (const view::Column c : view::columns_of(tab)) {
+      names += names.empty() ? "" : " ";
+      names += view::column_name(c);
+    }
+    throw UsageError(fmt::format("flowtop: --sort {}: the {} tab has no such column (it has: {})",
+                                 view::column_name(*opts.sort), view::tab_name(tab), names));
   }
 }
 

@@ -5,15 +5,13 @@
 #include <cstdio>
 #include <exception>
 #include <optional>
-#include <variant>
 
-#include "flowtop/render/format.hpp"
+#include "flowtop/core/text.hpp"
 #include "flowtop/tui/event_loop.hpp"
 #include "flowtop/tui/rc_file.hpp"
 #include "flowtop/tui/settings.hpp"
 #include "flowtop/tui/terminal.hpp"
 #include "flowtop/view/column.hpp"
-#include "flowtop/view/filter.hpp"
 
 namespace flowtop::app {
 namespace {
@@ -50,28 +48,19 @@ void apply_options(const Options& o, view::ViewState& s) {
   if (o.interval_given) {
     s.interval_s = o.interval_s;
   }
-  if (!o.sort.empty()) {
-    const auto column = view::parse_column(o.sort);
-    if (!column) {
-      throw UsageError(fmt::format(
-          "flowtop: unknown sort key '{}' for --sort: expected a column name such as rate-in, "
-          "bytes-out, age, process, address, port",
-          render::sanitize(o.sort)));
-    }
+  if (o.sort) {
     // Every tab that has the column sorts by it.
     for (std::size_t t = 0; t < view::kTabCount; ++t) {
-      if (view::has_column(static_cast<view::Tab>(t), *column)) {
-        s.sort[t] = view::SortSpec{*column, view::descending_by_default(*column)};
+      if (view::has_column(static_cast<view::Tab>(t), *o.sort)) {
+        s.sort[t] = view::SortSpec{*o.sort, view::descending_by_default(*o.sort)};
       }
     }
   }
+  if (o.tab) {
+    s.tab = *o.tab;
+  }
   if (!o.filter.empty()) {
-    auto result = view::compile_filter(o.filter);
-    if (auto* err = std::get_if<view::FilterError>(&result)) {
-      throw UsageError(fmt::format("flowtop: bad --filter '{}': {}", render::sanitize(o.filter),
-                                   err->describe()));
-    }
-    s.filter = std::get<view::Filter>(std::move(result));
+    s.filter = o.filter;
   }
 }
 
@@ -80,6 +69,12 @@ std::string stats_line(std::string_view what, const tui::LatencySummary& s, std:
 }
 
 }  // namespace
+
+view::ViewState state_from_options(const Options& options) {
+  view::ViewState state = view::default_view_state();
+  apply_options(options, state);
+  return state;
+}
 
 view::ViewState initial_state(const Options& options, const std::string& rc_text,
                               const std::string& rc_name, std::vector<std::string>& errors) {
@@ -91,8 +86,7 @@ view::ViewState initial_state(const Options& options, const std::string& rc_text
   return state;
 }
 
-int run_screen(const ScreenDeps& deps) {
-  const Options& opts = deps.options;
+int run_screen(const Options& opts, const tui::LoopDeps& deps) {
   if (std::string why; !tui::have_terminal(&why)) {
     print_err(why);
     return 1;
@@ -104,15 +98,7 @@ int run_screen(const ScreenDeps& deps) {
   view::ViewState state = view::default_view_state();
   tui::apply_rc(rc, rc_path, state, problems);
   const tui::Settings file_settings = tui::settings_of(state);
-  try {
-    apply_options(opts, state);
-  } catch (const UsageError& e) {
-    for (const auto& p : problems) {
-      print_err(p);
-    }
-    print_err(fmt::format("{} (try 'flowtop --help')", e.what()));
-    return 2;
-  }
+  apply_options(opts, state);
   const tui::Settings start_settings = tui::settings_of(state);
   if (deps.set_dns) {
     deps.set_dns(state.dns);
@@ -124,23 +110,11 @@ int run_screen(const ScreenDeps& deps) {
     deps.set_interval(state.interval_s);
   }
 
-  tui::LoopDeps loop;
-  loop.take_snapshot = deps.take_snapshot;
-  loop.thread_init = deps.thread_init;
-  loop.thread_exit = deps.thread_exit;
-  loop.publish_shown = deps.publish_shown;
-  loop.set_dns = deps.set_dns;
-  loop.set_geoip = deps.set_geoip;
-  loop.set_interval = deps.set_interval;
-  loop.wake_fd = deps.wake_fd;
-  loop.signals = &deps.signals;
-  loop.version = FLOWTOP_VERSION;
-
   tui::LoopResult result;
   std::exception_ptr error;
   try {
     tui::Terminal terminal;
-    result = tui::run_event_loop(terminal, state, loop);
+    result = tui::run_event_loop(terminal, state, deps);
   } catch (const tui::TerminalError& e) {
     for (const auto& p : problems) {
       print_err(p);

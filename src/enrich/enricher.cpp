@@ -12,8 +12,6 @@
 namespace flowtop::enrich {
 namespace {
 
-constexpr const char* kDbIpAttribution = "IP Geolocation by DB-IP";
-
 /// geoip::GeoDatabases as the geo worker's source.
 class DatabasesSource final : public GeoSource {
  public:
@@ -24,13 +22,8 @@ class DatabasesSource final : public GeoSource {
     return dbs_.lookup(addr);
   }
 
-  [[nodiscard]] std::vector<std::string> notes() const override {
-    std::vector<std::string> out = dbs_.warnings();
-    if (dbs_.uses_dbip()) {
-      out.emplace_back(kDbIpAttribution);
-    }
-    return out;
-  }
+  [[nodiscard]] std::vector<std::string> notes() const override { return dbs_.warnings(); }
+  [[nodiscard]] bool uses_dbip() const override { return dbs_.uses_dbip(); }
 
  private:
   geoip::GeoDatabases dbs_;
@@ -162,6 +155,10 @@ std::vector<std::string> Enricher::health() const {
     out.insert(out.end(), notes.begin(), notes.end());
   }
   return out;
+}
+
+bool Enricher::dbip() const {
+  return geoip() && impl_->geo.uses_dbip();
 }
 
 EnrichStats Enricher::stats() const {

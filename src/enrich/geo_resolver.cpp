@@ -34,6 +34,7 @@ struct GeoResolver::Impl {
   mutable std::mutex notes_mu;
   std::vector<std::string> notes;  // guarded by notes_mu
   std::atomic<bool> opened{false};
+  std::atomic<bool> dbip{false};
   std::atomic<std::uint64_t> lookups{0};
   std::thread worker;
 
@@ -52,6 +53,7 @@ struct GeoResolver::Impl {
         notes.push_back(std::string("GeoIP: ") + e.what());
       }
       if (source) {
+        dbip.store(source->uses_dbip(), std::memory_order_relaxed);
         auto lines = source->notes();
         const std::lock_guard lock(notes_mu);
         notes.insert(notes.end(), lines.begin(), lines.end());
@@ -135,6 +137,10 @@ core::Lookup<core::GeoInfo> GeoResolver::lookup_or_request(const core::IpAddr& a
 std::vector<std::string> GeoResolver::notes() const {
   const std::lock_guard lock(impl_->notes_mu);
   return impl_->notes;
+}
+
+bool GeoResolver::uses_dbip() const {
+  return opened() && impl_->dbip.load(std::memory_order_relaxed);
 }
 
 bool GeoResolver::opened() const {

@@ -13,21 +13,12 @@
 #include <system_error>
 #include <utility>
 
+#include "flowtop/core/text.hpp"
+
 namespace flowtop::enrich {
 namespace {
 
 constexpr std::size_t kMaxName = 64;
-
-std::string_view trim(std::string_view s) {
-  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v'; };
-  while (!s.empty() && blank(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && blank(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 /// The reason a line is bad, or "" when `port`/`name` were filled in.
 std::string parse_line(std::string_view line, std::uint16_t& port, std::string& name) {
@@ -35,8 +26,8 @@ std::string parse_line(std::string_view line, std::uint16_t& port, std::string& 
   if (comma == std::string_view::npos) {
     return "expected '<port>, <name>'";
   }
-  const std::string_view port_text = trim(line.substr(0, comma));
-  const std::string_view name_text = trim(line.substr(comma + 1));
+  const std::string_view port_text = core::trim(line.substr(0, comma));
+  const std::string_view name_text = core::trim(line.substr(comma + 1));
   if (port_text.empty()) {
     return "missing port number before ','";
   }
@@ -85,7 +76,7 @@ ServiceTable parse_services(std::string_view text, std::string_view label) {
     const std::size_t nl = text.find('\n');
     const std::string_view raw = text.substr(0, nl);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    const std::string_view line = trim(raw);
+    const std::string_view line = core::trim(raw);
     if (line.empty() || line.front() == '#') {
       continue;
     }

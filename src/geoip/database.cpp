@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "flowtop/core/text.hpp"
 #include "tor_db.hpp"
 
 namespace flowtop::geoip {
@@ -72,10 +73,7 @@ DbKind kind_of(std::string_view type) {
 }
 
 bool is_dbip_type(std::string_view type) {
-  std::string lower(type);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower.rfind("dbip", 0) == 0 || contains(lower, "db-ip");
+  return core::istarts_with(type, "dbip") || core::icontains(type, "db-ip");
 }
 
 void check_metadata(const MMDB_s& db, const std::string& path) {

@@ -77,15 +77,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   const std::string_view line(data, len);
   if (line.starts_with("HTTP/")) {
     t->location.clear();  // a new response
-  } else if (line.size() > 9 && ascii_lower(line.substr(0, 9)) == "location:") {
-    std::string_view v = line.substr(9);
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-      v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) {
-      v.remove_suffix(1);
-    }
-    t->location.assign(v.substr(0, 2048));
+  } else if (core::istarts_with(line, "location:")) {
+    t->location.assign(core::trim(line.substr(9)).substr(0, 2048));
   }
   return len;
 }
@@ -278,7 +271,7 @@ DownloadResult download(const DownloadRequest& req, int fd) {
   t.req = &req;
   t.fd = fd;
   char errbuf[CURL_ERROR_SIZE] = {};
-  const bool https = req.url.size() > 8 && ascii_lower(req.url.substr(0, 8)) == "https://";
+  const bool https = core::istarts_with(req.url, "https://");
 
   curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -18,15 +18,6 @@ using detail::split_words;
 using detail::strip_comment;
 using detail::valid_edition;
 
-bool ends_with_ci(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         ascii_lower(text.substr(text.size() - suffix.size())) == suffix;
-}
-
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && ascii_lower(text.substr(0, prefix.size())) == prefix;
-}
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') {
     return c - '0';
@@ -201,8 +192,8 @@ class Parser {
       return;
     }
     std::string base = args[0];
-    if (!starts_with_ci(base, "http://") && !starts_with_ci(base, "https://") &&
-        !starts_with_ci(base, "file://")) {
+    if (!core::istarts_with(base, "http://") && !core::istarts_with(base, "https://") &&
+        !core::istarts_with(base, "file://")) {
       error(fmt::format("mirror base '{}' is not an http://, https:// or file:// URL",
                         sanitize_text(base, 80)));
       return;
@@ -226,9 +217,9 @@ class Parser {
     Source s;
     s.line = line_;
     std::string path;  // the part whose last component names the file
-    if (starts_with_ci(text, "file://")) {
+    if (core::istarts_with(text, "file://")) {
       std::string rest = text.substr(7);
-      if (starts_with_ci(rest, "localhost/")) {
+      if (core::istarts_with(rest, "localhost/")) {
         rest.erase(0, 9);
       }
       if (rest.empty() || rest[0] != '/') {
@@ -243,7 +234,7 @@ class Parser {
       s.kind = Source::Kind::File;
       s.location = *decoded;
       path = *decoded;
-    } else if (starts_with_ci(text, "http://") || starts_with_ci(text, "https://")) {
+    } else if (core::istarts_with(text, "http://") || core::istarts_with(text, "https://")) {
       const std::size_t host = text.find("://") + 3;
       const std::size_t slash = text.find_first_of("/?#", host);
       if (slash == host || host == text.size()) {
@@ -277,16 +268,16 @@ class Parser {
               s.location.find("{MM}") != std::string::npos;
     const std::string name = path.substr(path.find_last_of('/') + 1);
     std::string stem;
-    if (ends_with_ci(name, ".mmdb.gz")) {
+    if (core::iends_with(name, ".mmdb.gz")) {
       s.packaging = Packaging::Gzip;
       stem = name.substr(0, name.size() - 8);
-    } else if (ends_with_ci(name, ".tar.gz")) {
+    } else if (core::iends_with(name, ".tar.gz")) {
       s.packaging = Packaging::TarGz;
       stem = name.substr(0, name.size() - 7);
-    } else if (ends_with_ci(name, ".tgz")) {
+    } else if (core::iends_with(name, ".tgz")) {
       s.packaging = Packaging::TarGz;
       stem = name.substr(0, name.size() - 4);
-    } else if (ends_with_ci(name, ".mmdb")) {
+    } else if (core::iends_with(name, ".mmdb")) {
       s.packaging = Packaging::Mmdb;
       stem = name.substr(0, name.size() - 5);
     } else {
@@ -302,7 +293,7 @@ class Parser {
     }
     s.target = stem + ".mmdb";
     s.expected = kind_from_name(stem);
-    s.dbip = starts_with_ci(stem, "dbip-");
+    s.dbip = core::istarts_with(stem, "dbip-");
     conf_.sources.push_back(std::move(s));
     return true;
   }

@@ -12,20 +12,12 @@
 #include <string_view>
 #include <system_error>
 
+#include "flowtop/core/text.hpp"
+
 namespace flowtop::geoip {
 namespace {
 
 constexpr int kMaxReportedLines = 3;  // per file; then one summary line
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 std::optional<std::uint32_t> parse_v4(std::string_view s) {
   std::uint32_t v = 0;
@@ -81,7 +73,7 @@ void TorGeoDb::load_file(const std::string& path, bool v6, TorGeoDb& db,
   std::string line;
   while (std::getline(in, line)) {
     ++line_no;
-    const std::string_view text = trim(line);
+    const std::string_view text = core::trim(line);
     if (text.empty() || text.front() == '#') {
       continue;
     }
@@ -91,9 +83,9 @@ void TorGeoDb::load_file(const std::string& path, bool v6, TorGeoDb& db,
       report("expected LOW,HIGH,CC");
       continue;
     }
-    const std::string_view low = trim(text.substr(0, c1));
-    const std::string_view high = trim(text.substr(c1 + 1, c2 - c1 - 1));
-    const std::string_view cc = trim(text.substr(c2 + 1));
+    const std::string_view low = core::trim(text.substr(0, c1));
+    const std::string_view high = core::trim(text.substr(c1 + 1, c2 - c1 - 1));
+    const std::string_view cc = core::trim(text.substr(c2 + 1));
     if (cc == "??") {  // unknown country: nothing to say about these addresses
       continue;
     }

@@ -6,21 +6,25 @@
 #include <string_view>
 #include <vector>
 
+#include "flowtop/core/text.hpp"
+
 // Text helpers of the updater and the geoip.conf reader. Pure functions; any thread.
 namespace flowtop::geoip::detail {
 
-/// Makes untrusted text (server data, archive member names, metadata, file content) safe for a
-/// terminal: C0/C1 controls, DEL and invalid UTF-8 become '?'; longer than `max_bytes`, it is cut
-/// at a character boundary and ends in "...".
-std::string sanitize_text(std::string_view text, std::size_t max_bytes = 200);
+/// Untrusted text (server data, archive member names, metadata, file content) made safe for a
+/// terminal, cut to `max_bytes` (core::sanitize).
+inline std::string sanitize_text(std::string_view text, std::size_t max_bytes = 200) {
+  return core::sanitize(text, max_bytes);
+}
 /// The URL without a "user:password@" part, sanitised, for messages.
 std::string display_url(std::string_view url);
-/// Decimal units with one decimal: "980 B", "1.5 kB", "61.2 MB".
-std::string format_size(std::uint64_t bytes);
+/// Decimal units with one decimal: "980 B", "1.5 kB", "61.2 MB" (core::format_bytes).
+inline std::string format_size(std::uint64_t bytes) {
+  return core::format_bytes(bytes);
+}
 /// strerror(err), thread-safe: "No such file or directory".
 std::string errno_text(int err);
-/// Lower-cased ASCII.
-std::string ascii_lower(std::string_view text);
+using core::ascii_lower;
 /// A name safe to create in the GeoIP directory: letters, digits, '.', '_', '-', '+', not
 /// starting with '.', at most 200 bytes.
 bool is_safe_file_name(std::string_view name);

@@ -170,8 +170,7 @@ std::string untar_mmdb(int in_fd, int out_fd, const StopFn& stop) {
     const char* raw = archive_entry_pathname(entry);
     const std::string path = raw != nullptr ? raw : "";
     const std::string name = path.substr(path.find_last_of('/') + 1);
-    const bool mmdb = archive_entry_filetype(entry) == AE_IFREG && name.size() > 5 &&
-                      ascii_lower(name.substr(name.size() - 5)) == ".mmdb";
+    const bool mmdb = archive_entry_filetype(entry) == AE_IFREG && core::iends_with(name, ".mmdb");
     if (!mmdb) {
       if (others.size() < 5 && !name.empty()) {
         others.push_back(sanitize_text(name, 60));

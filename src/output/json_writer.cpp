@@ -7,7 +7,7 @@
 namespace flowtop::output {
 namespace {
 
-using Json = nlohmann::ordered_json;  // keys in SPEC's order
+using Json = nlohmann::ordered_json;  // keys in the documented order (README)
 
 Json port(bool ports, std::uint16_t value) {
   return ports ? Json(value) : Json(nullptr);
@@ -121,7 +121,7 @@ std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
   const bool counters = rec.has(core::FlowRecord::kHasCounters);
   Json j;
   // Seconds with millisecond precision.
-  j["ts"] = std::round(static_cast<double>(frame.realtime_ns) / 1e6) / 1e3;
+  j["ts"] = std::round(static_cast<double>(frame.realtime_ns) / 1e6) / 1e3;  // ms precision
   j["frame"] = frame.frame;
   j["id"] = rec.id;
   j["family"] = rec.key.family == core::Family::V4 ? "ipv4" : "ipv6";
@@ -146,6 +146,108 @@ std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
   j["dst_geo"] = geo(enr.dst_geo);
   // replace: any invalid UTF-8 that reaches a string becomes U+FFFD instead of throwing.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+namespace {
+
+Json optional_pair(bool known, std::uint64_t orig, std::uint64_t reply) {
+  return known ? pair(orig, reply) : Json(nullptr);
+}
+
+Json rate_pair(bool known, double orig, double reply) {
+  if (!known) {
+    return nullptr;
+  }
+  Json out;
+  out["orig"] = rounded(orig);
+  out["reply"] = rounded(reply);
+  return out;
+}
+
+std::string_view tab_key(view::Tab tab) {
+  switch (tab) {
+    case view::Tab::Flows: return "flows";
+    case view::Tab::Processes: return "processes";
+    case view::Tab::Hosts: return "hosts";
+    case view::Tab::Countries: return "countries";
+    case view::Tab::As: return "as";
+  }
+  return "";
+}
+
+Json ts(std::int64_t realtime_ns) {
+  return std::round(static_cast<double>(realtime_ns) / 1e6) / 1e3;  // seconds, milliseconds
+}
+
+}  // namespace
+
+std::string json_group_line(const view::GroupRow& g, view::Tab tab, const FrameInfo& frame) {
+  Json j;
+  j["ts"] = ts(frame.realtime_ns);
+  j["frame"] = frame.frame;
+  j["tab"] = tab_key(tab);
+  const auto known = [](const std::string& s) { return !s.empty() && s != "-"; };
+  switch (tab) {
+    case view::Tab::Processes:
+      j["pid"] = g.key.pid != 0 ? Json(g.key.pid) : Json(nullptr);
+      j["name"] = known(g.key.name) ? Json(g.key.name) : Json(nullptr);
+      j["user"] = known(g.detail) ? Json(g.detail) : Json(nullptr);
+      break;
+    case view::Tab::Hosts: {
+      const std::string addr = g.key.addr.to_string();
+      j["addr"] = addr;
+      j["name"] = g.label != addr && known(g.label) ? Json(g.label) : Json(nullptr);
+      j["country"] = known(g.detail) ? Json(g.detail) : Json(nullptr);
+      break;
+    }
+    case view::Tab::Countries:
+      j["country"] = known(g.key.name) ? Json(g.key.name) : Json(nullptr);
+      j["country_name"] = known(g.detail) ? Json(g.detail) : Json(nullptr);
+      break;
+    case view::Tab::As:
+      j["asn"] = g.key.asn != 0 ? Json(g.key.asn) : Json(nullptr);
+      j["org"] = known(g.detail) ? Json(g.detail) : Json(nullptr);
+      break;
+    case view::Tab::Flows: break;
+  }
+  j["flows"] = g.flows;
+  j["bytes"] = optional_pair(g.known_counters, g.bytes_out, g.bytes_in);
+  j["packets"] = optional_pair(g.known_counters, g.packets_out, g.packets_in);
+  j["rate"] = rate_pair(g.known_counters, g.rate_out, g.rate_in);
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+bool write_json_frame(const view::Prepared& prepared, const view::Snapshot& snapshot,
+                      const FrameInfo& frame, core::FunctionRef<bool(std::string_view)> sink) {
+  constexpr std::size_t kChunk = 256 * 1024;
+  std::string out;
+  const auto emit = [&](std::string line) {
+    out += line;
+    out += '\n';
+    if (out.size() < kChunk) {
+      return true;
+    }
+    const bool ok = sink(out);
+    out.clear();
+    return ok;
+  };
+  if (prepared.key.tab == view::Tab::Flows) {
+    for (const std::uint32_t i : prepared.order) {
+      const core::FlowRecord& rec = snapshot.flows[i];
+      const core::Enrichment enr =
+          snapshot.enrich ? snapshot.enrich(rec, core::kNeedAll) : core::Enrichment{};
+      if (!emit(json_line(rec, enr, frame))) {
+        return false;
+      }
+    }
+  } else {
+    for (const view::GroupRow& g : prepared.groups) {
+      if (!emit(json_group_line(g, prepared.key.tab, frame))) {
+        return false;
+      }
+    }
+  }
+  return out.empty() || sink(out);
 }
 
 }  // namespace flowtop::output

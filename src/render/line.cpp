@@ -2,15 +2,13 @@
 
 #include <algorithm>
 
-#include "flowtop/render/format.hpp"
-#include "flowtop/render/text.hpp"
-#include "render/utf8.hpp"
+#include "flowtop/core/text.hpp"
 
 namespace flowtop::render::detail {
 namespace {
 
-std::size_t cp_width(const Utf8& u) {
-  return u.valid ? static_cast<std::size_t>(std::max(codepoint_width(u.cp), 0)) : 1;
+std::size_t cp_width(const core::Utf8Step& u) {
+  return u.valid ? static_cast<std::size_t>(std::max(core::codepoint_width(u.cp), 0)) : 1;
 }
 
 }  // namespace
@@ -28,14 +26,14 @@ void LineBuilder::push(std::string text, Style style, std::size_t width) {
 }
 
 std::size_t LineBuilder::add(std::string_view text, Style style) {
-  const std::string clean = sanitize(text);
-  const std::size_t w = display_width(clean);
+  const std::string clean = core::sanitize(text);
+  const std::size_t w = core::display_width(clean);
   if (w <= room()) {
     push(clean, style, w);
     return w;
   }
-  std::string cut = fit(clean, room(), false, false, ascii_);
-  const std::size_t cw = display_width(cut);
+  std::string cut = core::fit(clean, room(), false, false, ascii_);
+  const std::size_t cw = core::display_width(cut);
   push(std::move(cut), style, cw);
   return cw;
 }
@@ -43,7 +41,7 @@ std::size_t LineBuilder::add(std::string_view text, Style style) {
 std::size_t LineBuilder::field(std::string_view text, std::size_t width, Style style,
                                bool align_right) {
   const std::size_t w = std::min(width, room());
-  std::string cell = fit(sanitize(text), w, align_right, true, ascii_);
+  std::string cell = core::fit(core::sanitize(text), w, align_right, true, ascii_);
   push(std::move(cell), style, w);
   return w;
 }
@@ -64,7 +62,7 @@ Line LineBuilder::take(Style fill) {
 std::size_t line_width(const Line& line) {
   std::size_t w = 0;
   for (const Span& s : line.spans) {
-    w += display_width(s.text);
+    w += core::display_width(s.text);
   }
   return w;
 }
@@ -76,7 +74,7 @@ Line slice(const Line& line, std::size_t from, std::size_t to) {
   for (const Span& s : line.spans) {
     std::string text;
     for (std::size_t i = 0; i < s.text.size();) {
-      const Utf8 u = next_utf8(s.text, i);
+      const core::Utf8Step u = core::utf8_step(s.text, i);
       const std::size_t w = cp_width(u);
       if (col >= from && col + w <= to) {
         text.append(s.text, i, u.len);

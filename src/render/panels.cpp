@@ -6,9 +6,9 @@
 #include <ctime>
 #include <string>
 
-#include "flowtop/render/format.hpp"
+#include "flowtop/core/text.hpp"
+#include "flowtop/view/cells.hpp"
 #include "flowtop/view/command.hpp"
-#include "render/cells.hpp"
 #include "render/line.hpp"
 #include "render/table.hpp"
 
@@ -29,8 +29,8 @@ Line labelled(std::string_view label, std::string_view value, std::size_t cols, 
 
 std::string tuple_text(const core::FlowTuple& t, const FlowRecord& rec, bool ascii) {
   const bool ports = rec.has(FlowRecord::kHasPorts);
-  std::string s = fmt::format("{} {} {}", endpoint(t.src, t.sport, ports), ascii ? "->" : "→",
-                              endpoint(t.dst, t.dport, ports));
+  std::string s = fmt::format("{} {} {}", view::endpoint(t.src, t.sport, ports), ascii ? "->" : "→",
+                              view::endpoint(t.dst, t.dport, ports));
   if (core::proto_is_icmp(rec.key.proto)) {
     s += fmt::format("  type {} code {} id {}", rec.key.icmp_type, rec.key.icmp_code, t.sport);
   }
@@ -54,9 +54,9 @@ std::string direction_text(bool known, const core::Counters& c, double rate, dou
   if (!known) {
     return "- (accounting was off when the flow started)";
   }
-  return fmt::format("{} B ({})  {} packets  {}  {:.1f} pkt/s", format_count(c.bytes),
-                     format_bytes(c.bytes), format_count(c.packets), format_rate(rate, bits),
-                     pkt_rate);
+  return fmt::format("{} B ({})  {} packets  {}  {:.1f} pkt/s", core::format_count(c.bytes),
+                     core::format_bytes(c.bytes), core::format_count(c.packets),
+                     core::format_rate(rate, bits), pkt_rate);
 }
 
 std::string start_text(const FlowRecord& rec, std::int64_t realtime_ns) {
@@ -70,7 +70,7 @@ std::string start_text(const FlowRecord& rec, std::int64_t realtime_ns) {
   std::strftime(buf.data(), buf.size(), "%Y-%m-%d %H:%M:%S UTC", &tm);
   const auto now = static_cast<std::uint64_t>(std::max<std::int64_t>(realtime_ns, 0));
   const std::uint64_t age = now > rec.start_ns ? (now - rec.start_ns) / 1'000'000'000 : 0;
-  return fmt::format("{} ({} ago)", buf.data(), format_age(age));
+  return fmt::format("{} ({} ago)", buf.data(), core::format_age(age));
 }
 
 template <class T>
@@ -132,7 +132,7 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
   {
     LineBuilder b(cols, ascii);
     std::string head =
-        fmt::format(" Flow {} {}", proto_cell(rec.key),
+        fmt::format(" Flow {} {}", view::proto_cell(rec.key),
                     rec.has(FlowRecord::kHasState) ? core::state_name(rec.key.proto, rec.state)
                                                    : std::string_view{});
     head += fmt::format("   id {}   zone {}   mark 0x{:x}   timeout {}s", rec.id, rec.key.zone,
@@ -238,7 +238,7 @@ std::vector<Line> sort_menu_lines(const view::ViewState& state, bool ascii) {
   const view::SortSpec& sort = state.current_sort();
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const bool hl = i == state.sort_menu_index;
-    std::string text = " " + column_label(state.tab, columns[i], ascii);
+    std::string text = " " + std::string(view::column_label(state.tab, columns[i], ascii));
     if (columns[i] == sort.column) {
       text += ascii ? (sort.descending ? " v" : " ^") : (sort.descending ? " ▼" : " ▲");
     }

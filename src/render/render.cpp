@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
 
-#include "flowtop/render/format.hpp"
-#include "flowtop/render/text.hpp"
-#include "render/cells.hpp"
+#include "flowtop/core/text.hpp"
+#include "flowtop/view/cells.hpp"
 #include "render/line.hpp"
 #include "render/panels.hpp"
 #include "render/table.hpp"
@@ -63,7 +63,7 @@ Line title_line(const view::Rows& rows, const view::ViewState& state, std::size_
   if (rows.status.dbip) {
     right = "IP Geolocation by DB-IP  " + right;
   }
-  const std::size_t w = display_width(right);
+  const std::size_t w = core::display_width(right);
   if (b.room() > w + 2) {
     b.pad_to(cols - w, Style::Title);
     b.add(right, Style::Title);
@@ -81,7 +81,7 @@ std::string hidden_text(const view::Counts& c) {
   std::string reasons;
   const auto reason = [&](std::string_view name, std::uint64_t n) {
     if (n != 0) {
-      reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", name, format_count(n));
+      reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", name, core::format_count(n));
     }
   };
   reason("loopback", c.hidden.loopback);
@@ -90,14 +90,14 @@ std::string hidden_text(const view::Counts& c) {
   reason("family", c.hidden.family);
   reason("inactive", c.inactive);
   reason("filter", c.filtered);
-  return fmt::format("{} hidden: {}", format_count(c.hidden_total()), reasons);
+  return fmt::format("{} hidden: {}", core::format_count(c.hidden_total()), reasons);
 }
 
 std::string proto_counts(const view::Counts& c) {
   std::string s;
   const auto add = [&](std::string_view name, std::uint64_t n) {
     if (n != 0) {
-      s += fmt::format("{}{} {}", s.empty() ? "" : " ", name, format_count(n));
+      s += fmt::format("{}{} {}", s.empty() ? "" : " ", name, core::format_count(n));
     }
   };
   add("tcp", c.tcp);
@@ -119,14 +119,14 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
   if (rows.status.collecting) {
     segs.push_back({ascii ? "collecting..." : "collecting…", Style::Status, 8});
   }
-  segs.push_back({format_count(c.shown) + " shown", Style::Status, 10});
-  segs.push_back({format_count(c.tracked) + " tracked", Style::Status, 6});
+  segs.push_back({core::format_count(c.shown) + " shown", Style::Status, 10});
+  segs.push_back({core::format_count(c.tracked) + " tracked", Style::Status, 6});
   if (c.hidden_total() != 0) {
     segs.push_back({hidden_text(c), Style::Status, 7});
   }
   segs.push_back(
-      {fmt::format("{} {} {} {}", ascii ? "out" : "↑", format_rate(c.rate_out, state.bits),
-                   ascii ? "in" : "↓", format_rate(c.rate_in, state.bits)),
+      {fmt::format("{} {} {} {}", ascii ? "out" : "↑", core::format_rate(c.rate_out, state.bits),
+                   ascii ? "in" : "↓", core::format_rate(c.rate_in, state.bits)),
        Style::Status, 8});
   segs.push_back({view::describe(state.selection), Style::Status, 5});
   if (!state.filter.empty()) {
@@ -148,7 +148,7 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
   const auto width = [&] {
     std::size_t w = 1;
     for (const Segment& s : segs) {
-      w += display_width(sanitize(s.text)) + 3;
+      w += core::display_width(core::sanitize(s.text)) + 3;
     }
     return w;
   };
@@ -185,35 +185,31 @@ Line tab_line(const view::ViewState& state, std::size_t cols, int line_no, std::
   return b.take(Style::Normal);
 }
 
-std::vector<std::string> flow_cells(const view::FlowRow& row, const detail::TableLayout& layout,
-                                    const view::ViewState& state, std::int64_t now) {
+// The cells of one row, each from its column's formatter.
+template <class Row, class Cell>
+std::vector<std::string> cells_of(const Row& row, const detail::TableLayout& layout,
+                                  const view::ViewState& state, std::int64_t now, Cell cell) {
   std::vector<std::string> cells;
   cells.reserve(layout.columns.size());
   for (const detail::Placed& p : layout.columns) {
-    cells.push_back(detail::flow_cell(row, p.column, p.width, state, now));
+    const auto fn = view::spec_of(p.column).*cell;
+    cells.push_back(fn != nullptr ? fn(row, view::CellContext{state, now, p.width}) : "");
   }
   return cells;
 }
 
-std::vector<std::string> group_cells(const view::GroupRow& row, const detail::TableLayout& layout,
-                                     const view::ViewState& state) {
-  std::vector<std::string> cells;
-  cells.reserve(layout.columns.size());
-  for (const detail::Placed& p : layout.columns) {
-    cells.push_back(detail::group_cell(row, p.column, state));
-  }
-  return cells;
-}
-
-// The table body: rows, `-s` source rows, the selection bar, or the empty-table reason.
-void table_body(const view::Rows& rows, const view::ViewState& state,
-                const detail::TableLayout& layout, const Areas& a, std::size_t cols, bool ascii,
-                Frame& frame) {
+// The table body from screen line `top`, at most `max_lines` lines: rows, `-s` source rows, the
+// selection bar (when `selection`), or the empty-table reason. Adds a SelectRow hit per row.
+std::vector<Line> table_body(const view::Rows& rows, const view::ViewState& state,
+                             const detail::TableLayout& layout, std::size_t top,
+                             std::size_t max_lines, std::size_t cols, bool ascii, bool selection,
+                             std::vector<Hit>& hits) {
+  std::vector<Line> out;
   if (rows.total == 0) {
     LineBuilder b(cols, ascii);
     b.add(" " + rows.empty_reason, rows.status.collecting ? Style::Dim : Style::Warning);
-    frame.lines[a.table_top] = b.take();
-    return;
+    out.push_back(b.take());
+    return out;
   }
   const bool src = state.show_src && rows.tab == Tab::Flows;
   const std::size_t per_row = src ? 2 : 1;
@@ -224,33 +220,34 @@ void table_body(const view::Rows& rows, const view::ViewState& state,
     }
   }
   const std::size_t count = rows.tab == Tab::Flows ? rows.flows.size() : rows.groups.size();
-  for (std::size_t i = 0; i < count && (i + 1) * per_row <= a.table_lines; ++i) {
+  for (std::size_t i = 0; i < count && (i + 1) * per_row <= max_lines; ++i) {
     const std::size_t index = rows.first + i;
-    const bool selected = rows.selected && *rows.selected == index;
+    const bool selected = selection && rows.selected && *rows.selected == index;
     const Style style = selected ? Style::Selected : Style::Normal;
-    const std::size_t line = a.table_top + i * per_row;
+    const std::size_t line = top + out.size();
     if (rows.tab == Tab::Flows) {
       const view::FlowRow& row = rows.flows[i];
-      frame.lines[line] = detail::row_line(layout, flow_cells(row, layout, state, rows.realtime_ns),
-                                           style, cols, ascii);
+      out.push_back(detail::row_line(
+          layout, cells_of(row, layout, state, rows.realtime_ns, &view::ColumnSpec::flow_cell),
+          style, cols, ascii));
       if (src) {
         LineBuilder b(cols, ascii);
         b.pad_to(address_x, style);
-        b.add(detail::source_text(row, state.dns), selected ? style : Style::Dim);
-        frame.lines[line + 1] = b.take(style);
+        b.add(view::source_text(row, state.dns), selected ? style : Style::Dim);
+        out.push_back(b.take(style));
       }
     } else {
-      frame.lines[line] =
-          detail::row_line(layout, group_cells(rows.groups[i], layout, state), style, cols, ascii);
+      out.push_back(detail::row_line(
+          layout,
+          cells_of(rows.groups[i], layout, state, rows.realtime_ns, &view::ColumnSpec::group_cell),
+          style, cols, ascii));
     }
-    frame.hits.push_back(
-        Hit{static_cast<int>(line), 0, static_cast<int>(cols),
-            view::Command{view::Command::Kind::SelectRow, static_cast<std::int64_t>(index)}});
-    if (src) {
-      frame.hits.push_back(
-          Hit{static_cast<int>(line + 1), 0, static_cast<int>(cols), frame.hits.back().command});
+    const view::Command select{view::Command::Kind::SelectRow, static_cast<std::int64_t>(index)};
+    for (std::size_t k = 0; k < per_row; ++k) {
+      hits.push_back(Hit{static_cast<int>(line + k), 0, static_cast<int>(cols), select});
     }
   }
+  return out;
 }
 
 void detail_pane(const view::Rows& rows, const view::ViewState& state, const Areas& a,
@@ -277,11 +274,11 @@ void prompt(const view::ViewState& state, const Areas& a, std::size_t cols, bool
     return;
   }
   const view::FilterPrompt& p = state.prompt;
-  const std::string text = sanitize(p.text);
+  const std::string text = core::sanitize(p.text);
   // Byte offsets into the sanitised text match the original's as long as nothing was replaced;
   // the prompt only ever holds printable code points, so they do.
   const std::size_t cursor_w =
-      1 + display_width(std::string_view(text).substr(0, std::min(p.cursor, text.size())));
+      1 + core::display_width(std::string_view(text).substr(0, std::min(p.cursor, text.size())));
   const std::size_t offset = cursor_w + 2 > cols ? cursor_w + 2 - cols : 0;
   LineBuilder full(static_cast<std::size_t>(-1) / 2, ascii);
   full.add("/", Style::Prompt);
@@ -291,8 +288,8 @@ void prompt(const view::ViewState& state, const Areas& a, std::size_t cols, bool
   frame.lines[a.prompt_top] = std::move(line);
   frame.cursor = std::pair{static_cast<int>(a.prompt_top), static_cast<int>(cursor_w - offset)};
   if (a.prompt_lines > 1) {
-    const std::size_t err_w =
-        1 + display_width(std::string_view(text).substr(0, std::min(p.error_pos, text.size())));
+    const std::size_t err_w = 1 + core::display_width(std::string_view(text).substr(
+                                      0, std::min(p.error_pos, text.size())));
     const std::size_t caret = err_w > offset ? std::min(err_w - offset, cols - 1) : 0;
     LineBuilder b(cols, ascii);
     b.pad_to(caret, Style::Normal);
@@ -353,7 +350,11 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
       detail::layout_table(rows.tab, cols, state.bits, state.h_scroll);
   frame.lines[a.header] = detail::header_line(layout, rows.tab, state.current_sort(), ascii, cols,
                                               static_cast<int>(a.header), frame.hits);
-  table_body(rows, state, layout, a, cols, ascii, frame);
+  std::vector<Line> body =
+      table_body(rows, state, layout, a.table_top, a.table_lines, cols, ascii, true, frame.hits);
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    frame.lines[a.table_top + i] = std::move(body[i]);
+  }
   if (state.sort_menu_open) {
     const std::vector<Line> menu = detail::sort_menu_lines(state, ascii);
     for (std::size_t i = 0; i < menu.size() && a.header + i < a.detail_top; ++i) {
@@ -363,6 +364,41 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
   }
   detail_pane(rows, state, a, cols, ascii, frame);
   prompt(state, a, cols, ascii, frame);
+  return frame;
+}
+
+Frame render_report(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
+                    const ReportOptions& options) {
+  Frame frame;
+  frame.cols = static_cast<int>(cols);
+  const bool ascii = options.ascii;
+  std::vector<Hit> hits;  // a report is not clicked
+  {
+    const auto secs = static_cast<std::time_t>(options.realtime_ns / 1'000'000'000);
+    std::tm local{};
+    localtime_r(&secs, &local);
+    LineBuilder b(cols, ascii);
+    b.add(fmt::format("{} - {:02}:{:02}:{:02} - frame {}",
+                      options.version.empty() ? "flowtop" : "flowtop " + options.version,
+                      local.tm_hour, local.tm_min, local.tm_sec, options.frame),
+          Style::Title);
+    frame.lines.push_back(b.take(Style::Title));
+  }
+  frame.lines.push_back(status_line(rows, state, cols, ascii));
+  for (const std::string& health : rows.status.health) {
+    LineBuilder b(cols, ascii);
+    b.add(" " + health, Style::Health);
+    frame.lines.push_back(b.take(Style::Health));
+  }
+  const detail::TableLayout layout = detail::layout_table(rows.tab, cols, state.bits, 0);
+  frame.lines.push_back(detail::header_line(layout, rows.tab, state.current_sort(), ascii, cols,
+                                            static_cast<int>(frame.lines.size()), hits));
+  std::vector<Line> body = table_body(rows, state, layout, frame.lines.size(),
+                                      static_cast<std::size_t>(-1) / 2, cols, ascii, false, hits);
+  for (Line& line : body) {
+    frame.lines.push_back(std::move(line));
+  }
+  frame.lines_max = static_cast<int>(frame.lines.size());
   return frame;
 }
 

@@ -1,10 +1,9 @@
 #include "render/table.hpp"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 
-#include "flowtop/render/text.hpp"
+#include "flowtop/core/text.hpp"
 #include "render/line.hpp"
 
 namespace flowtop::render::detail {
@@ -26,57 +25,14 @@ struct Spec {
   bool right;
 };
 
-constexpr std::array kFlows{
-    Spec{Column::Process, 7, 15, 10, 7, false}, Spec{Column::Pid, 7, 7, 7, 2, true},
-    Spec{Column::Proto, 6, 6, 6, 11, false},    Spec{Column::State, 11, 11, 11, 6, false},
-    Spec{Column::Age, 4, 4, 4, 4, true},        Spec{Column::Address, 15, 40, 24, 13, false},
-    Spec{Column::Port, 5, 10, 5, 9, false},     Spec{Column::Geo, 3, 28, 3, 3, false},
-    Spec{Column::BytesOut, 8, 8, 8, 5, true},   Spec{Column::RateOut, 10, 10, 10, 10, true},
-    Spec{Column::BytesIn, 8, 8, 8, 8, true},    Spec{Column::RateIn, 10, 10, 10, 12, true},
-    Spec{Column::PacketsOut, 6, 6, 6, 1, true}, Spec{Column::PacketsIn, 6, 6, 6, 1, true},
-};
-constexpr std::array kProcesses{
-    Spec{Column::Process, 10, 24, 12, 10, false}, Spec{Column::Pid, 7, 7, 7, 8, true},
-    Spec{Column::User, 8, 12, 8, 3, false},       Spec{Column::Flows, 6, 6, 6, 9, true},
-    Spec{Column::BytesOut, 8, 8, 8, 5, true},     Spec{Column::RateOut, 10, 10, 10, 7, true},
-    Spec{Column::BytesIn, 8, 8, 8, 6, true},      Spec{Column::RateIn, 10, 10, 10, 11, true},
-    Spec{Column::PacketsOut, 6, 6, 6, 1, true},   Spec{Column::PacketsIn, 6, 6, 6, 1, true},
-};
-constexpr std::array kHosts{
-    Spec{Column::Address, 15, 50, 24, 12, false}, Spec{Column::Geo, 3, 28, 3, 4, false},
-    Spec{Column::Flows, 6, 6, 6, 9, true},        Spec{Column::BytesOut, 8, 8, 8, 5, true},
-    Spec{Column::RateOut, 10, 10, 10, 7, true},   Spec{Column::BytesIn, 8, 8, 8, 6, true},
-    Spec{Column::RateIn, 10, 10, 10, 11, true},   Spec{Column::PacketsOut, 6, 6, 6, 1, true},
-    Spec{Column::PacketsIn, 6, 6, 6, 1, true},
-};
-constexpr std::array kCountries{
-    Spec{Column::Country, 10, 10, 10, 12, false}, Spec{Column::CountryName, 10, 30, 16, 4, false},
-    Spec{Column::Flows, 6, 6, 6, 9, true},        Spec{Column::BytesOut, 8, 8, 8, 5, true},
-    Spec{Column::RateOut, 10, 10, 10, 7, true},   Spec{Column::BytesIn, 8, 8, 8, 6, true},
-    Spec{Column::RateIn, 10, 10, 10, 11, true},   Spec{Column::PacketsOut, 6, 6, 6, 1, true},
-    Spec{Column::PacketsIn, 6, 6, 6, 1, true},
-};
-constexpr std::array kAs{
-    Spec{Column::Asn, 8, 12, 8, 12, false},     Spec{Column::Org, 10, 40, 16, 4, false},
-    Spec{Column::Flows, 6, 6, 6, 9, true},      Spec{Column::BytesOut, 8, 8, 8, 5, true},
-    Spec{Column::RateOut, 10, 10, 10, 7, true}, Spec{Column::BytesIn, 8, 8, 8, 6, true},
-    Spec{Column::RateIn, 10, 10, 10, 11, true}, Spec{Column::PacketsOut, 6, 6, 6, 1, true},
-    Spec{Column::PacketsIn, 6, 6, 6, 1, true},
-};
-
-std::span<const Spec> specs_of(Tab tab) {
-  switch (tab) {
-    case Tab::Flows: return kFlows;
-    case Tab::Processes: return kProcesses;
-    case Tab::Hosts: return kHosts;
-    case Tab::Countries: return kCountries;
-    case Tab::As: return kAs;
+// The tab's columns as the registry places them.
+std::vector<Spec> specs_of(Tab tab) {
+  std::vector<Spec> out;
+  for (const Column c : view::columns_of(tab)) {
+    const view::Placement& p = view::placement(tab, c);
+    out.push_back(Spec{c, p.min, p.pref, p.comfort, p.priority, view::spec_of(c).right});
   }
-  return {};
-}
-
-bool is_rate(Column c) {
-  return c == Column::RateOut || c == Column::RateIn;
+  return out;
 }
 
 std::size_t total(const std::vector<Spec>& shown, bool comfort) {
@@ -89,40 +45,17 @@ std::size_t total(const std::vector<Spec>& shown, bool comfort) {
 
 }  // namespace
 
-std::string column_label(Tab tab, Column column, bool ascii) {
-  switch (column) {
-    case Column::Process: return "PROCESS";
-    case Column::Pid: return "PID";
-    case Column::User: return "USER";
-    case Column::Proto: return "PROTO";
-    case Column::State: return "STATE";
-    case Column::Age: return "TIME";
-    case Column::Address: return tab == Tab::Hosts ? "HOST" : "ADDRESS";
-    case Column::Port: return "PORT";
-    case Column::Geo: return "GEO";
-    case Column::Country: return "COUNTRY";
-    case Column::CountryName: return "NAME";
-    case Column::Asn: return "AS";
-    case Column::Org: return "ORG";
-    case Column::Flows: return "FLOWS";
-    case Column::BytesOut: return ascii ? "BYTES-O" : "BYTES↑";
-    case Column::RateOut: return ascii ? "RATE-O" : "RATE↑";
-    case Column::BytesIn: return ascii ? "BYTES-I" : "BYTES↓";
-    case Column::RateIn: return ascii ? "RATE-I" : "RATE↓";
-    case Column::PacketsOut: return ascii ? "PKTS-O" : "PKTS↑";
-    case Column::PacketsIn: return ascii ? "PKTS-I" : "PKTS↓";
-  }
-  return "";
-}
-
 TableLayout layout_table(Tab tab, std::size_t cols, bool bits, std::size_t h_scroll) {
-  const auto specs = specs_of(tab);
+  const std::vector<Spec> specs = specs_of(tab);
+  if (specs.empty()) {
+    return {};
+  }
   std::vector<Spec> shown(
       specs.begin() + static_cast<std::ptrdiff_t>(std::min(h_scroll, specs.size() - 1)),
       specs.end());
   if (bits) {
     for (Spec& s : shown) {
-      if (is_rate(s.column)) {
+      if (view::spec_of(s.column).rate) {
         s.min = s.pref = s.comfort = kBitRateWidth;
       }
     }
@@ -184,14 +117,14 @@ Line header_line(const TableLayout& layout, Tab tab, const view::SortSpec& sort,
   LineBuilder b(cols, ascii);
   for (const Placed& p : layout.columns) {
     b.pad_to(p.x, Style::Header);
-    std::string label = column_label(tab, p.column, ascii);
+    std::string label(view::column_label(tab, p.column, ascii));
     Style style = Style::Header;
     if (p.column == sort.column) {
       const std::string mark =
           ascii ? (sort.descending ? "v" : "^") : (sort.descending ? "▼" : "▲");
       // The mark replaces the label's end when the column is too narrow for both.
       const std::size_t keep = p.width > 0 ? p.width - 1 : 0;
-      label.resize(truncate_to_width(label, keep).size());  // a prefix: cut in place
+      label.resize(core::truncate_to_width(label, keep).size());  // a prefix: cut in place
       label += mark;
       style = Style::HeaderSorted;
     }

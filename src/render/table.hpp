@@ -1,7 +1,8 @@
 #pragma once
 
 // The table widget: column specs with a drop priority, layout for a width, cells and lines
-// (private to src/render). It knows columns, not flows: cells come from cells.hpp.
+// (private to src/render). It knows columns, not flows: widths, priorities, labels and cells
+// come from the column registry (view::spec_of).
 
 #include <cstddef>
 #include <string>
@@ -30,9 +31,6 @@ struct TableLayout {
 /// ones (packets, PID, GEO, TIME...) also drop while the address would be cramped; the room left
 /// widens the flexible columns (ADDRESS first). `bits` widens the rate columns.
 TableLayout layout_table(view::Tab tab, std::size_t cols, bool bits, std::size_t h_scroll);
-
-/// The header label of a column on `tab` ("ADDRESS", "RATE↓"; ASCII: "RATE-I").
-std::string column_label(view::Tab tab, view::Column column, bool ascii);
 
 /// The column header line, the sort column marked ▲ (ascending) / ▼ (descending); adds a SortBy
 /// hit per column at screen line `line_no`.

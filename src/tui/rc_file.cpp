@@ -11,20 +11,11 @@
 #include <set>
 #include <system_error>
 
-#include "flowtop/render/format.hpp"
+#include "flowtop/core/text.hpp"
 #include "flowtop/sys/unique_fd.hpp"
 
 namespace flowtop::tui {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = s.find_last_not_of(" \t\r");
-  return s.substr(first, last - first + 1);
-}
 
 bool valid_key(std::string_view key) {
   return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
@@ -47,7 +38,7 @@ void make_parents(const std::string& path) {
 }  // namespace
 
 std::string rc_error(std::string_view name, int line, std::string_view reason) {
-  return fmt::format("{}:{}: {}", render::sanitize(name), line, reason);
+  return fmt::format("{}:{}: {}", core::sanitize(name), line, reason);
 }
 
 RcFile parse_rc(std::string_view text, std::string_view name) {
@@ -59,21 +50,21 @@ RcFile parse_rc(std::string_view text, std::string_view name) {
     const std::string_view raw = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     ++number;
-    const std::string_view line = trim(raw);
+    const std::string_view line = core::trim(raw);
     if (line.empty() || line.front() == '#') {
       continue;
     }
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) {
       out.errors.push_back(rc_error(
-          name, number, fmt::format("expected key=value, got '{}'", render::sanitize(line))));
+          name, number, fmt::format("expected key=value, got '{}'", core::sanitize(line))));
       continue;
     }
-    const std::string_view key = trim(line.substr(0, eq));
-    const std::string_view value = trim(line.substr(eq + 1));
+    const std::string_view key = core::trim(line.substr(0, eq));
+    const std::string_view value = core::trim(line.substr(eq + 1));
     if (!valid_key(key)) {
       out.errors.push_back(
-          rc_error(name, number, fmt::format("bad key '{}'", render::sanitize(key))));
+          rc_error(name, number, fmt::format("bad key '{}'", core::sanitize(key))));
       continue;
     }
     if (seen.contains(key)) {
@@ -108,7 +99,7 @@ RcFile read_rc(const std::string& path) {
   }
   if (err != 0) {
     RcFile out;
-    out.errors.push_back(fmt::format("{}: cannot read: {}", render::sanitize(path),
+    out.errors.push_back(fmt::format("{}: cannot read: {}", core::sanitize(path),
                                      std::generic_category().message(err)));
     return out;
   }

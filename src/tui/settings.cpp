@@ -9,7 +9,7 @@
 #include <cmath>
 #include <optional>
 
-#include "flowtop/render/format.hpp"
+#include "flowtop/core/text.hpp"
 #include "flowtop/view/column.hpp"
 
 namespace flowtop::tui {
@@ -18,19 +18,12 @@ namespace {
 constexpr std::array kTabs{view::Tab::Flows, view::Tab::Processes, view::Tab::Hosts,
                            view::Tab::Countries, view::Tab::As};
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string tab_key(view::Tab tab) {
-  return lower(view::tab_name(tab));
+  return core::ascii_lower(view::tab_name(tab));
 }
 
 std::optional<view::Tab> parse_tab(std::string_view text) {
-  const std::string t = lower(text);
+  const std::string t = core::ascii_lower(text);
   for (const view::Tab tab : kTabs) {
     if (tab_key(tab) == t) {
       return tab;
@@ -40,7 +33,7 @@ std::optional<view::Tab> parse_tab(std::string_view text) {
 }
 
 std::optional<bool> parse_bool(std::string_view text) {
-  const std::string t = lower(text);
+  const std::string t = core::ascii_lower(text);
   if (t == "1" || t == "true" || t == "yes" || t == "on") {
     return true;
   }
@@ -120,7 +113,7 @@ Settings settings_of(const view::ViewState& state) {
 void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,
               std::vector<std::string>& errors) {
   for (const RcEntry& e : rc.entries) {
-    const std::string value = render::sanitize(e.value);
+    const std::string value = core::sanitize(e.value);
     auto bad = [&](std::string_view reason) { errors.push_back(rc_error(name, e.line, reason)); };
     if (e.key == "tab") {
       if (const auto tab = parse_tab(e.value)) {
@@ -154,18 +147,18 @@ void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,
       }
       const auto column = view::parse_column(col_text);
       if (!column || !view::has_column(*tab, *column)) {
-        bad(fmt::format("'{}' is not a column of the {} tab", render::sanitize(col_text),
+        bad(fmt::format("'{}' is not a column of the {} tab", core::sanitize(col_text),
                         view::tab_name(*tab)));
         continue;
       }
       view::SortSpec spec{*column, view::descending_by_default(*column)};
-      const std::string o = lower(order);
+      const std::string o = core::ascii_lower(order);
       if (o == "desc" || o == "descending") {
         spec.descending = true;
       } else if (o == "asc" || o == "ascending") {
         spec.descending = false;
       } else if (!o.empty()) {
-        bad(fmt::format("bad sort order '{}': expected asc or desc", render::sanitize(order)));
+        bad(fmt::format("bad sort order '{}': expected asc or desc", core::sanitize(order)));
         continue;
       }
       state.sort[static_cast<std::size_t>(*tab)] = spec;

@@ -17,8 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "flowtop/render/format.hpp"
-#include "flowtop/render/text.hpp"
+#include "flowtop/core/text.hpp"
 #include "flowtop/sys/signals.hpp"
 #include "tui/key_decoder.hpp"
 #include "tui/style_map.hpp"
@@ -32,48 +31,6 @@ constexpr int kEscDelayMs = 25;
 // tigetstr()'s "not a string capability" value, (char *)-1.
 const char* const kNotAString =
     reinterpret_cast<const char*>(-1);  // NOLINT(performance-no-int-to-ptr)
-
-// Decodes one UTF-8 code point at `i` (advancing it); invalid bytes give U+FFFD.
-char32_t next_code_point(std::string_view s, std::size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  int len = 1;
-  char32_t cp = b0;
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    cp = b0 & 0x07U;
-  } else if (b0 >= 0xE0) {
-    len = 3;
-    cp = b0 & 0x0FU;
-  } else if (b0 >= 0xC2 && b0 < 0xE0) {
-    len = 2;
-    cp = b0 & 0x1FU;
-  } else if (b0 >= 0x80) {
-    ++i;
-    return 0xFFFD;
-  }
-  if (len == 1) {
-    ++i;
-    return cp;
-  }
-  if (i + static_cast<std::size_t>(len) > s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-    if ((b & 0xC0U) != 0x80) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (b & 0x3FU);
-  }
-  i += static_cast<std::size_t>(len);
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0xFFFD;
-  }
-  return cp;
-}
 
 // Appends a terminfo string capability (if the terminal has it) to the reset buffer.
 void append_cap(std::string& out, const char* name) {
@@ -135,7 +92,7 @@ struct Terminal::Impl {
   }
 
   // Draws `text` from column `x` of line `y`, never past `limit`; returns the column after it.
-  // Positions follow render's widths (render::codepoint_width), so one odd character cannot
+  // Positions follow the one width table (core::codepoint_width), so one odd character cannot
   // shift the rest of the line.
   [[nodiscard]] int draw_text(int y, int x, std::string_view text, int limit) const {
     std::wstring buf;
@@ -143,9 +100,13 @@ struct Terminal::Impl {
     int col = x;
     std::size_t i = 0;
     while (i < text.size()) {
-      const char32_t cp = next_code_point(text, i);
-      const int w = render::codepoint_width(cp);
-      if (w < 0) {  // a control character: render sanitises, so only as a last line of defence
+      const core::Utf8Step step = core::utf8_step(text, i);
+      i += step.len;
+      const char32_t cp = step.cp;  // U+FFFD for an invalid sequence
+      const int w = core::codepoint_width(cp);
+      if (w < 0 ||
+          core::is_unsafe_codepoint(
+              cp)) {  // a control character: render sanitises, so only as a last line of defence
         if (col + 1 > limit) {
           break;
         }
@@ -195,7 +156,7 @@ Terminal::Terminal(const TerminalOptions& options) : impl_(std::make_unique<Impl
     throw TerminalError(fmt::format(
         "flowtop: the terminal type '{}' (TERM) is unknown here: set TERM to a type in the "
         "terminfo database (e.g. xterm-256color), or use --batch",
-        render::sanitize(term)));
+        core::sanitize(term)));
   }
   set_term(impl_->screen);
   set_escdelay(kEscDelayMs);

@@ -1,7 +1,8 @@
 #pragma once
 
-// The flows of a frame that pass the selection, active-only and the filter (private to src/view).
+// Sorting a pass's rows on packed keys, and aggregating flows into groups (private to src/view).
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -11,57 +12,44 @@
 #include <vector>
 
 #include "flowtop/core/enrichment.hpp"
+#include "flowtop/view/column.hpp"
 #include "flowtop/view/rows.hpp"
-#include "flowtop/view/snapshot.hpp"
 
 namespace flowtop::view::detail {
 
-inline constexpr std::uint32_t kNoKey = std::numeric_limits<std::uint32_t>::max();
+inline constexpr std::uint32_t kNoText = std::numeric_limits<std::uint32_t>::max();
 
-/// A sort comparison: -1, 0, 1 with unknown values last whatever the direction.
-template <class V>
-int ordered(bool known_a, const V& a, bool known_b, const V& b, bool descending) {
-  if (known_a != known_b) {
-    return known_a ? -1 : 1;
-  }
-  if (!known_a || a == b) {
-    return 0;
-  }
-  const int c = a < b ? -1 : 1;
-  return descending ? -c : c;
-}
-
-/// What an enrichment sort column compares, taken out of the enrichment once per frame so that
-/// the enrichment itself need not be kept for every flow.
-struct SortKey {
-  bool known = false;
-  std::uint32_t text = 0;  ///< process name, DNS name, country code: Candidates::texts[text]
-  std::int64_t num = 0;    ///< pid
+/// A row's place in a full sort, packed into integers so that comparisons stay in this array
+/// rather than chase records or strings. `p`: the sort column's SortValue: p[0] is 1 when the
+/// value is unknown (last whatever the direction), p[1..3] its words (each inverted when
+/// descending), a text's word being its rank among the pass's texts. `t`: the tie order,
+/// ascending always (flows: the remote address, the local address, ports, protocol, zone, ICMP
+/// type and code, the kernel's id).
+struct SortItem {
+  std::array<std::uint64_t, 4> p{};
+  std::array<std::uint64_t, 6> t{};
+  std::uint32_t index = 0;       ///< the row: a flow's index in the snapshot, or a group's
+  std::uint32_t hash = 0;        ///< low bits of the flow key's hash (for a Prepared's index)
+  std::uint32_t text = kNoText;  ///< the SortValue's text, interned in SortKeys::texts
+  std::int8_t text_slot = -1;
 };
 
-/// A shown flow: its index in the snapshot and of its sort key (kNoKey: the sort column is a
-/// field of the record).
-struct Candidate {
-  std::uint32_t rec = 0;
-  std::uint32_t key = kNoKey;
-};
+/// Builds SortItems from SortValues, interning their texts, then ranks the texts and sorts.
+class SortKeys {
+ public:
+  explicit SortKeys(SortSpec sort) : sort_(sort) {}
+  /// Packs `v` into `item.p` (the text kept for ranking).
+  void pack(const SortValue& v, SortItem& item);
+  /// Replaces the text words by their ranks, applies the direction and sorts `items` fully by
+  /// `p`, then `t`.
+  void sort(std::vector<SortItem>& items);
 
-struct Candidates {
-  std::vector<Candidate> items;
-  std::vector<SortKey> keys;
-  std::deque<std::string> texts;  ///< the distinct texts of the keys (stable: text_ids views them)
-  std::unordered_map<std::string_view, std::uint32_t> text_ids;  ///< into texts
+ private:
+  std::uint32_t intern(std::string_view text);
 
-  /// The id of `text` in `texts`, added when new.
-  std::uint32_t intern(std::string_view text) {
-    if (const auto it = text_ids.find(text); it != text_ids.end()) {
-      return it->second;
-    }
-    const auto id = static_cast<std::uint32_t>(texts.size());
-    texts.emplace_back(text);
-    text_ids.emplace(texts.back(), id);
-    return id;
-  }
+  SortSpec sort_;
+  std::deque<std::string> texts_;  // the distinct texts (stable: ids_ views them)
+  std::unordered_map<std::string_view, std::uint32_t> ids_;
 };
 
 /// Sums flows into the groups of an aggregate tab, one flow at a time. Allocates per group, not
@@ -84,15 +72,8 @@ class Aggregator {
 /// A byte string that identifies a group key (for the index of a Prepared).
 std::string group_id(const GroupKey& key);
 
-/// Strict total order of the groups for `sort`: unknown values last in both directions, ties by
-/// label and key.
-class GroupLess {
- public:
-  explicit GroupLess(SortSpec sort) : sort_(sort) {}
-  bool operator()(const GroupRow& a, const GroupRow& b) const;
-
- private:
-  SortSpec sort_;
-};
+/// Sorts the groups of an aggregate tab by the column's group key (unknown last in both
+/// directions), ties by label and key, so that equal rows never swap places between frames.
+void sort_groups(std::vector<GroupRow>& groups, SortSpec sort);
 
 }  // namespace flowtop::view::detail

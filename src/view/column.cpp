@@ -1,43 +1,500 @@
+// The column registry: one spec per column, in screen order. Adding a column is one enumerator
+// in column.hpp, one entry in kColumns below, and its formatters.
 #include "flowtop/view/column.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cctype>
-#include <string>
+#include <bit>
+#include <vector>
+
+#include "flowtop/core/text.hpp"
+#include "flowtop/view/cells.hpp"
+#include "flowtop/view/rows.hpp"
 
 namespace flowtop::view {
 namespace {
 
+using core::FlowRecord;
 using C = Column;
 
-constexpr std::array kFlowsColumns{C::Process, C::Pid,    C::Proto,      C::State,    C::Age,
-                                   C::Address, C::Port,   C::Geo,        C::BytesOut, C::RateOut,
-                                   C::BytesIn, C::RateIn, C::PacketsOut, C::PacketsIn};
-constexpr std::array kProcessColumns{C::Process,    C::Pid,      C::User,    C::Flows,
-                                     C::BytesOut,   C::RateOut,  C::BytesIn, C::RateIn,
-                                     C::PacketsOut, C::PacketsIn};
-constexpr std::array kHostColumns{C::Address, C::Geo,    C::Flows,      C::BytesOut, C::RateOut,
-                                  C::BytesIn, C::RateIn, C::PacketsOut, C::PacketsIn};
-constexpr std::array kCountryColumns{C::Country,  C::CountryName, C::Flows,
-                                     C::BytesOut, C::RateOut,     C::BytesIn,
-                                     C::RateIn,   C::PacketsOut,  C::PacketsIn};
-constexpr std::array kAsColumns{C::Asn,     C::Org,    C::Flows,      C::BytesOut, C::RateOut,
-                                C::BytesIn, C::RateIn, C::PacketsOut, C::PacketsIn};
+// ---- sort key encoders ----
 
-constexpr std::array<std::string_view, kColumnCount> kNames{
-    "process",   "pid",      "user",     "proto",        "state",       "age",       "address",
-    "port",      "geo",      "country",  "country-name", "asn",         "org",       "flows",
-    "bytes-out", "rate-out", "bytes-in", "rate-in",      "packets-out", "packets-in"};
+std::uint64_t enc(double d) {
+  const auto bits = std::bit_cast<std::uint64_t>(d == 0 ? 0.0 : d);  // -0 == +0
+  return (bits >> 63U) != 0 ? ~bits : bits | (std::uint64_t{1} << 63U);
+}
+constexpr std::uint64_t enc_signed(std::int64_t v) {
+  return static_cast<std::uint64_t>(v) ^ (std::uint64_t{1} << 63U);
+}
+// An address as two big-endian words: ordered as its bytes are.
+std::pair<std::uint64_t, std::uint64_t> enc(const core::IpAddr& a) {
+  std::uint64_t hi = 0;
+  std::uint64_t lo = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    hi = (hi << 8U) | a.bytes[i];
+    lo = (lo << 8U) | a.bytes[8 + i];
+  }
+  return {hi, lo};
+}
 
-struct Alias {
-  std::string_view name;
-  Column column;
-};
-constexpr std::array kAliases{
-    Alias{"time", C::Age},      Alias{"host", C::Address},      Alias{"service", C::Port},
-    Alias{"bytes", C::BytesIn}, Alias{"rate", C::RateIn},       Alias{"name", C::Process},
-    Alias{"as", C::Asn},        Alias{"packets", C::PacketsIn},
-};
+void number(SortValue& v, bool known, std::uint64_t word) {
+  v.known = known;
+  v.words[0] = word;
+}
+void text(SortValue& v, std::string_view t, bool known = true) {
+  v.known = known && !t.empty();
+  v.text = t;
+  v.text_slot = 0;
+}
+// A group's label or detail: "-" and "" are unknown.
+void group_text(SortValue& v, const std::string& t) {
+  text(v, t, t != "-");
+}
+
+bool counters(const FlowRecord& r) {
+  return r.has(FlowRecord::kHasCounters);
+}
+
+using Enr = core::Enrichment;
+
+void process_key(const FlowRecord&, const Enr& e, const ViewState&, SortValue& v) {
+  text(v, e.process.value.name, e.process.ok());
+}
+void pid_key(const FlowRecord&, const Enr& e, const ViewState&, SortValue& v) {
+  number(v, e.process.ok(), enc_signed(e.process.value.pid));
+}
+void proto_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  text(v, core::proto_name(r.key.proto));
+  v.words[1] = static_cast<std::uint64_t>(r.key.family);
+}
+void state_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  text(v, core::state_name(r.key.proto, r.state), r.has(FlowRecord::kHasState));
+}
+void age_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  number(v, r.has(FlowRecord::kHasTimestamp), ~r.start_ns);  // older is bigger: an earlier start
+}
+void address_key(const FlowRecord& r, const Enr& e, const ViewState& s, SortValue& v) {
+  // Names sort among themselves before the numeric addresses (after them when reversed): the
+  // column reads as text, with the addresses in numeric order.
+  if (s.dns && e.dst_name.ok() && !e.dst_name.value.empty()) {
+    v.words = {0, 0, 0};
+    v.text = e.dst_name.value;
+    v.text_slot = 1;
+    return;
+  }
+  const auto [hi, lo] = enc(r.key.orig.dst);
+  v.words = {1, hi, lo};
+}
+void port_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  const bool icmp = core::proto_is_icmp(r.key.proto);
+  number(v, icmp || r.has(FlowRecord::kHasPorts),
+         icmp ? r.key.icmp_type * 256U + r.key.icmp_code : r.key.orig.dport);
+}
+void geo_key(const FlowRecord&, const Enr& e, const ViewState&, SortValue& v) {
+  text(v, geo_code(e.dst_geo));
+}
+void bytes_out_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  number(v, counters(r), r.orig_ctr.bytes);
+}
+void bytes_in_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  number(v, counters(r), r.reply_ctr.bytes);
+}
+void rate_out_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  number(v, counters(r), enc(static_cast<double>(r.rate_orig_bytes)));
+}
+void rate_in_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  number(v, counters(r), enc(static_cast<double>(r.rate_reply_bytes)));
+}
+void packets_out_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  number(v, counters(r), r.orig_ctr.packets);
+}
+void packets_in_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+  number(v, counters(r), r.reply_ctr.packets);
+}
+
+void label_key(const GroupRow& g, SortValue& v) {
+  group_text(v, g.label);
+}
+void detail_key(const GroupRow& g, SortValue& v) {
+  group_text(v, g.detail);
+}
+void group_pid_key(const GroupRow& g, SortValue& v) {
+  number(v, g.key.pid != 0, enc_signed(g.key.pid));
+}
+void group_asn_key(const GroupRow& g, SortValue& v) {
+  number(v, g.key.asn != 0, g.key.asn);
+}
+void group_flows_key(const GroupRow& g, SortValue& v) {
+  number(v, true, g.flows);
+}
+void group_bytes_out_key(const GroupRow& g, SortValue& v) {
+  number(v, g.known_counters, g.bytes_out);
+}
+void group_bytes_in_key(const GroupRow& g, SortValue& v) {
+  number(v, g.known_counters, g.bytes_in);
+}
+void group_rate_out_key(const GroupRow& g, SortValue& v) {
+  number(v, g.known_counters, enc(g.rate_out));
+}
+void group_rate_in_key(const GroupRow& g, SortValue& v) {
+  number(v, g.known_counters, enc(g.rate_in));
+}
+void group_packets_out_key(const GroupRow& g, SortValue& v) {
+  number(v, g.known_counters, g.packets_out);
+}
+void group_packets_in_key(const GroupRow& g, SortValue& v) {
+  number(v, g.known_counters, g.packets_in);
+}
+
+// ---- cell formatters ----
+
+using Ctx = CellContext;
+
+// A lookup's text: the value when known, blank while pending, "-" when failed or off.
+template <class T>
+std::string lookup_text(const core::Lookup<T>& l, const std::string& ok_text) {
+  switch (l.state) {
+    case core::Lookup<T>::State::Ok: return ok_text;
+    case core::Lookup<T>::State::Pending: return "";  // being looked up: blank, not a guess
+    case core::Lookup<T>::State::Failed:
+    case core::Lookup<T>::State::Disabled: return "-";
+  }
+  return "-";
+}
+
+std::string or_dash(const std::string& s) {
+  return s.empty() ? std::string("-") : s;
+}
+
+std::string process_cell(const FlowRow& r, const Ctx&) {
+  return lookup_text(r.enrich.process, r.enrich.process.value.name);
+}
+std::string pid_cell(const FlowRow& r, const Ctx&) {
+  return lookup_text(r.enrich.process, std::to_string(r.enrich.process.value.pid));
+}
+std::string proto_flow_cell(const FlowRow& r, const Ctx&) {
+  return proto_cell(r.rec.key);
+}
+std::string state_flow_cell(const FlowRow& r, const Ctx&) {
+  return state_cell(r.rec);
+}
+std::string age_flow_cell(const FlowRow& r, const Ctx& c) {
+  return age_cell(r.rec, c.realtime_ns);
+}
+std::string address_cell(const FlowRow& r, const Ctx& c) {
+  return address_text(r.rec.key.orig.dst, r.enrich.dst_name, c.state.dns);
+}
+std::string port_flow_cell(const FlowRow& r, const Ctx&) {
+  return port_cell(r);
+}
+std::string geo_flow_cell(const FlowRow& r, const Ctx& c) {
+  return geo_cell(r.enrich.dst_geo, c.width, c.state.geoip);
+}
+std::string bytes_out_cell(const FlowRow& r, const Ctx&) {
+  return bytes_cell(counters(r.rec), r.rec.orig_ctr.bytes);
+}
+std::string bytes_in_cell(const FlowRow& r, const Ctx&) {
+  return bytes_cell(counters(r.rec), r.rec.reply_ctr.bytes);
+}
+std::string rate_out_cell(const FlowRow& r, const Ctx& c) {
+  return rate_cell(counters(r.rec), r.rates.orig_bytes, c.state.bits);
+}
+std::string rate_in_cell(const FlowRow& r, const Ctx& c) {
+  return rate_cell(counters(r.rec), r.rates.reply_bytes, c.state.bits);
+}
+std::string packets_out_cell(const FlowRow& r, const Ctx&) {
+  return packets_cell(counters(r.rec), r.rec.orig_ctr.packets);
+}
+std::string packets_in_cell(const FlowRow& r, const Ctx&) {
+  return packets_cell(counters(r.rec), r.rec.reply_ctr.packets);
+}
+
+std::string label_cell(const GroupRow& g, const Ctx&) {
+  return or_dash(g.label);
+}
+std::string detail_cell(const GroupRow& g, const Ctx&) {
+  return or_dash(g.detail);
+}
+std::string group_pid_cell(const GroupRow& g, const Ctx&) {
+  return g.key.pid != 0 ? std::to_string(g.key.pid) : "-";
+}
+std::string group_flows_cell(const GroupRow& g, const Ctx&) {
+  return count_cell(g.flows);
+}
+std::string group_bytes_out_cell(const GroupRow& g, const Ctx&) {
+  return bytes_cell(g.known_counters, g.bytes_out);
+}
+std::string group_bytes_in_cell(const GroupRow& g, const Ctx&) {
+  return bytes_cell(g.known_counters, g.bytes_in);
+}
+std::string group_rate_out_cell(const GroupRow& g, const Ctx& c) {
+  return rate_cell(g.known_counters, g.rate_out, c.state.bits);
+}
+std::string group_rate_in_cell(const GroupRow& g, const Ctx& c) {
+  return rate_cell(g.known_counters, g.rate_in, c.state.bits);
+}
+std::string group_packets_out_cell(const GroupRow& g, const Ctx&) {
+  return packets_cell(g.known_counters, g.packets_out);
+}
+std::string group_packets_in_cell(const GroupRow& g, const Ctx&) {
+  return packets_cell(g.known_counters, g.packets_in);
+}
+
+// ---- the registry ----
+
+// Placements per tab: Flows, Processes, Hosts, Countries, AS. P{priority, min, pref, comfort}.
+using P = Placement;
+constexpr P kNo{};
+// The counter columns stand on every tab with the same widths; on the aggregate tabs they rank
+// below the group's own columns.
+constexpr std::array<P, kTabCount> counter(std::uint8_t flows, std::uint8_t groups,
+                                           std::uint8_t width) {
+  return {P{flows, width, width, width}, P{groups, width, width, width},
+          P{groups, width, width, width}, P{groups, width, width, width},
+          P{groups, width, width, width}};
+}
+constexpr std::array<P, kTabCount> groups_only(std::uint8_t priority, std::uint8_t width) {
+  return {kNo, P{priority, width, width, width}, P{priority, width, width, width},
+          P{priority, width, width, width}, P{priority, width, width, width}};
+}
+
+constexpr std::uint8_t kRateWidth = 10;  // "999.9 kB/s"
+
+constexpr std::array<ColumnSpec, kColumnCount> kColumns{{
+    {C::Process,
+     "process",
+     "name",
+     "PROCESS",
+     "PROCESS",
+     {P{7, 7, 15, 10}, P{10, 10, 24, 12}, kNo, kNo, kNo},
+     false,
+     false,
+     false,
+     core::kNeedProcess,
+     process_key,
+     label_key,
+     process_cell,
+     label_cell},
+    {C::Pid,
+     "pid",
+     "",
+     "PID",
+     "PID",
+     {P{2, 7, 7, 7}, P{8, 7, 7, 7}, kNo, kNo, kNo},
+     true,
+     false,
+     false,
+     core::kNeedProcess,
+     pid_key,
+     group_pid_key,
+     pid_cell,
+     group_pid_cell},
+    {C::User,
+     "user",
+     "",
+     "USER",
+     "USER",
+     {kNo, P{3, 8, 12, 8}, kNo, kNo, kNo},
+     false,
+     false,
+     false,
+     0,
+     nullptr,
+     detail_key,
+     nullptr,
+     detail_cell},
+    {C::Proto,
+     "proto",
+     "protocol",
+     "PROTO",
+     "PROTO",
+     {P{11, 6, 6, 6}, kNo, kNo, kNo, kNo},
+     false,
+     false,
+     false,
+     0,
+     proto_key,
+     nullptr,
+     proto_flow_cell,
+     nullptr},
+    {C::State,
+     "state",
+     "",
+     "STATE",
+     "STATE",
+     {P{6, 11, 11, 11}, kNo, kNo, kNo, kNo},
+     false,
+     false,
+     false,
+     0,
+     state_key,
+     nullptr,
+     state_flow_cell,
+     nullptr},
+    {C::Age,
+     "age",
+     "time",
+     "TIME",
+     "TIME",
+     {P{4, 4, 4, 4}, kNo, kNo, kNo, kNo},
+     true,
+     true,
+     false,
+     0,
+     age_key,
+     nullptr,
+     age_flow_cell,
+     nullptr},
+    {C::Address,
+     "address",
+     "host",
+     "ADDRESS",
+     "ADDRESS",
+     {P{13, 15, 40, 24}, kNo, P{12, 15, 50, 24, "HOST"}, kNo, kNo},
+     false,
+     false,
+     false,
+     core::kNeedDstName,
+     address_key,
+     label_key,
+     address_cell,
+     label_cell},
+    {C::Port,
+     "port",
+     "service",
+     "PORT",
+     "PORT",
+     {P{9, 5, 10, 5}, kNo, kNo, kNo, kNo},
+     false,
+     false,
+     false,
+     0,
+     port_key,
+     nullptr,
+     port_flow_cell,
+     nullptr},
+    {C::Geo,
+     "geo",
+     "",
+     "GEO",
+     "GEO",
+     {P{3, 3, 28, 3}, kNo, P{4, 3, 28, 3}, kNo, kNo},
+     false,
+     false,
+     false,
+     core::kNeedDstGeo,
+     geo_key,
+     detail_key,
+     geo_flow_cell,
+     detail_cell},
+    {C::Country,
+     "country",
+     "",
+     "COUNTRY",
+     "COUNTRY",
+     {kNo, kNo, kNo, P{12, 10, 10, 10}, kNo},
+     false,
+     false,
+     false,
+     0,
+     nullptr,
+     label_key,
+     nullptr,
+     label_cell},
+    {C::CountryName,
+     "country-name",
+     "",
+     "NAME",
+     "NAME",
+     {kNo, kNo, kNo, P{4, 10, 30, 16}, kNo},
+     false,
+     false,
+     false,
+     0,
+     nullptr,
+     detail_key,
+     nullptr,
+     detail_cell},
+    {C::Asn,
+     "asn",
+     "as",
+     "AS",
+     "AS",
+     {kNo, kNo, kNo, kNo, P{12, 8, 12, 8}},
+     false,
+     false,
+     false,
+     0,
+     nullptr,
+     group_asn_key,
+     nullptr,
+     label_cell},
+    {C::Org,
+     "org",
+     "",
+     "ORG",
+     "ORG",
+     {kNo, kNo, kNo, kNo, P{4, 10, 40, 16}},
+     false,
+     false,
+     false,
+     0,
+     nullptr,
+     detail_key,
+     nullptr,
+     detail_cell},
+    {C::Flows, "flows", "", "FLOWS", "FLOWS", groups_only(9, 6), true, true, false, 0, nullptr,
+     group_flows_key, nullptr, group_flows_cell},
+    {C::BytesOut, "bytes-out", "", "BYTES↑", "BYTES-O", counter(5, 5, 8), true, true, false, 0,
+     bytes_out_key, group_bytes_out_key, bytes_out_cell, group_bytes_out_cell},
+    {C::RateOut, "rate-out", "", "RATE↑", "RATE-O", counter(10, 7, kRateWidth), true, true, true, 0,
+     rate_out_key, group_rate_out_key, rate_out_cell, group_rate_out_cell},
+    {C::BytesIn, "bytes-in", "bytes", "BYTES↓", "BYTES-I", counter(8, 6, 8), true, true, false, 0,
+     bytes_in_key, group_bytes_in_key, bytes_in_cell, group_bytes_in_cell},
+    {C::RateIn, "rate-in", "rate", "RATE↓", "RATE-I", counter(12, 11, kRateWidth), true, true, true,
+     0, rate_in_key, group_rate_in_key, rate_in_cell, group_rate_in_cell},
+    {C::PacketsOut, "packets-out", "", "PKTS↑", "PKTS-O", counter(1, 1, 6), true, true, false, 0,
+     packets_out_key, group_packets_out_key, packets_out_cell, group_packets_out_cell},
+    {C::PacketsIn, "packets-in", "packets", "PKTS↓", "PKTS-I", counter(1, 1, 6), true, true, false,
+     0, packets_in_key, group_packets_in_key, packets_in_cell, group_packets_in_cell},
+}};
+
+constexpr bool registry_in_column_order() {
+  for (std::size_t i = 0; i < kColumns.size(); ++i) {
+    if (static_cast<std::size_t>(kColumns[i].id) != i) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(registry_in_column_order(), "kColumns must list every Column in enum order");
+
+// The columns of each tab, in registry order (built once).
+const std::array<std::vector<Column>, kTabCount>& tab_columns() {
+  static const auto columns = [] {
+    std::array<std::vector<Column>, kTabCount> out;
+    for (const ColumnSpec& s : kColumns) {
+      for (std::size_t t = 0; t < kTabCount; ++t) {
+        if (s.on[t].priority != 0) {
+          out[t].push_back(s.id);
+        }
+      }
+    }
+    return out;
+  }();
+  return columns;
+}
+
+// Calls fn(name) for the column's name and each alias.
+template <class F>
+void each_name(const ColumnSpec& s, F&& fn) {
+  fn(s.name);
+  std::string_view rest = s.aliases;
+  while (!rest.empty()) {
+    const std::size_t sp = rest.find(' ');
+    fn(rest.substr(0, sp));
+    rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+  }
+}
 
 }  // namespace
 
@@ -55,67 +512,72 @@ std::string_view tab_name(Tab tab) {
 std::optional<Tab> parse_tab(std::string_view name) {
   for (std::size_t i = 0; i < kTabCount; ++i) {
     const auto tab = static_cast<Tab>(i);
-    const std::string_view n = tab_name(tab);
-    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
+    if (core::iequals(tab_name(tab), name)) {
       return tab;
     }
   }
   return std::nullopt;
 }
 
+std::span<const ColumnSpec> all_columns() {
+  return kColumns;
+}
+
+const ColumnSpec& spec_of(Column column) {
+  return kColumns[static_cast<std::size_t>(column)];
+}
+
 std::span<const Column> columns_of(Tab tab) {
-  switch (tab) {
-    case Tab::Flows: return kFlowsColumns;
-    case Tab::Processes: return kProcessColumns;
-    case Tab::Hosts: return kHostColumns;
-    case Tab::Countries: return kCountryColumns;
-    case Tab::As: return kAsColumns;
-  }
-  return {};
+  return tab_columns()[static_cast<std::size_t>(tab)];
 }
 
 bool has_column(Tab tab, Column column) {
-  const auto cols = columns_of(tab);
-  return std::find(cols.begin(), cols.end(), column) != cols.end();
+  return placement(tab, column).priority != 0;
+}
+
+const Placement& placement(Tab tab, Column column) {
+  return spec_of(column).on[static_cast<std::size_t>(tab)];
+}
+
+std::string_view column_label(Tab tab, Column column, bool ascii) {
+  const ColumnSpec& s = spec_of(column);
+  const std::string_view own = placement(tab, column).label;
+  if (!own.empty()) {
+    return own;
+  }
+  return ascii ? s.ascii_label : s.label;
 }
 
 std::string_view column_name(Column column) {
   const auto i = static_cast<std::size_t>(column);
-  return i < kNames.size() ? kNames[i] : std::string_view{};
+  return i < kColumns.size() ? kColumns[i].name : std::string_view{};
 }
 
 std::optional<Column> parse_column(std::string_view name) {
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    if (kNames[i] == lower) {
-      return static_cast<Column>(i);
-    }
+  std::optional<Column> found;
+  for (const ColumnSpec& s : kColumns) {
+    each_name(s, [&](std::string_view n) {
+      if (!found && core::iequals(n, name)) {
+        found = s.id;
+      }
+    });
   }
-  for (const Alias& a : kAliases) {
-    if (a.name == lower) {
-      return a.column;
-    }
+  return found;
+}
+
+std::string column_names() {
+  std::string out;
+  for (const ColumnSpec& s : kColumns) {
+    each_name(s, [&](std::string_view n) {
+      out += out.empty() ? "" : " ";
+      out += n;
+    });
   }
-  return std::nullopt;
+  return out;
 }
 
 bool descending_by_default(Column column) {
-  switch (column) {
-    case C::Age:
-    case C::Flows:
-    case C::BytesOut:
-    case C::RateOut:
-    case C::BytesIn:
-    case C::RateIn:
-    case C::PacketsOut:
-    case C::PacketsIn: return true;
-    default: return false;
-  }
+  return spec_of(column).descending;
 }
 
 }  // namespace flowtop::view

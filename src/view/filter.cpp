@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "flowtop/core/flow.hpp"
+#include "flowtop/core/text.hpp"
 #include "view/filter_node.hpp"
 #include "view/filter_terms.hpp"
 #include "view/filter_values.hpp"
@@ -77,13 +78,6 @@ constexpr std::array kTerms{
     TermSpec{"rate.in", Field::RateIn, Kind::Rate, 0},
     TermSpec{"age", Field::Age, Kind::Age, 0},
 };
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -180,7 +174,7 @@ class Parser {
   // The keyword ("and", "or", "not") at i_, lower case, or "".
   [[nodiscard]] std::string keyword() const {
     const std::string_view w = word_at(i_);
-    std::string l = lower(w);
+    std::string l = core::ascii_lower(w);
     if ((l == "and" || l == "or" || l == "not") && !followed_by_op(i_ + w.size())) {
       return l;
     }
@@ -316,7 +310,7 @@ class Parser {
   }
 
   NodePtr term(std::string_view name, std::size_t name_pos) {
-    const std::string lname = lower(name);
+    const std::string lname = core::ascii_lower(name);
     const auto* const spec = std::find_if(kTerms.begin(), kTerms.end(),
                                           [&](const TermSpec& t) { return t.name == lname; });
     if (spec == kTerms.end()) {
@@ -363,7 +357,7 @@ class Parser {
       case Kind::Addr: return network(op, v, value_pos);
       case Kind::Proto: return make_proto(op, parse_protos(v, value_pos));
       case Kind::Family: {
-        const std::string l = lower(v);
+        const std::string l = core::ascii_lower(v);
         if (l == "ipv4" || l == "4" || l == "inet" || l == "v4") {
           return make_family(op, core::Family::V4);
         }

@@ -9,25 +9,12 @@
 #include <string_view>
 #include <utility>
 
+#include "flowtop/core/text.hpp"
+
 namespace flowtop::view::detail {
 namespace {
 
 using core::FlowRecord;
-
-char lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
-
-// `needle` is lower case already.
-bool icontains(std::string_view hay, std::string_view needle) {
-  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
-                     [](char h, char n) { return lower(h) == n; }) != hay.end();
-}
 
 bool compare(double lhs, Op op, double rhs) {
   switch (op) {
@@ -242,7 +229,7 @@ class NotNode final : public FilterNode {
 class WordNode final : public FilterNode {
  public:
   explicit WordNode(std::string word) : word_(std::move(word)) {
-    std::transform(word_.begin(), word_.end(), word_.begin(), lower);
+    word_ = core::ascii_lower(word_);
     // Only a word made of address characters can be part of an address: skip formatting them
     // otherwise (a bare word is evaluated on every flow).
     maybe_addr_ = std::all_of(word_.begin(), word_.end(), [](char c) {
@@ -251,18 +238,18 @@ class WordNode final : public FilterNode {
   }
   [[nodiscard]] bool eval(const EvalContext& ctx) const override {
     const core::Enrichment& e = ctx.enrich;
-    if (e.process.ok() && icontains(e.process.value.name, word_)) {
+    if (e.process.ok() && core::icontains(e.process.value.name, word_)) {
       return true;
     }
     for (const auto* n : {&e.src_name, &e.dst_name}) {
-      if (n->ok() && icontains(n->value, word_)) {
+      if (n->ok() && core::icontains(n->value, word_)) {
         return true;
       }
     }
     if (maybe_addr_) {
       const FlowRecord& rec = ctx.rec;
       for (const auto* a : {&rec.key.orig.src, &rec.key.orig.dst, &rec.reply.src, &rec.reply.dst}) {
-        if (icontains(a->to_string(), word_)) {
+        if (core::icontains(a->to_string(), word_)) {
           return true;
         }
       }
@@ -289,7 +276,7 @@ class TextNode final : public FilterNode {
                          [&](const std::string& v) { return re_->search(v); });
     }
     const bool any = std::any_of(values.begin(), values.end(),
-                                 [&](const std::string& v) { return iequals(v, value_); });
+                                 [&](const std::string& v) { return core::iequals(v, value_); });
     return op_ == Op::Eq ? any : !any;
   }
 

@@ -10,17 +10,11 @@
 #include <string>
 
 #include "flowtop/core/flow.hpp"
+#include "flowtop/core/text.hpp"
 #include "flowtop/view/filter.hpp"
 
 namespace flowtop::view::detail {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 [[noreturn]] void fail(std::size_t pos, std::string message) {
   throw FilterError{pos, std::move(message)};
@@ -45,7 +39,7 @@ double prefix_factor(std::string_view p, bool binary) {
   if (p.empty()) {
     return 1;
   }
-  const std::string l = lower(p);
+  const std::string l = core::ascii_lower(p);
   constexpr std::array<std::string_view, 5> kPrefixes{"k", "m", "g", "t", "p"};
   for (std::size_t i = 0; i < kPrefixes.size(); ++i) {
     if (l == kPrefixes[i]) {
@@ -104,7 +98,7 @@ double parse_count(std::string_view v, std::size_t pos, std::string_view term) {
 
 double parse_age(std::string_view v, std::size_t pos, std::string_view term) {
   auto [value, unit] = split_number(v, pos, term);
-  const std::string u = lower(unit);
+  const std::string u = core::ascii_lower(unit);
   double factor = -1;
   if (u.empty() || u == "s" || u == "sec" || u == "secs") {
     factor = 1;
@@ -125,7 +119,7 @@ double parse_age(std::string_view v, std::size_t pos, std::string_view term) {
 // An integer: decimal, or hex with 0x (marks); "AS15133" for AS numbers.
 double parse_integer(std::string_view v, std::size_t pos, std::string_view term, Field field) {
   std::string_view digits = v;
-  if (field == Field::Asn && digits.size() > 2 && lower(digits.substr(0, 2)) == "as") {
+  if (field == Field::Asn && digits.size() > 2 && core::ascii_lower(digits.substr(0, 2)) == "as") {
     digits.remove_prefix(2);
   }
   int base = 10;
@@ -142,7 +136,7 @@ double parse_integer(std::string_view v, std::size_t pos, std::string_view term,
 }
 
 std::vector<std::uint8_t> parse_protos(std::string_view v, std::size_t pos) {
-  const std::string l = lower(v);
+  const std::string l = core::ascii_lower(v);
   using P = core::L4Proto;
   const auto n = [](P p) { return static_cast<std::uint8_t>(p); };
   struct Name {
@@ -179,7 +173,7 @@ bool known_state(std::string_view v) {
   for (const auto proto : {core::L4Proto::Tcp, core::L4Proto::Sctp, core::L4Proto::Dccp}) {
     for (std::uint8_t s = 0; s < 16; ++s) {
       const std::string_view name = core::state_name(static_cast<std::uint8_t>(proto), s);
-      if (name != "UNKNOWN" && lower(name) == lower(v)) {
+      if (name != "UNKNOWN" && core::ascii_lower(name) == core::ascii_lower(v)) {
         return true;
       }
     }

@@ -452,7 +452,7 @@ def topology(x: int = 77, tag: str = "") -> Topology:
 # ------------------------------------------------------------------------------------------------
 # Flows: conntrack -L and flowtop --json in one comparable form
 
-TCP_STATES = {  # conntrack-tools name -> flowtop (SPEC) name
+TCP_STATES = {  # conntrack-tools name -> flowtop name
     "NONE": "NONE", "SYN_SENT": "SYN-SENT", "SYN_RECV": "SYN-RECV", "ESTABLISHED": "ESTABLISHED",
     "FIN_WAIT": "FIN-WAIT", "CLOSE_WAIT": "CLOSE-WAIT", "LAST_ACK": "LAST-ACK",
     "TIME_WAIT": "TIME-WAIT", "CLOSE": "CLOSE", "SYN_SENT2": "SYN-SENT2",

@@ -89,7 +89,7 @@ def usage_errors_exit_2_with_one_line():
         print(f"  {' '.join(args)}: rc={cp.returncode} stderr={cp.stderr.strip()!r}")
         if cp.returncode != 2:
             problems.append(f"{args}: rc={cp.returncode} (want 2)")
-        # SPEC: "prints one line naming it plus a usage hint": both on one line.
+        # A bad option prints one line naming it plus a usage hint: both on one line.
         if len(err) != 1 or "--help" not in err[0]:
             problems.append(f"{args}: want one line naming the problem with a --help hint, got "
                             f"{len(err)} lines: {cp.stderr!r}")

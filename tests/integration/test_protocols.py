@@ -208,8 +208,8 @@ def protocol_33_generic_shown_with_D():
     assert f.raw["state"] is None, f"state {f.raw['state']!r}"
     r = flowtop(T.client, "-46UTIS", "--other")
     assert not N.find(r.frame(2), proto="dccp"), "protocol 33 shown without -D (e.g. --other)"
-    # A generic entry has no ports and no state (SPEC: "generic protocol-33 entries without ports
-    # or state"): JSON ports are null, never a fake 0.
+    # A generic entry (DCCP on kernels without a DCCP tracker) has no ports and no state: JSON
+    # ports are null, never a fake 0.
     for d in ("orig", "reply"):
         assert f.raw[d]["sport"] is None and f.raw[d]["dport"] is None, (
             f"generic protocol-33 entry has {d} ports {f.raw[d]['sport']}/{f.raw[d]['dport']}, "

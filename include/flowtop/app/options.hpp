@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "flowtop/view/column.hpp"
+#include "flowtop/view/filter.hpp"
 #include "flowtop/view/selection.hpp"
 
 namespace flowtop::app {
@@ -28,8 +30,9 @@ struct Options {
   bool track = false;
   bool stats = false;
   std::string geoip_dir;
-  std::string sort;    ///< --sort KEY (validated by the view later; kept verbatim)
-  std::string filter;  ///< --filter EXPR (kept verbatim until the filter language lands)
+  std::optional<view::Column> sort;  ///< --sort KEY (a column name or alias)
+  view::Filter filter;               ///< --filter EXPR, compiled (empty: none)
+  std::optional<view::Tab> tab;      ///< --tab NAME: the tab --batch/--json show (screen: start)
   /// Hidden, for tests: event socket receive buffer in bytes (--event-buffer N); 0 = default.
   std::size_t event_buffer = 0;
 };
@@ -40,8 +43,8 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Parses argv (getopt_long; reentrant: resets optind). Throws UsageError. Never touches the
-/// kernel.
+/// Parses argv (getopt_long; reentrant: resets optind), checking every value: --sort names a
+/// column, --filter compiles, --tab names a tab. Throws UsageError. Never touches the kernel.
 Options parse_options(int argc, char* const* argv);
 /// The --help text.
 std::string help_text();

@@ -62,9 +62,12 @@ class Enricher {
   void set_geoip(bool on);
   [[nodiscard]] bool dns() const;
   [[nodiscard]] bool geoip() const;
-  /// Health/attribution lines: "no GeoIP database found: run 'flowtop -u' to download one",
-  /// a corrupt database warning, "IP Geolocation by DB-IP", bad tcp.conf lines (file:line: reason).
+  /// Health lines: "no GeoIP database found: run 'flowtop -u' to download one", a corrupt
+  /// database warning, bad tcp.conf lines (file:line: reason).
   [[nodiscard]] std::vector<std::string> health() const;
+  /// Whether DB-IP data is in use (GeoIP on and a DB-IP database open): its licence (CC BY 4.0)
+  /// asks for the attribution "IP Geolocation by DB-IP" where the data shows.
+  [[nodiscard]] bool dbip() const;
   [[nodiscard]] EnrichStats stats() const;
 
  private:

@@ -22,8 +22,10 @@ class GeoSource {
   virtual ~GeoSource() = default;
   /// What the source knows of `addr`; nullopt when nothing.
   [[nodiscard]] virtual std::optional<core::GeoInfo> lookup(const core::IpAddr& addr) const = 0;
-  /// Health and attribution lines (missing or corrupt databases, "IP Geolocation by DB-IP").
+  /// Health lines (missing or corrupt databases).
   [[nodiscard]] virtual std::vector<std::string> notes() const = 0;
+  /// Whether DB-IP data answers lookups (its licence asks for an attribution where it is used).
+  [[nodiscard]] virtual bool uses_dbip() const { return false; }
 };
 
 /// Opens the source (on the worker thread). May return nullptr: no source.
@@ -56,6 +58,8 @@ class GeoResolver {
   core::Lookup<core::GeoInfo> lookup_or_request(const core::IpAddr& addr);
   /// The source's notes once it is open (empty before).
   [[nodiscard]] std::vector<std::string> notes() const;
+  /// Whether the open source uses DB-IP data (false before it is open).
+  [[nodiscard]] bool uses_dbip() const;
   /// True once the worker tried to open the source.
   [[nodiscard]] bool opened() const;
   [[nodiscard]] std::uint64_t lookups() const;

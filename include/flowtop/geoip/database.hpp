@@ -47,7 +47,7 @@ std::optional<core::GeoInfo::Kind> reserved_kind(const core::IpAddr& addr);
 /// Lookups are thread-safe.
 class GeoDatabases {
  public:
-  /// Searches `dirs` in order (SPEC: --geoip-dir, /var/lib/flowtop, /usr/share/GeoIP,
+  /// Searches `dirs` in order (--geoip-dir, /var/lib/flowtop, /usr/share/GeoIP,
   /// /var/lib/GeoIP) for *.mmdb (each directory's files in name order); for each kind the first
   /// valid file wins, and a City database beats a Country one. When no City or Country database
   /// is found and tor_dir has geoip/geoip6 files, they are the country-only fallback. Never

@@ -5,6 +5,9 @@
 
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/flow.hpp"
+#include "flowtop/core/function_ref.hpp"
+#include "flowtop/view/rows.hpp"
+#include "flowtop/view/snapshot.hpp"
 
 namespace flowtop::output {
 
@@ -14,7 +17,7 @@ struct FrameInfo {
   std::int64_t realtime_ns = 0;  ///< wall clock of the frame (ts, and age from start_ns)
 };
 
-/// One NDJSON object (no trailing newline) in SPEC's schema (§Output for scripts). Enrichment
+/// One NDJSON object (no trailing newline) for a flow (the schema README documents). Enrichment
 /// fields (service, process, src_name, dst_name, src_geo, dst_geo) come from `enr`; anything not
 /// known (pending, failed, disabled, a reserved address) is null. Strings are valid UTF-8 JSON
 /// whatever bytes they came from. Pure.
@@ -22,5 +25,18 @@ std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
                       const FrameInfo& frame);
 /// The same without enrichment (every enrichment field null).
 std::string json_line(const core::FlowRecord& rec, const FrameInfo& frame);
+
+/// One NDJSON object for a row of an aggregate tab: "ts", "frame", "tab" ("processes", "hosts",
+/// "countries", "as"), the group's key ("pid"/"name"/"user"; "addr"/"name"/"country";
+/// "country"/"country_name"; "asn"/"org"), "flows", and "bytes", "packets", "rate" per direction
+/// ({"orig", "reply"}, null when no flow of the group has counters). Pure.
+std::string json_group_line(const view::GroupRow& group, view::Tab tab, const FrameInfo& frame);
+
+/// Writes one --json frame: an object per row of `prepared` (built from `snapshot`), in its
+/// order: the screen's selection, filter and sort. Flows are looked up in the enrichment caches
+/// one at a time. Output goes to `sink` in pieces of about 256 KiB (a big frame never sits in
+/// memory whole); returns false as soon as `sink` does (the reader went away).
+bool write_json_frame(const view::Prepared& prepared, const view::Snapshot& snapshot,
+                      const FrameInfo& frame, core::FunctionRef<bool(std::string_view)> sink);
 
 }  // namespace flowtop::output

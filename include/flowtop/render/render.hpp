@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "flowtop/render/frame.hpp"
@@ -22,6 +23,14 @@ struct RenderOptions {
   bool ascii = false;  ///< no UTF-8 terminal: ASCII arrows and markers instead of ↑ ↓ ▲ ▼ …
 };
 
+/// What a --batch frame says in its title besides the version.
+struct ReportOptions {
+  std::string version;  ///< "0.1.0"
+  bool ascii = false;   ///< no UTF-8: ASCII arrows and markers
+  std::uint64_t frame = 0;
+  std::int64_t realtime_ns = 0;  ///< the frame's wall clock, shown as local time
+};
+
 /// Smallest screen render() draws; below it the frame says "terminal too small".
 inline constexpr int kMinCols = 40;
 inline constexpr int kMinLines = 10;
@@ -40,5 +49,12 @@ std::size_t table_capacity(const view::Status& status, const view::ViewState& st
 /// `size.cols` and there are never more than `size.lines` lines. Pure.
 Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
              const RenderOptions& options);
+
+/// A --batch frame, `cols` wide: a title ("flowtop 0.1.0 - 12:37:50 - frame 3"), the screen's
+/// status line, every health line, then the screen's table for every row of `rows`: the same
+/// column header, cells, units, widths and sanitising as render() draws at `cols` columns, with
+/// no selection bar, tab bar, panes or scrolling. Pure apart from reading the local time zone.
+Frame render_report(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
+                    const ReportOptions& options);
 
 }  // namespace flowtop::render

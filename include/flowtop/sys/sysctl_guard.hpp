@@ -7,9 +7,9 @@
 namespace flowtop::sys {
 
 /// Turns on nf_conntrack_acct and nf_conntrack_timestamp in the current network namespace and
-/// restores them when the last flowtop of the namespace leaves (SharedState protocol, SPEC §Kernel
-/// settings): on destruction, and from a fatal-signal handler (registered emergency action).
-/// Owned by the main thread.
+/// restores them when the last flowtop of the namespace leaves (the SharedState protocol: a state
+/// file per namespace holds the original values): on destruction, and from a fatal-signal handler
+/// (registered emergency action). Owned by the main thread.
 class SysctlGuard {
  public:
   struct Result {

@@ -10,7 +10,7 @@
 
 namespace flowtop::tui {
 
-/// The settings flowtoprc remembers (SPEC: sort, tab, toggles, interval), as key → canonical
+/// The settings flowtoprc remembers (sort, tab, toggles, interval), as key → canonical
 /// value text, e.g. {"tab", "flows"}, {"sort.flows", "rate-in desc"}, {"bits", "0"},
 /// {"interval", "1"}. Plain value.
 using Settings = std::map<std::string, std::string, std::less<>>;

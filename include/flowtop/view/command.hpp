@@ -118,7 +118,8 @@ struct KeyHelp {
 
 /// Maps terminal input to commands, by mode: the filter prompt takes text keys; the sort menu
 /// takes Up/Down/Enter/Esc; the help overlay closes on any key (F10 still quits); otherwise the
-/// main keys (SPEC §Keys). Clicks are not mapped here: tui asks the frame (render::hit_test).
+/// main keys (KeyMap::help() lists them). Clicks are not mapped here: tui asks the frame
+/// (render::hit_test).
 class KeyMap {
  public:
   /// The command for `in` in the mode `state` is in; Kind::None when the key does nothing.

@@ -16,8 +16,9 @@ namespace detail {
 struct FilterNode;  // the compiled expression tree (src/view/filter.cpp)
 }
 
-/// A compiled filter expression (SPEC §Filter language). An empty filter matches every flow.
-/// Immutable value; cheap to copy (the tree is shared); any thread may call matches() on it.
+/// A compiled filter expression (the grammar below; README and the man page show it to users). An
+/// empty filter matches every flow. Immutable value; cheap to copy (the tree is shared); any thread
+/// may call matches() on it.
 ///
 /// Grammar (keywords, term names and string comparisons are case-insensitive):
 ///   expr    := or

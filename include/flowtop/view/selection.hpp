@@ -7,7 +7,7 @@
 
 namespace flowtop::view {
 
-/// What the user asked to see (SPEC: "the selection is a view filter"). The collector keeps every
+/// What the user asked to see (the selection is a view filter). The collector keeps every
 /// flow; this decides what is shown. Plain value.
 struct Selection {
   bool ipv4 = true;

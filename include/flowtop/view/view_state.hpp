@@ -135,7 +135,7 @@ ViewState default_view_state();
 /// Returns and clears the pending effects.
 Effects take_effects(ViewState& state);
 
-/// Refresh interval bounds (SPEC: 0.1 to 3600 s) and the `+`/`-` steps through them:
+/// Refresh interval bounds (0.1 to 3600 s) and the `+`/`-` steps through them:
 /// 0.1 0.2 0.5 1 2 5 10 30 60 300 600 1800 3600. A value between steps moves to the next step.
 inline constexpr double kMinInterval = 0.1;
 inline constexpr double kMaxInterval = 3600;

@@ -62,8 +62,9 @@ TEST(Options, DefaultsAreBothFamiliesTcpOnlyScreenMode) {
   EXPECT_FALSE(o.track);
   EXPECT_FALSE(o.stats);
   EXPECT_TRUE(o.geoip_dir.empty());
-  EXPECT_TRUE(o.sort.empty());
+  EXPECT_FALSE(o.sort.has_value());
   EXPECT_TRUE(o.filter.empty());
+  EXPECT_FALSE(o.tab.has_value());
   EXPECT_EQ(o.event_buffer, 0U);
 }
 
@@ -152,11 +153,40 @@ TEST(Options, LongOnlyFlags) {
   EXPECT_TRUE(o.stats);
 }
 
-TEST(Options, ValuesAreKeptVerbatim) {
-  const Options o = parse({"--geoip-dir", "/tmp/geo", "--sort=rate", "--filter", "port=443 and x"});
+TEST(Options, ValuesAreCheckedAndKept) {
+  const Options o = parse(
+      {"--geoip-dir", "/tmp/geo", "--sort=rate", "--filter", "port=443 and x", "--tab", "Hosts"});
   EXPECT_EQ(o.geoip_dir, "/tmp/geo");
-  EXPECT_EQ(o.sort, "rate");
-  EXPECT_EQ(o.filter, "port=443 and x");
+  EXPECT_EQ(o.sort, view::Column::RateIn);  // "rate" is rate-in's alias
+  EXPECT_EQ(o.filter.text(), "port=443 and x");
+  EXPECT_EQ(o.tab, view::Tab::Hosts);
+  EXPECT_EQ(parse({"--sort", "TIME"}).sort, view::Column::Age);
+}
+
+TEST(Options, BadSortFilterOrTabIsOneUsageLine) {
+  const std::string sort = error_of({"--sort", "nonsense"});
+  EXPECT_TRUE(
+      sort.starts_with("flowtop: unknown sort key 'nonsense' for --sort: expected a "
+                       "column name: process name pid"))
+      << sort;
+  EXPECT_EQ(error_of({"--filter", "prot=tcp"}),
+            "flowtop: invalid --filter 'prot=tcp': at 1: unknown term 'prot'");
+  EXPECT_EQ(error_of({"--tab", "flow"}),
+            "flowtop: unknown tab 'flow' for --tab: expected flows, processes, hosts, countries "
+            "or as");
+  EXPECT_EQ(error_of({"--sort", "\x1b[2J"}).find('\x1b'), std::string::npos) << "sanitised";
+}
+
+TEST(Options, BatchAndJsonSortByAColumnOfTheirTab) {
+  EXPECT_EQ(parse({"--batch", "--tab", "hosts", "--sort", "flows"}).sort, view::Column::Flows);
+  EXPECT_EQ(error_of({"--json", "--sort", "flows"}),
+            "flowtop: --sort flows: the Flows tab has no such column (it has: process pid proto "
+            "state age address port geo bytes-out rate-out bytes-in rate-in packets-out "
+            "packets-in)");
+  EXPECT_EQ(error_of({"--batch", "--tab", "as", "--sort", "state"}).substr(0, 46),
+            "flowtop: --sort state: the AS tab has no such ");
+  // The screen sorts every tab that has the column: any column will do.
+  EXPECT_EQ(parse({"--sort", "flows"}).sort, view::Column::Flows);
 }
 
 TEST(Options, Modes) {
@@ -280,7 +310,7 @@ TEST(Options, HelpListsEveryOptionAligned) {
                           "-t, --interval N", "-v, --version",      "-h, --help", "--batch",
                           "--json",           "-c, --iterations N", "--loopback", "--dns-flows",
                           "--other",          "--no-sysctl",        "--track",    "--geoip-dir DIR",
-                          "--sort KEY",       "--filter EXPR",      "--stats"}) {
+                          "--sort KEY",       "--filter EXPR",      "--stats",    "--tab NAME"}) {
     EXPECT_NE(help.find(opt), std::string::npos) << opt;
   }
   // Every option line's description starts in the same column.
@@ -301,7 +331,7 @@ TEST(Options, HelpListsEveryOptionAligned) {
     EXPECT_EQ(desc, column) << line;
     EXPECT_LE(line.size(), 100U) << line;
   }
-  EXPECT_EQ(option_lines, 27);
+  EXPECT_EQ(option_lines, 28);
 }
 
 TEST(Options, VersionText) {

@@ -80,15 +80,17 @@ TEST(ScreenStart, SortFlagSortsEveryTabThatHasTheColumn) {
   EXPECT_EQ(sort_of(t, view::Tab::Hosts), (view::SortSpec{view::Column::Flows, false}));
 }
 
-TEST(ScreenStart, BadSortOrFilterIsAUsageError) {
-  EXPECT_THROW(start({"--sort", "nonsense"}, ""), UsageError);
-  try {
-    start({"--filter", "prot=tcp"}, "");
-    FAIL() << "no error";
-  } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("--filter"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("at 1"), std::string::npos) << e.what();
-  }
+TEST(ScreenStart, TabFlagChoosesTheFirstTab) {
+  EXPECT_EQ(start({"--tab", "countries"}, "tab=hosts\n").tab, view::Tab::Countries);
+  EXPECT_EQ(start({}, "tab=hosts\n").tab, view::Tab::Hosts);
+}
+
+TEST(BatchState, CommandLineOnlyNoFile) {
+  const view::ViewState s = state_from_options(parse({"--batch", "-U", "--sort", "age"}));
+  EXPECT_EQ(s.tab, view::Tab::Flows);
+  EXPECT_TRUE(s.selection.udp);
+  EXPECT_FALSE(s.selection.tcp);
+  EXPECT_EQ(s.current_sort(), (view::SortSpec{view::Column::Age, true}));
 }
 
 TEST(ScreenStart, FilterFlagIsApplied) {

@@ -118,7 +118,7 @@ TEST(Proto, PortsAndIcmp) {
   EXPECT_FALSE(proto_is_icmp(47));
 }
 
-// ---- states, as SPEC.md lists them, in kernel numbering ----
+// ---- states, as the original flowtop names them, in kernel numbering ----
 
 TEST(StateName, TcpMatchesSpecInKernelOrder) {
   const auto names = words(

@@ -51,8 +51,9 @@ class FakeSource final : public GeoSource {
     return std::nullopt;
   }
   [[nodiscard]] std::vector<std::string> notes() const override {
-    return {"IP Geolocation by DB-IP"};
+    return {"GeoLite2-City.mmdb is corrupt"};
   }
+  [[nodiscard]] bool uses_dbip() const override { return true; }
 
  private:
   std::shared_ptr<Counters> c_;
@@ -115,7 +116,8 @@ TEST(GeoResolver, OpensAtStartAndPublishesNotes) {
   GeoResolver r(opener(c));
   ASSERT_TRUE(wait_for([&] { return r.opened(); }));
   EXPECT_EQ(c->opens.load(), 1);
-  EXPECT_EQ(r.notes(), (std::vector<std::string>{"IP Geolocation by DB-IP"}));
+  EXPECT_EQ(r.notes(), (std::vector<std::string>{"GeoLite2-City.mmdb is corrupt"}));
+  EXPECT_TRUE(r.uses_dbip());
 }
 
 TEST(GeoResolver, TurnedOffAtStartOpensNothingUntilAsked) {

@@ -15,7 +15,7 @@ using core::FlowRecord;
 using nlohmann::json;
 
 constexpr std::int64_t kSecond = 1'000'000'000;
-constexpr std::int64_t kNow = 1'795'745'470'917'000'000;  // SPEC's example ts
+constexpr std::int64_t kNow = 1'795'745'470'917'000'000;  // README's example ts
 
 core::IpAddr ip(const char* text) {
   return *core::IpAddr::parse(text);

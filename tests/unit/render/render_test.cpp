@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "flowtop/render/text.hpp"
+#include "flowtop/core/text.hpp"
 #include "flowtop/view/command.hpp"
 #include "unit/view/fixture.hpp"
 
@@ -53,7 +53,7 @@ std::string line_with(const std::string& text, const std::string& needle) {
 std::size_t line_width(const Line& line) {
   std::size_t w = 0;
   for (const Span& s : line.spans) {
-    w += display_width(s.text);
+    w += core::display_width(s.text);
   }
   return w;
 }

@@ -1,5 +1,3 @@
-#include "flowtop/render/format.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +5,9 @@
 #include <limits>
 #include <string>
 
-namespace flowtop::render {
+#include "flowtop/core/text.hpp"
+
+namespace flowtop::core {
 namespace {
 
 TEST(FormatBytes, BelowAThousandIsWholeBytes) {
@@ -152,4 +152,4 @@ TEST(Sanitize, OutputIsAlwaysCleanForAllTwoByteInputs) {
 }
 
 }  // namespace
-}  // namespace flowtop::render
+}  // namespace flowtop::core

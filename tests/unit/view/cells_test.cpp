@@ -1,9 +1,12 @@
 // Table cells: zero is blank, unknown is "-", units are never cut.
+#include "flowtop/view/cells.hpp"
+
 #include <gtest/gtest.h>
 
-#include "flowtop/render/format.hpp"
+#include "flowtop/core/text.hpp"
 
-namespace flowtop::render {
+namespace flowtop::view {
+using core::format_count;
 namespace {
 
 TEST(FormatCount, ThousandsSeparators) {
@@ -55,4 +58,4 @@ TEST(Cells, WidestValuesFitTheirColumns) {
 }
 
 }  // namespace
-}  // namespace flowtop::render
+}  // namespace flowtop::view

@@ -1,12 +1,12 @@
 #pragma once
 
-// Code point width tables (private to src/render), generated with:
+// Code point width tables (private to src/core), generated with:
 //   zero width: unicodedata.category in (Mn, Me, Cf) except U+00AD, plus U+1160..U+11FF, U+200B;
 //   wide: unicodedata.east_asian_width in (W, F), plus unassigned code points of planes 2 and 3.
 
 #include <array>
 
-namespace flowtop::render::detail {
+namespace flowtop::core::detail {
 
 struct Range {
   char32_t first;
@@ -136,4 +136,4 @@ constexpr std::array<Range, 123> kWide{{
     {0x1FAF0, 0x1FAF6}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
 }};
 
-}  // namespace flowtop::render::detail
+}  // namespace flowtop::core::detail

@@ -1,0 +1,159 @@
+#include "flowtop/view/cells.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "flowtop/core/text.hpp"
+#include "flowtop/view/rows.hpp"
+
+namespace flowtop::view {
+namespace {
+
+using core::FlowRecord;
+
+}  // namespace
+
+std::string bytes_cell(bool known, std::uint64_t bytes) {
+  if (!known) {
+    return "-";
+  }
+  return bytes == 0 ? std::string() : core::format_bytes(bytes);
+}
+
+std::string rate_cell(bool known, double bytes_per_s, bool bits) {
+  if (!known) {
+    return "-";
+  }
+  std::string s = core::format_rate(bytes_per_s, bits);
+  return s.starts_with("0 ") ? std::string() : s;  // rounds to nothing: blank, as a zero
+}
+
+std::string packets_cell(bool known, std::uint64_t packets) {
+  if (!known) {
+    return "-";
+  }
+  if (packets == 0) {
+    return {};
+  }
+  return packets < 10000 ? std::to_string(packets) : core::format_count_short(packets);
+}
+
+std::string count_cell(std::uint64_t n) {
+  return n < 100'000 ? core::format_count(n) : core::format_count_short(n);
+}
+
+std::string proto_cell(const core::FlowKey& key) {
+  const char fam = key.family == core::Family::V4 ? '4' : '6';
+  std::string name(core::proto_name(key.proto));
+  if (name == "icmpv6") {
+    name = "icmp";
+  } else if (name == "udplite") {
+    name = "udpl";
+  } else if (name == "unknown") {
+    name = core::proto_label(key.proto);
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) {
+      return fmt::format("p{}-{}", key.proto, fam);
+    }
+  }
+  return name + fam;
+}
+
+std::string state_cell(const FlowRecord& rec) {
+  return rec.has(FlowRecord::kHasState) ? std::string(core::state_name(rec.key.proto, rec.state))
+                                        : std::string();
+}
+
+std::uint64_t age_seconds(const FlowRecord& rec, std::int64_t realtime_ns) {
+  // In unsigned arithmetic: a start after the frame (clocks disagree) or a wild value is age 0.
+  const auto now = static_cast<std::uint64_t>(std::max<std::int64_t>(realtime_ns, 0));
+  return now > rec.start_ns ? (now - rec.start_ns) / 1'000'000'000 : 0;
+}
+
+std::string age_cell(const FlowRecord& rec, std::int64_t realtime_ns) {
+  if (!rec.has(FlowRecord::kHasTimestamp)) {
+    return "-";
+  }
+  return core::format_age(age_seconds(rec, realtime_ns));
+}
+
+std::string port_cell(const FlowRow& row) {
+  const FlowRecord& rec = row.rec;
+  if (core::proto_is_icmp(rec.key.proto)) {
+    return fmt::format("{}/{}", rec.key.icmp_type, rec.key.icmp_code);  // type/code, no fake port
+  }
+  if (!rec.has(FlowRecord::kHasPorts)) {
+    return "";
+  }
+  return row.enrich.service.empty() ? std::to_string(rec.key.orig.dport) : row.enrich.service;
+}
+
+std::string address_text(const core::IpAddr& addr, const core::Lookup<std::string>& name,
+                         bool dns) {
+  return dns && name.ok() && !name.value.empty() ? name.value : addr.to_string();
+}
+
+std::string endpoint(const core::IpAddr& addr, std::uint16_t port, bool ports) {
+  if (!ports) {
+    return addr.to_string();
+  }
+  return addr.is_v4() ? fmt::format("{}:{}", addr.to_string(), port)
+                      : fmt::format("[{}]:{}", addr.to_string(), port);
+}
+
+std::string source_text(const FlowRow& row, bool dns) {
+  const FlowRecord& rec = row.rec;
+  const std::string ep =
+      endpoint(rec.key.orig.src, rec.key.orig.sport, rec.has(FlowRecord::kHasPorts));
+  if (dns && row.enrich.src_name.ok() && !row.enrich.src_name.value.empty()) {
+    return fmt::format("from {} ({})", row.enrich.src_name.value, ep);
+  }
+  return "from " + ep;
+}
+
+std::string_view geo_kind_short(core::GeoInfo::Kind kind) {
+  switch (kind) {
+    case core::GeoInfo::Kind::Located: return "";
+    case core::GeoInfo::Kind::Private: return "lan";
+    case core::GeoInfo::Kind::Loopback: return "lo";
+    case core::GeoInfo::Kind::LinkLocal: return "ll";
+    case core::GeoInfo::Kind::Multicast: return "mc";
+    case core::GeoInfo::Kind::Reserved: return "res";
+  }
+  return "";
+}
+
+std::string_view geo_code(const core::Lookup<core::GeoInfo>& geo) {
+  if (!geo.ok()) {
+    return {};
+  }
+  return geo.value.kind == core::GeoInfo::Kind::Located ? std::string_view(geo.value.country)
+                                                        : geo_kind_short(geo.value.kind);
+}
+
+std::string geo_cell(const core::Lookup<core::GeoInfo>& geo, std::size_t width, bool geoip) {
+  using State = core::Lookup<core::GeoInfo>::State;
+  if (!geoip || geo.state == State::Pending || geo.state == State::Disabled) {
+    return "";  // off, or being looked up: blank, not a guess
+  }
+  if (geo.state == State::Failed) {
+    return "-";
+  }
+  const core::GeoInfo& v = geo.value;
+  if (v.kind != core::GeoInfo::Kind::Located) {
+    return std::string(geo_kind_short(v.kind));
+  }
+  std::string text = v.country.empty() ? "-" : v.country;
+  if (width >= 10 && !v.city.empty()) {
+    text += " " + v.city;
+  }
+  if (width >= 20 && v.asn != 0) {
+    text += fmt::format(" AS{}", v.asn);
+    if (!v.org.empty()) {
+      text += " " + v.org;
+    }
+  }
+  return text;
+}
+
+}  // namespace flowtop::view
