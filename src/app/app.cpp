@@ -26,6 +26,7 @@
 #include "flowtop/geoip/database.hpp"
 #include "flowtop/output/batch_writer.hpp"
 #include "flowtop/output/json_writer.hpp"
+#include "flowtop/rcu/rcu.hpp"
 #include "flowtop/sys/signals.hpp"
 #include "flowtop/sys/sysctl_guard.hpp"
 #include "flowtop/table/flow_table.hpp"
@@ -199,8 +200,8 @@ int frames_loop(const Sources& src, const sys::SignalFd& sigs, std::uint64_t fir
 }
 
 /// The calling thread's RCU registration, for threads the screen starts.
-std::optional<table::RcuThread>& rcu_registration() {
-  thread_local std::optional<table::RcuThread> registration;
+std::optional<rcu::Thread>& rcu_registration() {
+  thread_local std::optional<rcu::Thread> registration;
   return registration;
 }
 
@@ -243,7 +244,7 @@ int run_collecting(const Options& opts) {
           : sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE});
   sys::install_fatal_signal_handlers();
 
-  table::RcuThread rcu;
+  rcu::Thread rcu;
   table::FlowTable table(1 << 16);
   core::CollectorStats stats;
   // The enrichment workers exist before the collector starts: it reports every first sight.

@@ -14,6 +14,7 @@
 #include "ct_socket.hpp"
 #include "flowtop/conntrack/parser.hpp"
 #include "flowtop/core/clock.hpp"
+#include "flowtop/rcu/rcu.hpp"
 #include "flowtop/sys/event_fd.hpp"
 
 namespace flowtop::conntrack {
@@ -39,9 +40,11 @@ struct Collector::Impl {
       : table(t),
         stats(s),
         config(std::move(c)),
-        events(NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_UPDATE |
-               NF_NETLINK_CONNTRACK_DESTROY),
-        requests(0) {
+        clock(config.clock != nullptr ? *config.clock : core::system_clock()),
+        events(
+            NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_UPDATE | NF_NETLINK_CONNTRACK_DESTROY,
+            clock),
+        requests(0, clock) {
     event_buffer = config.event_buffer != 0 ? config.event_buffer : kDefaultEventBuffer;
     stats.rcvbuf = events.set_rcvbuf(event_buffer);
     events.set_nonblocking();
@@ -52,6 +55,7 @@ struct Collector::Impl {
   table::FlowTable& table;
   core::CollectorStats& stats;
   CollectorConfig config;
+  const core::Clock& clock;
   CtSocket events;    // opened first: nothing created during the initial dump is missed
   CtSocket requests;  // dumps and GETs
   sys::EventFd wake;  // main -> collector
@@ -147,7 +151,7 @@ struct Collector::Impl {
       std::lock_guard lock(mu);
       ticket = requested;
     }
-    const std::int64_t t0 = core::steady_ns();
+    const std::int64_t t0 = clock.steady_ns();
     dumping = true;
     destroyed_during_dump.clear();
     table.begin_resync();
@@ -155,7 +159,7 @@ struct Collector::Impl {
                   [this] { drain_events(); });
     table.end_resync();
     dumping = false;
-    const std::int64_t t1 = core::steady_ns();
+    const std::int64_t t1 = clock.steady_ns();
     const std::int64_t cost = t1 - t0;
     last_dump_end = t1;
     stats.dumps.fetch_add(1, std::memory_order_relaxed);
@@ -205,13 +209,13 @@ struct Collector::Impl {
   }
 
   void run(const std::stop_token& stop) {
-    table::RcuThread rcu;
+    rcu::Thread rcu;
     full_dump(false);
     drain_events();
-    next_get_tick = core::steady_ns() + interval_ns.load();
+    next_get_tick = clock.steady_ns() + interval_ns.load();
     bool idle = false;
     while (!stop.stop_requested()) {
-      const std::int64_t now = core::steady_ns();
+      const std::int64_t now = clock.steady_ns();
       std::int64_t deadline = next_get_tick;
       if (config.periodic_dumps) {
         deadline = std::min(deadline, next_periodic_dump);
@@ -219,21 +223,26 @@ struct Collector::Impl {
       if (resync_pending) {
         deadline = std::min(deadline, last_dump_end + kMinResyncGapNs);
       }
+      // Dumps, GETs and resyncs are due on the clock; the drain period passes in real time.
+      int timeout_ms = clock.poll_timeout_ms(deadline - now);
       if (!idle) {
-        deadline = std::min(deadline, now + kDrainPeriodNs);
+        constexpr int kDrainMs = static_cast<int>(kDrainPeriodNs / 1'000'000);
+        timeout_ms = timeout_ms < 0 ? kDrainMs : std::min(timeout_ms, kDrainMs);
       }
-      pollfd fds[2] = {{wake.fd(), POLLIN, 0}, {events.fd(), POLLIN, 0}};
-      const int nfds =
-          idle ? 2 : 1;  // busy: sleep on the timer and batch; idle: wake on the first event
-      const std::int64_t wait_ns = std::max<std::int64_t>(0, deadline - now);
-      const int timeout_ms = static_cast<int>((wait_ns + 999'999) / 1'000'000);
-      poll(fds, nfds, timeout_ms);
+      // Busy: sleep on the timer and batch; idle: wake on the first event too.
+      pollfd fds[3] = {{wake.fd(), POLLIN, 0},
+                       {clock.wake_fd(), POLLIN, 0},
+                       {idle ? events.fd() : -1, POLLIN, 0}};
+      poll(fds, 3, timeout_ms);
       wake.drain();
+      if ((fds[1].revents & POLLIN) != 0) {
+        core::drain_wake(clock.wake_fd());
+      }
       if (stop.stop_requested()) {
         break;
       }
       idle = drain_events() == 0;
-      const std::int64_t t = core::steady_ns();
+      const std::int64_t t = clock.steady_ns();
       const bool resync_due = resync_pending && t >= last_dump_end + kMinResyncGapNs;
       if (resync_due || dump_requested() || (config.periodic_dumps && t >= next_periodic_dump)) {
         const bool resync = resync_pending;

@@ -6,10 +6,10 @@
 #include <thread>
 #include <utility>
 
-#include "enrich/rcu_thread.hpp"
 #include "flowtop/core/clock.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/work_queue.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace flowtop::enrich {
 namespace {
@@ -39,7 +39,7 @@ struct GeoResolver::Impl {
   std::thread worker;
 
   void run() {
-    const RcuThreadScope rcu;
+    const rcu::Thread rcu;
     std::unique_ptr<GeoSource> source;
     const auto ensure_open = [&] {
       if (opened.load(std::memory_order_relaxed)) {

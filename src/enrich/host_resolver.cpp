@@ -16,17 +16,15 @@
 #include <utility>
 #include <vector>
 
-#include "enrich/rcu_thread.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/work_queue.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace flowtop::enrich {
 namespace {
 
 using Cache = EnrichCache<core::IpAddr, std::string, IpAddrHash>;
 constexpr unsigned kMaxWorkers = 8;
-// How long the destructor waits for workers to finish on their own before detaching them.
-constexpr auto kExitGrace = std::chrono::milliseconds(20);
 
 }  // namespace
 
@@ -74,10 +72,10 @@ struct Shared {
 
   std::mutex mu;
   Cache* cache =
-      nullptr;           // guarded by mu for workers; nullptr once the resolver is being destroyed
-  unsigned running = 0;  // guarded by mu
-  std::array<bool, kMaxWorkers> finished{};  // guarded by mu
-  std::condition_variable exited;
+      nullptr;  // guarded by mu for workers; nullptr once the resolver is being destroyed
+  std::array<bool, kMaxWorkers> finished{};  // guarded by mu: left its loop
+  std::array<bool, kMaxWorkers> busy{};      // guarded by mu: in a lookup
+  std::condition_variable settled;           // a worker finished or started a lookup
 
   std::atomic<unsigned> in_flight{0};
   std::atomic<std::uint64_t> queued{0};
@@ -109,7 +107,6 @@ HostResolver::HostResolver(HostResolverOptions opts) : impl_(std::make_unique<Im
   s.negative_ttl_ns = o.negative_ttl_ns;
   s.cache = impl_->cache.get();
   const unsigned n = std::clamp(o.workers, 1U, kMaxWorkers);
-  s.running = n;
   for (unsigned i = 0; i < n; ++i) {
     impl_->threads.emplace_back(worker_main, impl_->shared, i);
   }
@@ -121,11 +118,22 @@ HostResolver::~HostResolver() {
     const std::lock_guard lock(s.mu);
     s.cache = nullptr;  // from here on no worker touches the cache
   }
-  s.queue.close();
+  s.queue.close();  // idle workers wake up and leave; nothing queued is looked up any more
+  // Every worker either leaves its loop at once or is in a lookup, which may hang for seconds: wait
+  // until each one is one or the other (no timed wait), then join the first kind, detach the
+  // second.
   std::array<bool, kMaxWorkers> finished{};
   {
     std::unique_lock lock(s.mu);
-    s.exited.wait_for(lock, kExitGrace, [&s] { return s.running == 0; });
+    const std::size_t n = impl_->threads.size();
+    s.settled.wait(lock, [&s, n] {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!s.finished[i] && !s.busy[i]) {
+          return false;
+        }
+      }
+      return true;
+    });
     finished = s.finished;
   }
   for (std::size_t i = 0; i < impl_->threads.size(); ++i) {
@@ -143,8 +151,16 @@ namespace {
 void worker_main(std::shared_ptr<Shared> keep, unsigned index) {  // NOLINT(performance-*)
   Shared& s = *keep;
   {
-    const RcuThreadScope rcu;
+    const rcu::Thread rcu;
     while (auto addr = s.queue.pop()) {
+      {
+        const std::lock_guard lock(s.mu);
+        if (s.cache == nullptr) {
+          break;  // the resolver is going: leave the lookup undone
+        }
+        s.busy[index] = true;
+      }
+      s.settled.notify_all();
       s.in_flight.fetch_add(1, std::memory_order_relaxed);
       std::optional<std::string> name;
       try {
@@ -154,6 +170,7 @@ void worker_main(std::shared_ptr<Shared> keep, unsigned index) {  // NOLINT(perf
       }
       s.in_flight.fetch_sub(1, std::memory_order_relaxed);
       const std::lock_guard lock(s.mu);
+      s.busy[index] = false;
       if (s.cache == nullptr) {
         break;  // the resolver is gone
       }
@@ -171,9 +188,8 @@ void worker_main(std::shared_ptr<Shared> keep, unsigned index) {  // NOLINT(perf
   {
     const std::lock_guard lock(s.mu);
     s.finished[index] = true;
-    --s.running;
   }
-  s.exited.notify_all();
+  s.settled.notify_all();
 }
 
 }  // namespace

@@ -10,12 +10,12 @@
 #include <unordered_map>
 #include <utility>
 
-#include "enrich/rcu_thread.hpp"
 #include "enrich/sock_diag.hpp"
 #include "flowtop/core/clock.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/proc_index.hpp"
 #include "flowtop/enrich/work_queue.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace flowtop::enrich {
 
@@ -49,8 +49,10 @@ bool has_sockets(const core::FlowRecord& rec) {
          (p == core::L4Proto::Tcp || p == core::L4Proto::Udp || p == core::L4Proto::UdpLite);
 }
 
-std::chrono::steady_clock::time_point after_ns(std::int64_t ns) {
-  return std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::max<std::int64_t>(ns, 0));
+// The real-time deadline of a wait for `ns` of `clock`'s time.
+std::chrono::steady_clock::time_point after_ns(const core::Clock& clock, std::int64_t ns) {
+  return std::chrono::steady_clock::now() +
+         std::chrono::nanoseconds(clock.real_wait_ns(std::max<std::int64_t>(ns, 0)));
 }
 
 }  // namespace
@@ -58,8 +60,8 @@ std::chrono::steady_clock::time_point after_ns(std::int64_t ns) {
 struct OwnerResolver::Impl {
   explicit Impl(OwnerResolverOptions o)
       : opts(std::move(o)),
-        clock(opts.clock ? opts.clock : std::function<std::int64_t()>(&core::steady_ns)),
-        cache(Cache::Options{opts.max_entries, 256, 60'000'000'000, clock}),
+        clock(opts.clock != nullptr ? *opts.clock : core::system_clock()),
+        cache(Cache::Options{opts.max_entries, 256, 60'000'000'000, &clock}),
         queue(opts.queue_limit) {
     if (!opts.local_addrs) {
       opts.local_addrs = &local_addresses;
@@ -68,7 +70,7 @@ struct OwnerResolver::Impl {
   }
 
   OwnerResolverOptions opts;
-  std::function<std::int64_t()> clock;
+  const core::Clock& clock;
   Cache cache;
   WorkQueue<Request, RequestHash, RequestEq> queue;
   mutable std::mutex locals_mu;
@@ -116,33 +118,34 @@ OwnerResolver::~OwnerResolver() {
 }
 
 void OwnerResolver::Impl::run() {
-  const RcuThreadScope rcu;
+  const rcu::Thread rcu;
   std::vector<Request> batch;
   std::vector<Request> deferred;
   std::int64_t last_dump_ns = std::numeric_limits<std::int64_t>::min() / 2;
   for (;;) {
     std::int64_t wake_ns = 1'000'000'000;  // sweeps the cache now and then even when idle
     for (const Request& r : deferred) {
-      wake_ns = std::min(wake_ns, r.due_ns - clock());
+      wake_ns = std::min(wake_ns, r.due_ns - clock.steady_ns());
     }
     batch.clear();
-    if (!queue.pop_batch(batch, kBatch, after_ns(wake_ns))) {
+    if (!queue.pop_batch(batch, kBatch, after_ns(clock, wake_ns))) {
       return;
     }
     // Requests arriving shortly after a dump share the next one.
-    if (!batch.empty() && clock() < last_dump_ns + opts.min_dump_interval_ns) {
-      if (!queue.wait_closed_until(after_ns(last_dump_ns + opts.min_dump_interval_ns - clock())) ||
+    while (!batch.empty() && clock.steady_ns() < last_dump_ns + opts.min_dump_interval_ns) {
+      const std::int64_t wait = last_dump_ns + opts.min_dump_interval_ns - clock.steady_ns();
+      if (!queue.wait_closed_until(after_ns(clock, wait)) ||
           !queue.pop_batch(batch, kBatch, std::chrono::steady_clock::now())) {
         return;
       }
     }
-    const std::int64_t now = clock();
+    const std::int64_t now = clock.steady_ns();
     const auto due = std::partition(deferred.begin(), deferred.end(),
                                     [now](const Request& r) { return r.due_ns > now; });
     std::move(due, deferred.end(), std::back_inserter(batch));
     deferred.erase(due, deferred.end());
     if (!batch.empty()) {
-      last_dump_ns = clock();
+      last_dump_ns = clock.steady_ns();
       process(batch, deferred);
     }
     cache.maybe_sweep();
@@ -214,9 +217,9 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
   if (misses.empty()) {
     return;
   }
-  if (clock() - last_scan_ns >= opts.min_rescan_ns) {
+  if (clock.steady_ns() - last_scan_ns >= opts.min_rescan_ns) {
     procs.rebuild(&stop);
-    last_scan_ns = clock();
+    last_scan_ns = clock.steady_ns();
     proc_scans.fetch_add(1, std::memory_order_relaxed);
     for (const auto& [req, sock] : misses) {
       const auto pid = procs.pid_of(sock.inode);

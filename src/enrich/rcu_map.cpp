@@ -1,17 +1,9 @@
-// The RCU flavour (memb) must be included before the hash table header.
-#include <urcu.h>
-#include <urcu/rculfhash.h>
-
-#include <algorithm>
-#include <atomic>
-#include <bit>
 #include <cstddef>
 #include <memory>
-#include <new>
 
-#include "enrich/rcu_thread.hpp"
 #include "flowtop/core/tsan.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace flowtop::enrich {
 
@@ -25,24 +17,18 @@ std::size_t IpAddrHash::operator()(const core::IpAddr& a) const {
   return static_cast<std::size_t>(mix64(lo ^ mix64(hi + 0x9e3779b97f4a7c15ULL)));
 }
 
-RcuThreadScope::RcuThreadScope() {
-  rcu_register_thread();
-}
-
-RcuThreadScope::~RcuThreadScope() {
-  rcu_unregister_thread();
-}
-
 namespace detail {
 namespace {
 
 using Entry = RcuMap::Entry;
+using Link = rcu::HashTable::Link;
+using RetireHead = rcu::HashTable::RetireHead;
 
 // One published entry. `entry` is written before the node is published and never after; `rcu` is
 // used only once the node is unpublished.
 struct Node {
-  cds_lfht_node lfht{};
-  rcu_head rcu{};
+  Link link{};  // first: the table's TSan edges are on the node's address
+  RetireHead rcu{};
   Entry* entry = nullptr;
 
   explicit Node(Entry* e) : entry(e) {}
@@ -50,178 +36,107 @@ struct Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 };
+static_assert(offsetof(Node, link) == 0);
 
-Node* node_of(cds_lfht_node* n) {
-  return caa_container_of(n, Node, lfht);
+Node& node_of(Link& link) {
+  return *reinterpret_cast<Node*>(&link);
+}
+const Node& node_of(const Link& link) {
+  return *reinterpret_cast<const Node*>(&link);
 }
 
-Node* node_of(rcu_head* h) {
-  return caa_container_of(h, Node, rcu);
+bool match_key(const Link& link, const void* key) {
+  return node_of(link).entry->matches(key);
 }
 
-// cds_lfht calls this from the looking-up thread (reader or writer) under its read lock.
-int match_key(cds_lfht_node* n, const void* key) {
-  const Node* node = node_of(n);
-  FLOWTOP_TSAN_ACQUIRE(node);
-  const bool same = node->entry->matches(key);
-  FLOWTOP_TSAN_RELEASE(node);
-  return same ? 1 : 0;
-}
-
-void free_node(rcu_head* head) {
-  Node* node = node_of(head);
+void free_node(RetireHead* head) {
+  Node* node = reinterpret_cast<Node*>(reinterpret_cast<char*>(head) - offsetof(Node, rcu));
   FLOWTOP_TSAN_ACQUIRE(node);
   delete node;
 }
 
 // A writer's node that is unpublished: freed once no reader can hold it.
-void retire(Node* node) {
-  FLOWTOP_TSAN_RELEASE(node);  // the writer's accesses happen before the free
-  core::liburcu_call([node] { call_rcu(&node->rcu, free_node); });
+void retire(Node& node) {
+  rcu::HashTable::retire(node.link, node.rcu, free_node);
 }
-
-class ReadLock {
- public:
-  ReadLock() { rcu_read_lock(); }
-  ~ReadLock() { rcu_read_unlock(); }
-  ReadLock(const ReadLock&) = delete;
-  ReadLock& operator=(const ReadLock&) = delete;
-};
 
 }  // namespace
 
 struct RcuMap::Impl {
-  cds_lfht* ht = nullptr;
-  std::atomic<std::size_t> count{0};
+  rcu::HashTable ht;
+  explicit Impl(std::size_t buckets) : ht(buckets) {}
 };
 
-RcuMap::RcuMap(std::size_t initial_buckets) : impl_(std::make_unique<Impl>()) {
-  const unsigned long buckets = std::bit_ceil(std::max<std::size_t>(initial_buckets, 1));
-  impl_->ht = core::liburcu_call([buckets] {
-    return cds_lfht_new(buckets, 1, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, nullptr);
-  });
-  if (impl_->ht == nullptr) {
-    throw std::bad_alloc();
-  }
-}
+RcuMap::RcuMap(std::size_t initial_buckets) : impl_(std::make_unique<Impl>(initial_buckets)) {}
 
 RcuMap::~RcuMap() {
-  // No reader or writer remains: the nodes can be unlinked and freed at once, without a read-side
-  // critical section (so the destroying thread need not be RCU-registered).
-  cds_lfht_iter iter{};
-  cds_lfht_first(impl_->ht, &iter);
-  while (cds_lfht_node* n = cds_lfht_iter_get_node(&iter)) {
-    Node* node = node_of(n);
-    cds_lfht_next(impl_->ht, &iter);
-    if (core::liburcu_call([&] { return cds_lfht_del(impl_->ht, n); }) == 0) {
-      FLOWTOP_TSAN_ACQUIRE(node);
-      delete node;
-    }
-  }
-  core::liburcu_call([] { rcu_barrier(); });  // nodes retired earlier are freed
-  core::liburcu_call([this] { return cds_lfht_destroy(impl_->ht, nullptr); });
+  // No reader or writer remains: the nodes are freed at once, without a grace period (so the
+  // destroying thread need not be registered); nodes retired earlier are freed by the barrier.
+  impl_->ht.drain([](Link& link) { delete &node_of(link); });
+  rcu::barrier();
 }
 
 bool RcuMap::read(std::size_t hash, const void* key,
                   core::FunctionRef<void(const Entry&)> fn) const {
-  const ReadLock lock;
-  cds_lfht_iter iter{};
-  cds_lfht_lookup(impl_->ht, hash, match_key, key, &iter);
-  cds_lfht_node* n = cds_lfht_iter_get_node(&iter);
-  if (n == nullptr) {
+  const rcu::ReadGuard guard;
+  const Link* link = impl_->ht.find(hash, match_key, key);
+  if (link == nullptr) {
     return false;
   }
-  const Node* node = node_of(n);
-  FLOWTOP_TSAN_ACQUIRE(node);
-  fn(*node->entry);
-  FLOWTOP_TSAN_RELEASE(node);  // this read happens before the node's free
+  FLOWTOP_TSAN_ACQUIRE(link);
+  fn(*node_of(*link).entry);
+  FLOWTOP_TSAN_RELEASE(link);  // this read happens before the node's free
   return true;
 }
 
 bool RcuMap::publish(std::size_t hash, const void* key, std::unique_ptr<Entry> fresh,
                      core::FunctionRef<bool(const Entry* current)> may_replace) {
   auto owned = std::make_unique<Node>(fresh.release());
-  Node* node = owned.get();
-  FLOWTOP_TSAN_RELEASE(node);  // fully built: happens before any reader's access
-
-  const ReadLock lock;
-  // Another writer may change the entry between the lookup and the commit: then look again.
-  for (;;) {
-    cds_lfht_iter iter{};
-    cds_lfht_lookup(impl_->ht, hash, match_key, key, &iter);
-    cds_lfht_node* old = cds_lfht_iter_get_node(&iter);
-    Node* prev = old != nullptr ? node_of(old) : nullptr;
-    bool replace = false;
-    if (prev != nullptr) {
-      FLOWTOP_TSAN_ACQUIRE(prev);
-      replace = may_replace(prev->entry);
-      FLOWTOP_TSAN_RELEASE(prev);
-    } else {
-      replace = may_replace(nullptr);
-    }
-    if (!replace) {
-      return false;
-    }
-    if (prev != nullptr) {
-      if (core::liburcu_call([&] {
-            return cds_lfht_replace(impl_->ht, &iter, hash, match_key, key, &node->lfht);
-          }) == 0) {
-        static_cast<void>(owned.release());  // published: the table owns it now
-        retire(prev);
-        return true;
-      }
-    } else if (core::liburcu_call([&] {
-                 return cds_lfht_add_unique(impl_->ht, hash, match_key, key, &node->lfht);
-               }) == &node->lfht) {
-      static_cast<void>(owned.release());  // published: the table owns it now
-      impl_->count.fetch_add(1, std::memory_order_relaxed);
-      return true;
-    }
+  const rcu::ReadGuard guard;
+  const auto published = impl_->ht.publish(
+      hash, match_key, key, owned->link,
+      [&](Link* current) {
+        return may_replace(current != nullptr ? node_of(*current).entry : nullptr);
+      },
+      [](Link& old) { retire(node_of(old)); });
+  if (published == rcu::HashTable::Published::Declined) {
+    return false;  // `owned` (and the entry) are freed here: never published
   }
+  static_cast<void>(owned.release());  // published: the table owns it now
+  return true;
 }
 
 bool RcuMap::erase(std::size_t hash, const void* key, core::FunctionRef<bool(const Entry&)> pred) {
-  const ReadLock lock;
-  cds_lfht_iter iter{};
-  cds_lfht_lookup(impl_->ht, hash, match_key, key, &iter);
-  cds_lfht_node* n = cds_lfht_iter_get_node(&iter);
-  if (n == nullptr) {
+  const rcu::ReadGuard guard;
+  Link* link = impl_->ht.find(hash, match_key, key);
+  if (link == nullptr) {
     return false;
   }
-  Node* node = node_of(n);
-  FLOWTOP_TSAN_ACQUIRE(node);
-  const bool doomed = pred(*node->entry);
-  FLOWTOP_TSAN_RELEASE(node);
-  if (!doomed || core::liburcu_call([&] { return cds_lfht_del(impl_->ht, n); }) != 0) {
+  FLOWTOP_TSAN_ACQUIRE(link);
+  const bool doomed = pred(*node_of(*link).entry);
+  FLOWTOP_TSAN_RELEASE(link);
+  if (!doomed || !impl_->ht.remove(*link)) {
     return false;  // kept, or another writer replaced or removed it meanwhile
   }
-  impl_->count.fetch_sub(1, std::memory_order_relaxed);
-  retire(node);
+  retire(node_of(*link));
   return true;
 }
 
 std::size_t RcuMap::erase_if(core::FunctionRef<bool(const Entry&)> pred) {
   std::size_t removed = 0;
-  const ReadLock lock;
-  cds_lfht_iter iter{};
-  cds_lfht_first(impl_->ht, &iter);
-  while (cds_lfht_node* n = cds_lfht_iter_get_node(&iter)) {
-    Node* node = node_of(n);
-    cds_lfht_next(impl_->ht, &iter);  // before `node` is unlinked
-    FLOWTOP_TSAN_ACQUIRE(node);
-    const bool doomed = pred(*node->entry);
-    FLOWTOP_TSAN_RELEASE(node);
-    if (doomed && core::liburcu_call([&] { return cds_lfht_del(impl_->ht, n); }) == 0) {
-      impl_->count.fetch_sub(1, std::memory_order_relaxed);
+  const rcu::ReadGuard guard;
+  impl_->ht.for_each([&](Link& link) {
+    Node& node = node_of(link);
+    if (pred(*node.entry) && impl_->ht.remove(link)) {
       retire(node);
       ++removed;
     }
-  }
+  });
   return removed;
 }
 
 std::size_t RcuMap::size() const {
-  return impl_->count.load(std::memory_order_relaxed);
+  return impl_->ht.size();
 }
 
 }  // namespace detail

@@ -1,26 +1,21 @@
 #include "flowtop/table/flow_table.hpp"
 
-// The RCU flavour (memb) must be included before the hash table header.
 #include <malloc.h>
-#include <urcu.h>
-#include <urcu/rculfhash.h>
 
-#include <algorithm>
-#include <atomic>
-#include <bit>
 #include <cstddef>
 #include <memory>
-#include <new>
 #include <type_traits>
 
 #include "flowtop/core/tsan.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace flowtop::table {
 namespace {
 
 using core::FlowKey;
 using core::FlowRecord;
-using core::liburcu_call;
+using Link = rcu::HashTable::Link;
+using RetireHead = rcu::HashTable::RetireHead;
 
 // One published entry. `rec` is written only before the node is published and never after.
 // `generation` (the mark of the last resync generation that saw the entry) is read and written by
@@ -28,103 +23,82 @@ using core::liburcu_call;
 // unpublished. So they share storage: with the 200-byte record the node is 232 bytes, which
 // malloc serves from a 240-byte chunk.
 struct Node {
-  cds_lfht_node lfht{};
+  Link link;  // first: the table's TSan edges are on the node's address
   union {
-    rcu_head rcu;
+    RetireHead rcu;
     std::uint32_t generation;
   };
   FlowRecord rec;
 
-  Node(const FlowRecord& r, std::uint32_t gen) : generation(gen), rec(r) {}
+  Node(const FlowRecord& r, std::uint32_t gen) : link{}, generation(gen), rec(r) {}
 };
-static_assert(std::is_standard_layout_v<Node>);
+static_assert(std::is_standard_layout_v<Node> && offsetof(Node, link) == 0);
 
-Node* node_of(cds_lfht_node* n) {
-  return reinterpret_cast<Node*>(reinterpret_cast<char*>(n) - offsetof(Node, lfht));
+Node& node_of(Link& link) {
+  return *reinterpret_cast<Node*>(&link);
+}
+const Node& node_of(const Link& link) {
+  return *reinterpret_cast<const Node*>(&link);
 }
 
-Node* node_of(rcu_head* h) {
-  return reinterpret_cast<Node*>(reinterpret_cast<char*>(h) - offsetof(Node, rcu));
+bool match_key(const Link& link, const void* key) {
+  return node_of(link).rec.key == *static_cast<const FlowKey*>(key);
 }
 
-// cds_lfht calls this from the looking-up thread, reader or writer, under its read lock.
-int match_key(cds_lfht_node* n, const void* key) {
-  const Node* node = node_of(n);
-  FLOWTOP_TSAN_ACQUIRE(node);
-  const bool same = node->rec.key == *static_cast<const FlowKey*>(key);
-  FLOWTOP_TSAN_RELEASE(node);
-  return same ? 1 : 0;
-}
-
-void free_node(rcu_head* head) {
-  Node* node = node_of(head);
+void free_node(RetireHead* head) {
+  Node* node = reinterpret_cast<Node*>(reinterpret_cast<char*>(head) - offsetof(Node, rcu));
   FLOWTOP_TSAN_ACQUIRE(node);
   delete node;
 }
 
-unsigned long hash_of(const FlowKey& key) {
-  return static_cast<unsigned long>(key.hash());
+std::size_t hash_of(const FlowKey& key) {
+  return key.hash();
 }
 
 }  // namespace
 
 struct FlowTable::Impl {
-  cds_lfht* ht = nullptr;
-  std::uint32_t generation = 0;       // writer only
-  std::atomic<std::size_t> count{0};  // written by the writer; read by anyone
+  rcu::HashTable ht;
+  std::uint32_t generation = 0;  // writer only
+
+  explicit Impl(std::size_t buckets) : ht(buckets) {}
 
   // Writer, inside a read-side critical section: unlinks `node` and frees it after a grace period.
-  bool remove(Node* node) {
-    if (liburcu_call([&] { return cds_lfht_del(ht, &node->lfht); }) != 0) {
+  bool remove(Node& node) {
+    if (!ht.remove(node.link)) {
       return false;  // already removed (only possible with a second writer)
     }
-    count.store(count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     retire(node);
     return true;
   }
 
-  // Writer: `node` is unpublished; free it once no reader can hold it.
-  static void retire(Node* node) {
-    FLOWTOP_TSAN_RELEASE(node);  // the writer's own accesses happen before the free
-    liburcu_call([node] { call_rcu(&node->rcu, free_node); });
-  }
+  static void retire(Node& node) { rcu::HashTable::retire(node.link, node.rcu, free_node); }
 
   // Writer: removes every entry for which `pred(node)` holds; returns how many.
   template <class Pred, class OnRemoved>
   std::size_t remove_if(Pred&& pred, OnRemoved&& on_removed) {
     std::size_t removed = 0;
-    const RcuReadGuard guard;
-    cds_lfht_iter iter{};
-    cds_lfht_first(ht, &iter);
-    while (cds_lfht_node* n = cds_lfht_iter_get_node(&iter)) {
-      Node* node = node_of(n);
-      cds_lfht_next(ht, &iter);  // before `node` is unlinked
-      if (pred(*node)) {
-        const FlowKey key = node->rec.key;
+    const rcu::ReadGuard guard;
+    ht.for_each([&](Link& link) {
+      Node& node = node_of(link);
+      if (pred(node)) {
+        const FlowKey key = node.rec.key;
         if (remove(node)) {
           ++removed;
           on_removed(key);
         }
       }
-    }
+    });
     return removed;
   }
 };
 
-FlowTable::FlowTable(std::size_t initial_buckets) : impl_(std::make_unique<Impl>()) {
-  const unsigned long buckets = std::bit_ceil(std::max<std::size_t>(initial_buckets, 1));
-  impl_->ht = liburcu_call([buckets] {
-    return cds_lfht_new(buckets, 1, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, nullptr);
-  });
-  if (impl_->ht == nullptr) {
-    throw std::bad_alloc();
-  }
-}
+FlowTable::FlowTable(std::size_t initial_buckets)
+    : impl_(std::make_unique<Impl>(initial_buckets)) {}
 
 FlowTable::~FlowTable() {
   clear();
-  liburcu_call([] { rcu_barrier(); });  // every call_rcu free has run
-  liburcu_call([this] { return cds_lfht_destroy(impl_->ht, nullptr); });
+  rcu::barrier();  // every deferred free has run
 }
 
 FlowTable::Upserted FlowTable::upsert(
@@ -132,39 +106,20 @@ FlowTable::Upserted FlowTable::upsert(
     core::FunctionRef<void(const FlowRecord* prev, FlowRecord& next)> merge) {
   auto fresh = std::make_unique<Node>(rec, impl_->generation);
   Node* node = fresh.get();
-  const unsigned long hash = hash_of(rec.key);
-
-  const RcuReadGuard guard;
-  // With the one writer the contract allows, this runs once; the loop only keeps the table
-  // consistent if the entry changed between the lookup and the commit.
-  for (;;) {
-    cds_lfht_iter iter{};
-    cds_lfht_lookup(impl_->ht, hash, match_key, &rec.key, &iter);
-    cds_lfht_node* old = cds_lfht_iter_get_node(&iter);
-    Node* prev = old != nullptr ? node_of(old) : nullptr;
-    node->rec = rec;
-    merge(prev != nullptr ? &prev->rec : nullptr, node->rec);
-    node->rec.key = rec.key;  // the key is the entry's identity: merge cannot move it
-
-    FLOWTOP_TSAN_RELEASE(node);  // fully built: everything above happens before a reader's access
-    if (prev != nullptr) {
-      if (liburcu_call([&] {
-            return cds_lfht_replace(impl_->ht, &iter, hash, match_key, &node->rec.key, &node->lfht);
-          }) == 0) {
-        fresh.release();
-        Impl::retire(prev);
-        return Upserted::Replaced;
-      }
-    } else if (liburcu_call([&] {
-                 return cds_lfht_add_unique(impl_->ht, hash, match_key, &node->rec.key,
-                                            &node->lfht);
-               }) == &node->lfht) {
-      fresh.release();
-      impl_->count.store(impl_->count.load(std::memory_order_relaxed) + 1,
-                         std::memory_order_relaxed);
-      return Upserted::Added;
-    }
-  }
+  const rcu::ReadGuard guard;
+  // With the one writer the contract allows, `decide` runs once; the table calls it again only if
+  // the entry changed between its lookup and the commit.
+  const auto published = impl_->ht.publish(
+      hash_of(rec.key), match_key, &rec.key, node->link,
+      [&](Link* current) {
+        node->rec = rec;
+        merge(current != nullptr ? &node_of(*current).rec : nullptr, node->rec);
+        node->rec.key = rec.key;  // the key is the entry's identity: merge cannot move it
+        return true;
+      },
+      [](Link& old) { Impl::retire(node_of(old)); });
+  fresh.release();  // published (merge always publishes): the table owns it now
+  return published == rcu::HashTable::Published::Added ? Upserted::Added : Upserted::Replaced;
 }
 
 FlowTable::Upserted FlowTable::upsert(const FlowRecord& rec) {
@@ -172,15 +127,13 @@ FlowTable::Upserted FlowTable::upsert(const FlowRecord& rec) {
 }
 
 bool FlowTable::erase(const FlowKey& key, std::optional<std::uint32_t> id) {
-  const RcuReadGuard guard;
-  cds_lfht_iter iter{};
-  cds_lfht_lookup(impl_->ht, hash_of(key), match_key, &key, &iter);
-  cds_lfht_node* n = cds_lfht_iter_get_node(&iter);
-  if (n == nullptr) {
+  const rcu::ReadGuard guard;
+  Link* link = impl_->ht.find(hash_of(key), match_key, &key);
+  if (link == nullptr) {
     return false;
   }
-  Node* node = node_of(n);
-  if (id.has_value() && node->rec.id != *id) {
+  Node& node = node_of(*link);
+  if (id.has_value() && node.rec.id != *id) {
     return false;
   }
   return impl_->remove(node);
@@ -205,17 +158,14 @@ void FlowTable::clear() {
 }
 
 std::optional<FlowRecord> FlowTable::find(const FlowKey& key) const {
-  const RcuReadGuard guard;
-  cds_lfht_iter iter{};
-  cds_lfht_lookup(impl_->ht, hash_of(key), match_key, &key, &iter);
-  cds_lfht_node* n = cds_lfht_iter_get_node(&iter);
-  if (n == nullptr) {
+  const rcu::ReadGuard guard;
+  const Link* link = impl_->ht.find(hash_of(key), match_key, &key);
+  if (link == nullptr) {
     return std::nullopt;
   }
-  const Node* node = node_of(n);
-  FLOWTOP_TSAN_ACQUIRE(node);
-  std::optional<FlowRecord> out{node->rec};
-  FLOWTOP_TSAN_RELEASE(node);  // this read happens before the node's free
+  FLOWTOP_TSAN_ACQUIRE(link);
+  std::optional<FlowRecord> out{node_of(*link).rec};
+  FLOWTOP_TSAN_RELEASE(link);  // this read happens before the node's free
   return out;
 }
 
@@ -226,20 +176,12 @@ void FlowTable::snapshot(std::vector<FlowRecord>& out) const {
 }
 
 void FlowTable::for_each(core::FunctionRef<void(const FlowRecord&)> fn) const {
-  const RcuReadGuard guard;
-  cds_lfht_iter iter{};
-  cds_lfht_first(impl_->ht, &iter);
-  while (cds_lfht_node* n = cds_lfht_iter_get_node(&iter)) {
-    const Node* node = node_of(n);
-    FLOWTOP_TSAN_ACQUIRE(node);
-    fn(node->rec);
-    FLOWTOP_TSAN_RELEASE(node);
-    cds_lfht_next(impl_->ht, &iter);
-  }
+  const rcu::ReadGuard guard;
+  impl_->ht.for_each([&fn](Link& link) { fn(node_of(link).rec); });
 }
 
 std::size_t FlowTable::size() const {
-  return impl_->count.load(std::memory_order_relaxed);
+  return impl_->ht.size();
 }
 
 std::size_t FlowTable::bytes_per_entry() {

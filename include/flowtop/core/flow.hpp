@@ -75,7 +75,7 @@ struct Rates {
 };
 
 /// One conntrack entry as last seen. Immutable once published in the FlowTable: an update publishes
-/// a new record. Written by the collector; read by copying under RcuReadGuard.
+/// a new record. Written by the collector; read by copying inside an rcu::ReadGuard.
 struct FlowRecord {
   enum Flags : std::uint8_t {
     kHasCounters = 1,   ///< the accounting extension was present (acct on when the flow started)

@@ -40,7 +40,7 @@ struct EnrichStats {
 ///  - GeoIP: geoip::GeoDatabases lookups (reserved ranges labelled, not looked up);
 ///  - services: tcp.conf/udp.conf, then getservbyport, for the server end's port.
 /// Thread-safety: on_new() from the collector thread; lookup()/set_*()/health()/stats() from any
-/// thread registered with RCU (table::RcuThread).
+/// thread registered with RCU (rcu::Thread).
 class Enricher {
  public:
   explicit Enricher(EnricherConfig config);

@@ -8,35 +8,14 @@
 
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/function_ref.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace flowtop::table {
 
-/// Registers the calling thread with liburcu for its lifetime. Every thread that touches a
-/// FlowTable (writer or reader) holds one.
-class RcuThread {
- public:
-  RcuThread();
-  ~RcuThread();
-  RcuThread(const RcuThread&) = delete;
-  RcuThread& operator=(const RcuThread&) = delete;
-};
-
-/// An RCU read-side critical section. Pointers obtained inside never outlive it.
-class RcuReadGuard {
- public:
-  RcuReadGuard();
-  ~RcuReadGuard();
-  RcuReadGuard(const RcuReadGuard&) = delete;
-  RcuReadGuard& operator=(const RcuReadGuard&) = delete;
-};
-
-/// Waits for all pending call_rcu callbacks (before destroying what they free).
-void rcu_barrier_all();
-
-/// The flow table: a liburcu lock-free hash table (cds_lfht) of immutable FlowRecords keyed by
-/// FlowKey. Written by the collector thread only (upsert/erase/resync); read by any
-/// RcuThread-registered thread through snapshot/for_each/find, which copy values out under an
-/// RcuReadGuard. Published records are never edited in place: an update publishes a new node
+/// The flow table: an RCU hash table (rcu::HashTable) of immutable FlowRecords keyed by
+/// FlowKey. Written by the collector thread only (upsert/erase/resync); read by any thread
+/// registered with rcu::Thread through snapshot/for_each/find, which copy values out inside an
+/// rcu::ReadGuard. Published records are never edited in place: an update publishes a new node
 /// (cds_lfht_replace) and frees the old one with call_rcu.
 class FlowTable {
  public:

@@ -15,21 +15,23 @@ namespace fs = std::filesystem;
 const std::map<std::string, std::set<std::string>> kAllowed = {
     {"core", {}},
     {"sys", {"core"}},
-    {"table", {"core"}},
-    {"conntrack", {"core", "sys", "table"}},
+    {"rcu", {"core"}},
+    {"table", {"core", "rcu"}},
+    {"conntrack", {"core", "sys", "table", "rcu"}},
     {"geoip", {"core", "sys"}},
-    {"enrich", {"core", "sys", "geoip"}},
+    {"enrich", {"core", "sys", "geoip", "rcu"}},
     {"view", {"core"}},
     {"render", {"view", "core"}},
     {"tui", {"render", "view", "core", "sys"}},
     {"output", {"render", "view", "core"}},
     {"app",
-     {"core", "sys", "table", "conntrack", "geoip", "enrich", "view", "render", "tui", "output"}},
+     {"core", "sys", "rcu", "table", "conntrack", "geoip", "enrich", "view", "render", "tui",
+      "output"}},
 };
 
 // Third-party headers and the only module allowed to include them.
 const std::map<std::string, std::set<std::string>> kWrappedBy = {
-    {"urcu", {"table", "enrich"}},         // the flow table and the enrichment caches
+    {"urcu", {"rcu"}},                     // the one RCU layer under the flow table and caches
     {"libmnl/", {"conntrack", "enrich"}},  // ctnetlink; sock_diag for socket owners
     {"libnetfilter_conntrack/", {"conntrack"}},
     {"ncurses", {"tui"}},

@@ -11,14 +11,14 @@
 #include <thread>
 #include <vector>
 
-#include "enrich/rcu_thread.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace {
 
 using flowtop::core::Lookup;
 using flowtop::enrich::EnrichCache;
-using flowtop::enrich::RcuThreadScope;
+namespace rcu = flowtop::rcu;
 
 struct Payload {
   std::uint64_t seq = 0;
@@ -56,12 +56,12 @@ using Cache = EnrichCache<std::uint32_t, Payload, KeyHash>;
 constexpr std::uint32_t kKeys = 512;
 
 TEST(EnrichCacheStress, OneWriterManyReadersNeverSeeTornEntries) {
-  auto now = std::make_shared<std::atomic<std::int64_t>>(0);
+  flowtop::core::FakeClock clock(0);
   Cache::Options opts;
   opts.max_entries = std::size_t{kKeys} * 2;
   opts.initial_buckets = 8;  // force resizes while readers run
   opts.sweep_interval_ns = 1000;
-  opts.clock = [now] { return now->load(std::memory_order_relaxed); };
+  opts.clock = &clock;
   Cache cache(opts);
 
   std::atomic<bool> done{false};
@@ -71,7 +71,7 @@ TEST(EnrichCacheStress, OneWriterManyReadersNeverSeeTornEntries) {
   readers.reserve(3);
   for (int r = 0; r < 3; ++r) {
     readers.emplace_back([&, r] {
-      const RcuThreadScope rcu;
+      const rcu::Thread rcu;
       std::uint32_t k = static_cast<std::uint32_t>(r) * 97;
       while (!done.load(std::memory_order_relaxed)) {
         k = (k * 1103515245U + 12345U) % kKeys;
@@ -87,7 +87,7 @@ TEST(EnrichCacheStress, OneWriterManyReadersNeverSeeTornEntries) {
   }
 
   {
-    const RcuThreadScope rcu;
+    const rcu::Thread rcu;
     std::uint64_t seq = 1;
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
     while (std::chrono::steady_clock::now() < until) {
@@ -105,7 +105,7 @@ TEST(EnrichCacheStress, OneWriterManyReadersNeverSeeTornEntries) {
         }
         ++seq;
       }
-      now->fetch_add(37, std::memory_order_relaxed);
+      clock.advance(37);
       cache.maybe_sweep();
     }
     done.store(true);

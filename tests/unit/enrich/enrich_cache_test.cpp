@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "enrich/rcu_thread.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace {
 
@@ -22,21 +22,15 @@ using State = Lookup<std::string>::State;
 constexpr std::int64_t kSec = 1'000'000'000;
 
 // The test thread reads and writes the caches: it must be an RCU reader.
-const flowtop::enrich::RcuThreadScope kRcu;
+const flowtop::rcu::Thread kRcu;
 
-struct FakeClock {
-  std::shared_ptr<std::atomic<std::int64_t>> now = std::make_shared<std::atomic<std::int64_t>>(0);
-  void advance(std::int64_t ns) const { now->fetch_add(ns); }
-  [[nodiscard]] std::function<std::int64_t()> fn() const {
-    return [n = now] { return n->load(); };
-  }
-};
+using flowtop::core::FakeClock;
 
 using Cache = EnrichCache<IpAddr, std::string, IpAddrHash>;
 
 Cache::Options options(const FakeClock& clock, std::size_t max_entries = 1000) {
   Cache::Options o;
-  o.clock = clock.fn();
+  o.clock = &clock;
   o.max_entries = max_entries;
   o.sweep_interval_ns = 60 * kSec;
   return o;
@@ -47,14 +41,14 @@ IpAddr ip(const char* text) {
 }
 
 TEST(EnrichCache, AbsentKeyReadsAsNothing) {
-  const FakeClock clock;
+  FakeClock clock(0);
   const Cache cache(options(clock));
   EXPECT_FALSE(cache.get(ip("192.0.2.1")).has_value());
   EXPECT_EQ(cache.size(), 0U);
 }
 
 TEST(EnrichCache, BeginPublishesPendingOnceAndDeduplicates) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock));
   EXPECT_TRUE(cache.begin(ip("192.0.2.1"), 30 * kSec));
   EXPECT_FALSE(cache.begin(ip("192.0.2.1"), 30 * kSec)) << "a second lookup of an in-flight key";
@@ -66,7 +60,7 @@ TEST(EnrichCache, BeginPublishesPendingOnceAndDeduplicates) {
 }
 
 TEST(EnrichCache, PutPublishesResultsThatReplacePending) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock));
   ASSERT_TRUE(cache.begin(ip("2001:db8::1"), 30 * kSec));
   cache.put(ip("2001:db8::1"), Lookup<std::string>::ready("host.example"), 600 * kSec);
@@ -85,7 +79,7 @@ TEST(EnrichCache, PutPublishesResultsThatReplacePending) {
 }
 
 TEST(EnrichCache, ResultsExpireAfterTheirTtl) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock));
   cache.put(ip("198.51.100.7"), Lookup<std::string>::ready("seven"), 600 * kSec);
   clock.advance(600 * kSec - 1);
@@ -99,7 +93,7 @@ TEST(EnrichCache, ResultsExpireAfterTheirTtl) {
 }
 
 TEST(EnrichCache, PendingExpiresSoAStuckLookupIsRetried) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock));
   ASSERT_TRUE(cache.begin(ip("203.0.113.9"), 30 * kSec));
   clock.advance(29 * kSec);
@@ -109,7 +103,7 @@ TEST(EnrichCache, PendingExpiresSoAStuckLookupIsRetried) {
 }
 
 TEST(EnrichCache, AbandonRemovesOnlyPendingEntries) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock));
   ASSERT_TRUE(cache.begin(ip("192.0.2.1"), 30 * kSec));
   cache.put(ip("192.0.2.2"), Lookup<std::string>::ready("two"), 600 * kSec);
@@ -122,7 +116,7 @@ TEST(EnrichCache, AbandonRemovesOnlyPendingEntries) {
 }
 
 TEST(EnrichCache, SweepRemovesExpiredEntriesOnly) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock));
   for (int i = 0; i < 100; ++i) {
     const IpAddr a = IpAddr::from_v4_be(htonl(0x0a000000U + static_cast<std::uint32_t>(i)));
@@ -135,7 +129,7 @@ TEST(EnrichCache, SweepRemovesExpiredEntriesOnly) {
 }
 
 TEST(EnrichCache, MaybeSweepRunsOncePerInterval) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock));
   cache.put(ip("192.0.2.1"), Lookup<std::string>::ready("a"), 1 * kSec);
   clock.advance(2 * kSec);
@@ -147,7 +141,7 @@ TEST(EnrichCache, MaybeSweepRunsOncePerInterval) {
 }
 
 TEST(EnrichCache, FullCacheRefusesNewKeysUntilEntriesExpire) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock, 3));
   EXPECT_TRUE(cache.begin(ip("192.0.2.1"), 30 * kSec));
   EXPECT_TRUE(cache.begin(ip("192.0.2.2"), 30 * kSec));
@@ -161,7 +155,7 @@ TEST(EnrichCache, FullCacheRefusesNewKeysUntilEntriesExpire) {
 }
 
 TEST(EnrichCache, ACopyOutlivesTheEntryItCameFrom) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock));
   cache.put(ip("192.0.2.1"), Lookup<std::string>::ready(std::string(100, 'a')), 600 * kSec);
   const auto before = cache.get(ip("192.0.2.1"));
@@ -172,14 +166,14 @@ TEST(EnrichCache, ACopyOutlivesTheEntryItCameFrom) {
 }
 
 TEST(EnrichCache, ConcurrentWritersOnDistinctKeys) {
-  const FakeClock clock;
+  FakeClock clock(0);
   Cache cache(options(clock, 100000));
   std::vector<std::thread> writers;
   writers.reserve(4);
   std::atomic<int> begun{0};
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&, t] {
-      const flowtop::enrich::RcuThreadScope rcu;
+      const flowtop::rcu::Thread rcu;
       for (int i = 0; i < 2000; ++i) {
         // Every thread races for the same 2000 keys: exactly one wins each begin().
         const IpAddr a = IpAddr::from_v4_be(htonl(0xc6336400U + static_cast<std::uint32_t>(i)));
@@ -204,7 +198,7 @@ TEST(EnrichCache, ConcurrentWritersOnDistinctKeys) {
 }
 
 TEST(EnrichCache, DestroyedWithEntriesAndRetiredNodes) {
-  const FakeClock clock;
+  FakeClock clock(0);
   auto cache = std::make_unique<Cache>(options(clock));
   for (int i = 0; i < 500; ++i) {
     const IpAddr a = IpAddr::from_v4_be(htonl(0x0a000000U + static_cast<std::uint32_t>(i % 50)));

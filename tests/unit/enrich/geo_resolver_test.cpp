@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "enrich/rcu_thread.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace {
 
@@ -21,7 +21,7 @@ using flowtop::enrich::GeoSource;
 using State = Lookup<GeoInfo>::State;
 using namespace std::chrono_literals;
 
-const flowtop::enrich::RcuThreadScope kRcu;
+const flowtop::rcu::Thread kRcu;
 
 IpAddr ip(const char* text) {
   return *IpAddr::parse(text);
@@ -149,15 +149,15 @@ TEST(GeoResolver, ASourceThatCannotOpenLeavesANoteAndFailedLookups) {
 
 TEST(GeoResolver, ExpiredEntriesAreLookedUpAgain) {
   auto c = std::make_shared<Counters>();
-  auto now = std::make_shared<std::atomic<std::int64_t>>(0);
+  flowtop::core::FakeClock clock(0);
   GeoResolverOptions o;
   o.ttl_ns = 1000;
-  o.clock = [now] { return now->load(); };
+  o.clock = &clock;
   GeoResolver r(opener(c), o);
   ASSERT_EQ(settle(r, ip("203.0.113.7")).state, State::Ok);
-  now->store(999);
+  clock.set(999);
   EXPECT_EQ(r.lookup_or_request(ip("203.0.113.7")).state, State::Ok);
-  now->store(1000);
+  clock.set(1000);
   EXPECT_EQ(r.lookup(ip("203.0.113.7")).state, State::Pending);
   ASSERT_EQ(settle(r, ip("203.0.113.7")).state, State::Ok);
   EXPECT_EQ(c->lookups.load(), 2);

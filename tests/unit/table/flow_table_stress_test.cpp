@@ -16,6 +16,7 @@
 
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/ip_addr.hpp"
+#include "flowtop/rcu/rcu.hpp"
 #include "flowtop/table/flow_table.hpp"
 
 namespace flowtop::table {
@@ -137,8 +138,8 @@ struct ReaderResult {
 };
 
 TEST(FlowTableStress, ReadersNeverSeeTornRecordsWhileOneWriterChurns) {
-  const RcuThread rcu;  // this thread is the writer
-  FlowTable table(64);  // small start: resizes run while readers read
+  const rcu::Thread rcu;  // this thread is the writer
+  FlowTable table(64);    // small start: resizes run while readers read
   std::atomic<bool> writer_done{false};
   std::atomic<int> readers_ready{0};
   std::atomic<std::uint64_t> writer_ops{0};
@@ -149,7 +150,7 @@ TEST(FlowTableStress, ReadersNeverSeeTornRecordsWhileOneWriterChurns) {
   readers.reserve(kReaders);
   for (int r = 0; r < kReaders; ++r) {
     readers.emplace_back([&, r] {
-      const RcuThread rcu;
+      const rcu::Thread rcu;
       std::mt19937 rng(static_cast<std::uint32_t>(r) + 1);
       ReaderResult& res = results[static_cast<std::size_t>(r)];
       std::vector<FlowRecord> snap;

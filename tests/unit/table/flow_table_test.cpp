@@ -15,6 +15,7 @@
 
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/ip_addr.hpp"
+#include "flowtop/rcu/rcu.hpp"
 
 namespace flowtop::table {
 namespace {
@@ -69,7 +70,7 @@ std::set<std::uint32_t> ids_in(const FlowTable& t) {
 
 class FlowTableTest : public ::testing::Test {
  protected:
-  RcuThread rcu_;  // the test thread is the writer and a reader
+  rcu::Thread rcu_;  // the test thread is the writer and a reader
 };
 
 TEST_F(FlowTableTest, UpsertAddsThenReplacesSameKey) {
@@ -309,7 +310,7 @@ TEST_F(FlowTableTest, ReaderThreadSeesPublishedRecords) {
   std::size_t seen = 0;
   std::optional<FlowRecord> found;
   std::thread reader([&] {
-    const RcuThread rcu;
+    const rcu::Thread rcu;
     std::vector<FlowRecord> snap;
     t.snapshot(snap);
     seen = snap.size();
