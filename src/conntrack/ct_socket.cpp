@@ -53,7 +53,7 @@ void set_tuple(nf_conntrack* ct, const core::FlowKey& key) {
 
 }  // namespace
 
-CtSocket::CtSocket(unsigned groups) : buf_(kRecvBuf) {
+CtSocket::CtSocket(unsigned groups, const core::Clock& clock) : clock_(clock), buf_(kRecvBuf) {
   nl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
   if (nl_ == nullptr) {
     sys::throw_errno("cannot open a netfilter netlink socket");
@@ -106,7 +106,7 @@ int CtSocket::receive_replies(std::uint32_t seq, bool until_done, MessageFn on_m
       }
       sys::throw_errno("conntrack netlink receive");
     }
-    const std::int64_t now = core::steady_ns();
+    const std::int64_t now = clock_.steady_ns();
     int len = static_cast<int>(n);
     bool done = false;
     int error = 0;
@@ -218,7 +218,7 @@ std::size_t CtSocket::receive_events(MessageFn on_msg, std::size_t max_datagrams
       }
       sys::throw_errno("conntrack event receive");
     }
-    const std::int64_t now = core::steady_ns();
+    const std::int64_t now = clock_.steady_ns();
     for (int i = 0; i < n; ++i) {
       int len = static_cast<int>(msgs[i].msg_len);
       for (auto* nlh = static_cast<const nlmsghdr*>(iov[i].iov_base); mnl_nlmsg_ok(nlh, len);

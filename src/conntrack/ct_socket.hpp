@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "flowtop/core/clock.hpp"
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/function_ref.hpp"
 
@@ -18,8 +19,9 @@ using MessageFn = core::FunctionRef<void(std::span<const std::uint8_t> msg, std:
 class CtSocket {
  public:
   /// Opens NETLINK_NETFILTER and binds to the legacy `groups` bitmask (0: requests only).
+  /// Messages are stamped with `clock`'s steady time when received.
   /// Throws std::system_error (EPERM without CAP_NET_ADMIN, EPROTONOSUPPORT without nfnetlink).
-  explicit CtSocket(unsigned groups);
+  explicit CtSocket(unsigned groups, const core::Clock& clock = core::system_clock());
   ~CtSocket();
   CtSocket(const CtSocket&) = delete;
   CtSocket& operator=(const CtSocket&) = delete;
@@ -53,6 +55,7 @@ class CtSocket {
   int receive_replies(std::uint32_t seq, bool until_done, MessageFn on_msg,
                       core::FunctionRef<void()>* between);
 
+  const core::Clock& clock_;
   mnl_socket* nl_ = nullptr;
   unsigned portid_ = 0;
   std::uint32_t seq_ = 0;

@@ -61,8 +61,9 @@ struct Pass {
 // stops and joins both threads; a pass in progress finishes first.
 class Producer {
  public:
-  explicit Producer(const LoopDeps& deps)
+  explicit Producer(const LoopDeps& deps, const core::Clock& clock)
       : deps_(deps),
+        clock_(clock),
         fresh_thread_([this](std::stop_token st) { run(st, Job::Fresh); }),
         again_thread_([this](std::stop_token st) { run(st, Job::Again); }) {}
   Producer(const Producer&) = delete;
@@ -205,7 +206,7 @@ class Producer {
   // Prepares `snap` for `state` and puts the pass in `slot`; false after an exception.
   bool finish(SnapshotPtr snap, const view::ViewState& state, std::optional<Pass>& slot,
               bool& running) {
-    const std::int64_t t0 = core::steady_ns();
+    const std::int64_t t0 = clock_.steady_ns();
     std::optional<view::Prepared> prep;
     try {
       prep = view::prepare(*snap, state);
@@ -213,7 +214,7 @@ class Producer {
       fail(std::current_exception());
       return false;
     }
-    const std::int64_t t1 = core::steady_ns();
+    const std::int64_t t1 = clock_.steady_ns();
     {
       const std::lock_guard lock(mutex_);
       prep_rec_.add(t1 - t0);
@@ -239,14 +240,14 @@ class Producer {
         fresh_running_ = true;
       }
       std::shared_ptr<view::Snapshot> fresh = blank();
-      const std::int64_t t0 = core::steady_ns();
+      const std::int64_t t0 = clock_.steady_ns();
       try {
         deps_.take_snapshot(*fresh);
       } catch (...) {
         fail(std::current_exception());
         return;
       }
-      const std::int64_t t1 = core::steady_ns();
+      const std::int64_t t1 = clock_.steady_ns();
       view::ViewState state;
       {
         const std::lock_guard lock(mutex_);
@@ -290,6 +291,7 @@ class Producer {
   }
 
   const LoopDeps& deps_;
+  const core::Clock& clock_;
   sys::EventFd notify_;
   std::mutex mutex_;
   std::condition_variable_any cv_;
@@ -313,7 +315,11 @@ class Producer {
 class Loop {
  public:
   Loop(Terminal& term, view::ViewState& state, const LoopDeps& deps)
-      : term_(term), state_(state), deps_(deps), options_{deps.version, !term.utf8()} {
+      : term_(term),
+        state_(state),
+        deps_(deps),
+        clock_(deps.clock != nullptr ? *deps.clock : core::system_clock()),
+        options_{deps.version, !term.utf8()} {
     // Until the first snapshot arrives the screen says so rather than showing an empty table.
     auto first = std::make_shared<view::Snapshot>();
     first->status.collecting = true;
@@ -341,6 +347,7 @@ class Loop {
   Terminal& term_;
   view::ViewState& state_;
   const LoopDeps& deps_;
+  const core::Clock& clock_;
   render::RenderOptions options_;
   view::KeyMap keymap_;
   SnapshotPtr snapshot_;                // on screen
@@ -354,11 +361,11 @@ class Loop {
   std::optional<std::int64_t> key_pending_ns_;  // earliest key read not yet on screen
   LatencyRecorder frame_rec_, key_rec_;
   std::uint64_t frames_ = 0;
-  Producer producer_{deps_};  // last: joined before the rest goes away
+  Producer producer_{deps_, clock_};  // last: joined before the rest goes away
 };
 
 void Loop::request_snapshot() {
-  last_snapshot_ns_ = core::steady_ns();
+  last_snapshot_ns_ = clock_.steady_ns();
   collect_poll_ns_ = last_snapshot_ns_;
   producer_.request_fresh(state_);
 }
@@ -397,7 +404,7 @@ void Loop::ask_again() {
 }
 
 void Loop::draw() {
-  const std::int64_t t0 = core::steady_ns();
+  const std::int64_t t0 = clock_.steady_ns();
   const render::Size size = term_.size();
   // Only a change of what is shown (tab, sort, selection, filter...) needs the table prepared
   // again. Until the prepare thread has done that for a big table, the screen shows the rows it
@@ -415,7 +422,7 @@ void Loop::draw() {
   }
   frame_ = render::render(rows, shown, size, options_);
   term_.paint(frame_);
-  const std::int64_t t1 = core::steady_ns();
+  const std::int64_t t1 = clock_.steady_ns();
   frame_rec_.add(t1 - t0);
   ++frames_;
   if (key_pending_ns_ && fits) {
@@ -425,6 +432,9 @@ void Loop::draw() {
   dirty_ = false;
   if (deps_.publish_shown) {
     deps_.publish_shown(view::visible_keys(rows));
+  }
+  if (deps_.frame_drawn) {
+    deps_.frame_drawn(shown);
   }
   if (!fits) {
     // After the frame is on the terminal: the woken worker would otherwise take the CPU from this
@@ -514,7 +524,7 @@ LoopResult Loop::run() {
   request_snapshot();
   deadline_ns_ = last_snapshot_ns_ + interval_ns(state_);
   for (;;) {
-    std::int64_t now = core::steady_ns();
+    std::int64_t now = clock_.steady_ns();
     // Until the first dump is in, look again every kCollectingPoll: the wake fd may fire just
     // before the collector marks the dump done, and a long interval must not keep
     // "collecting…" on screen. The regular deadline is unaffected.
@@ -539,26 +549,28 @@ LoopResult Loop::run() {
       draw();
       continue;  // re-check the clock: drawing took time
     }
-    std::array<pollfd, 4> fds{};
+    std::array<pollfd, 5> fds{};
     fds[0] = {term_.input_fd(), POLLIN, 0};
     fds[1] = {deps_.signals != nullptr ? deps_.signals->fd() : -1, POLLIN, 0};
     fds[2] = {deps_.wake_fd, POLLIN, 0};
     fds[3] = {producer_.fd(), POLLIN, 0};
-    now = core::steady_ns();
+    fds[4] = {clock_.wake_fd(), POLLIN, 0};
+    now = clock_.steady_ns();
     std::int64_t wake_at = deadline_ns_;
     if (snapshot_->status.collecting && !state_.paused) {
       wake_at = std::min(wake_at, collect_poll_ns_ + kCollectingPoll);
     }
-    const std::int64_t wait_ns = std::max<std::int64_t>(wake_at - now, 0);
-    const int timeout_ms = static_cast<int>((wait_ns + 999'999) / 1'000'000);
-    const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+    const int n = ::poll(fds.data(), fds.size(), clock_.poll_timeout_ms(wake_at - now));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
       }
       sys::throw_errno("poll");
     }
-    const std::int64_t woke_ns = core::steady_ns();
+    const std::int64_t woke_ns = clock_.steady_ns();
+    if ((fds[4].revents & POLLIN) != 0) {
+      core::drain_wake(clock_.wake_fd());  // the clock moved: the deadlines are looked at above
+    }
     if ((fds[1].revents & POLLIN) != 0) {
       if (const int sig = handle_signals(); sig != 0) {
         result.signal = sig;

@@ -542,9 +542,9 @@ def stalled_server_times_out():
     t = seed(d, "dbip-city-lite.mmdb", CITY)
     u = update("http://127.0.0.1:8080/stall/dbip-city-lite.mmdb.gz\n"
                "http://127.0.0.1:8080/hang/dbip-asn-lite.mmdb.gz\n", d,
-               env={"FLOWTOP_UPDATE_STALL_TIMEOUT": "2"})
+               env={"FLOWTOP_UPDATE_STALL_TIMEOUT": "2"}, timeout=30)
+    # Without the stall limit the "hang" server would hold it past the 30 s the run is given.
     assert u.rc == 1, u
-    assert u.secs < 20, f"took {u.secs:.1f}s with a 2 s stall limit\n{u}"
     assert ("flowtop: dbip-city-lite.mmdb: http://127.0.0.1:8080/stall/dbip-city-lite.mmdb.gz: "
             "timed out: no data from 127.0.0.1:8080 for 2 s (the server stalled)\n") in u.err, u
     assert ("flowtop: dbip-asn-lite.mmdb: http://127.0.0.1:8080/hang/dbip-asn-lite.mmdb.gz: "
@@ -575,11 +575,10 @@ def connect_timeout_refused_and_name_resolution():
         u = update("http://127.0.0.1:9999/GeoLite2-City.mmdb\n"
                    "http://127.0.0.1:1/GeoLite2-ASN.mmdb\n"
                    "http://flowtop-test.invalid/DBIP-Country-Lite.mmdb\n", d,
-                   env={"FLOWTOP_UPDATE_CONNECT_TIMEOUT": "2"})
+                   env={"FLOWTOP_UPDATE_CONNECT_TIMEOUT": "2"}, timeout=30)
     finally:
         NS.run(["nft", "delete", "table", "inet", "ftupd"])
     assert u.rc == 1, u
-    assert u.secs < 20, u
     for want in ("GeoLite2-City.mmdb: http://127.0.0.1:9999/GeoLite2-City.mmdb: connection to "
                  "127.0.0.1:9999 timed out after 2 s (no answer)\n",
                  "GeoLite2-ASN.mmdb: http://127.0.0.1:1/GeoLite2-ASN.mmdb: connection refused by "

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "flowtop/core/clock.hpp"
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/stats.hpp"
 #include "flowtop/table/flow_table.hpp"
@@ -26,6 +27,8 @@ struct CollectorConfig {
   /// Called on the collector thread when an entry is first seen (the enrichment hook); must not
   /// block.
   std::function<void(const core::FlowRecord&)> on_new;
+  /// Stamps samples (rates) and schedules dumps, GETs and drains; nullptr = core::system_clock().
+  const core::Clock* clock = nullptr;
 };
 
 /// The only writer of the FlowTable. Owns two ctnetlink sockets: the event socket (opened first,

@@ -87,25 +87,24 @@ class RcuMap {
 template <class K, class V, class Hash = std::hash<K>, class Eq = std::equal_to<K>>
 class EnrichCache {
  public:
-  using Clock = std::function<std::int64_t()>;
   struct Options {
     std::size_t max_entries = 65536;
     std::size_t initial_buckets = 256;
     std::int64_t sweep_interval_ns = 60'000'000'000;
-    Clock clock;  ///< monotonic nanoseconds; empty = core::steady_ns
+    const core::Clock* clock = nullptr;  ///< its steady_ns(); nullptr = core::system_clock()
   };
 
   EnrichCache() : EnrichCache(Options{}) {}
   explicit EnrichCache(Options opts)
       : opts_(std::move(opts)),
         map_(opts_.initial_buckets),
-        clock_(opts_.clock ? opts_.clock : Clock(&core::steady_ns)),
-        next_sweep_(clock_() + opts_.sweep_interval_ns) {}
+        clock_(opts_.clock != nullptr ? *opts_.clock : core::system_clock()),
+        next_sweep_(clock_.steady_ns() + opts_.sweep_interval_ns) {}
 
   /// The live entry for `key` (Pending, Ok or Failed), or nullopt when absent or expired.
   [[nodiscard]] std::optional<core::Lookup<V>> get(const K& key) const {
     std::optional<core::Lookup<V>> out;
-    const std::int64_t now = clock_();
+    const std::int64_t now = clock_.steady_ns();
     map_.read(hash(key), &key, [&](const detail::RcuMap::Entry& e) {
       if (e.expires_ns > now) {
         out = static_cast<const Item&>(e).result;
@@ -118,7 +117,7 @@ class EnrichCache {
   /// this caller should now run (or queue) the lookup; false when one is pending or known, or
   /// when the cache is full.
   bool begin(const K& key, std::int64_t pending_ttl_ns) {
-    const std::int64_t now = clock_();
+    const std::int64_t now = clock_.steady_ns();
     if (map_.size() >= opts_.max_entries && !make_room(now)) {
       refused_.fetch_add(1, std::memory_order_relaxed);
       return false;
@@ -131,7 +130,7 @@ class EnrichCache {
 
   /// Publishes a result (Ok or Failed) for `key`, valid for `ttl_ns`; replaces any entry.
   void put(const K& key, core::Lookup<V> result, std::int64_t ttl_ns) {
-    auto fresh = std::make_unique<Item>(key, std::move(result), clock_() + ttl_ns);
+    auto fresh = std::make_unique<Item>(key, std::move(result), clock_.steady_ns() + ttl_ns);
     map_.publish(hash(key), &key, std::move(fresh),
                  [](const detail::RcuMap::Entry*) { return true; });
   }
@@ -145,13 +144,13 @@ class EnrichCache {
 
   /// Removes every expired entry; returns how many.
   std::size_t sweep() {
-    const std::int64_t now = clock_();
+    const std::int64_t now = clock_.steady_ns();
     return map_.erase_if([now](const detail::RcuMap::Entry& e) { return e.expires_ns <= now; });
   }
 
   /// sweep() when `sweep_interval_ns` has passed since the last one; else 0.
   std::size_t maybe_sweep() {
-    const std::int64_t now = clock_();
+    const std::int64_t now = clock_.steady_ns();
     std::int64_t due = next_sweep_.load(std::memory_order_relaxed);
     if (now < due || !next_sweep_.compare_exchange_strong(due, now + opts_.sweep_interval_ns,
                                                           std::memory_order_relaxed)) {
@@ -161,7 +160,7 @@ class EnrichCache {
   }
 
   [[nodiscard]] std::size_t size() const { return map_.size(); }
-  [[nodiscard]] std::int64_t now() const { return clock_(); }
+  [[nodiscard]] std::int64_t now() const { return clock_.steady_ns(); }
   /// begin() calls refused because the cache was full of live entries.
   [[nodiscard]] std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
@@ -191,7 +190,7 @@ class EnrichCache {
 
   const Options opts_;
   detail::RcuMap map_;
-  const Clock clock_;
+  const core::Clock& clock_;
   std::atomic<std::int64_t> next_sweep_;
   std::atomic<std::int64_t> next_full_sweep_{0};
   std::atomic<std::uint64_t> refused_{0};

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "flowtop/core/clock.hpp"
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/ip_addr.hpp"
 
@@ -36,7 +37,7 @@ struct GeoResolverOptions {
   std::size_t max_entries = 65536;
   std::int64_t ttl_ns = 3'600'000'000'000;  ///< the databases do not change while flowtop runs
   bool open_at_start = true;                ///< open the source at once (else on the first request)
-  std::function<std::int64_t()> clock;      ///< monotonic ns; empty = core::steady_ns
+  const core::Clock* clock = nullptr;       ///< nullptr = core::system_clock()
 };
 
 /// GeoIP lookups on one worker thread (fast MMDB lookups, but kept off the collector and the

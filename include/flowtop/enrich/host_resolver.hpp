@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "flowtop/core/clock.hpp"
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/ip_addr.hpp"
 
@@ -29,8 +30,8 @@ struct HostResolverOptions {
   /// How long a queued or running lookup counts as in flight (beyond it, a new request may start
   /// another). Longer than glibc's worst case with two silent servers (~20 s).
   std::int64_t pending_ttl_ns = 60'000'000'000;
-  std::function<std::int64_t()> clock;  ///< monotonic ns; empty = core::steady_ns
-  ResolveFn resolve;                    ///< empty = system_reverse_lookup
+  const core::Clock* clock = nullptr;  ///< nullptr = core::system_clock()
+  ResolveFn resolve;                   ///< empty = system_reverse_lookup
 };
 
 struct HostResolverStats {
@@ -44,10 +45,10 @@ struct HostResolverStats {
 /// (positive and negative TTLs). request() and lookup() never block. Loopback and unspecified
 /// addresses are never looked up.
 ///
-/// Shutdown: the destructor returns within ~20 ms whatever the workers are doing. A worker stuck in
-/// a blocking lookup cannot be cancelled: it is detached, never joined. Everything such a worker
-/// touches (queue, resolve function, the stop flag) lives in state it co-owns (shared_ptr), and it
-/// writes to the cache only under a mutex after checking that the resolver still exists.
+/// Shutdown: the destructor never waits for a lookup. Idle workers leave at once and are joined; a
+/// worker in a blocking lookup cannot be cancelled: it is detached, never joined. Everything such a
+/// worker touches (queue, resolve function, the stop flag) lives in state it co-owns (shared_ptr),
+/// and it writes to the cache only under a mutex after checking that the resolver still exists.
 ///
 /// Thread-safety: request()/lookup()/stats() from any RCU-registered thread.
 class HostResolver {

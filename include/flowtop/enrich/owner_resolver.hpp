@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "flowtop/core/clock.hpp"
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/flow.hpp"
 #include "flowtop/enrich/socket_index.hpp"
@@ -36,7 +37,7 @@ struct OwnerResolverOptions {
   std::function<std::vector<SocketInfo>()> dump;
   /// The host's addresses; empty = local_addresses().
   std::function<std::vector<core::IpAddr>()> local_addrs;
-  std::function<std::int64_t()> clock;  ///< monotonic ns; empty = core::steady_ns
+  const core::Clock* clock = nullptr;  ///< nullptr = core::system_clock()
 };
 
 struct OwnerResolverStats {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "flowtop/core/clock.hpp"
 #include "flowtop/core/flow.hpp"
 #include "flowtop/sys/signals.hpp"
 #include "flowtop/tui/latency.hpp"
@@ -34,12 +35,19 @@ struct LoopDeps {
   std::function<void()> thread_exit;
   /// The keys of the flows on screen, after each frame (the collector refreshes them each tick).
   std::function<void(std::vector<core::FlowKey>)> publish_shown;
+  /// After each frame reached the terminal: the state it shows (while the rows for a newer sort,
+  /// tab or filter are being prepared, the older one's). Empty: nothing is called.
+  std::function<void(const view::ViewState& shown)> frame_drawn;
   std::function<void(bool)> set_dns;         ///< `n` toggled reverse DNS
   std::function<void(bool)> set_geoip;       ///< `g` toggled GeoIP
   std::function<void(double)> set_interval;  ///< `+`/`-` changed the interval (seconds)
   int wake_fd = -1;                          ///< readable when the collector has new data; -1: none
   const sys::SignalFd* signals = nullptr;    ///< INT TERM HUP QUIT PIPE WINCH TSTP CONT
   std::string version;                       ///< for the title bar
+  /// The deadlines' clock (and the latency measurements'); nullptr = core::system_clock(). A
+  /// clock with a wake fd (a test's FakeClock) is polled too: the loop then waits for it to move
+  /// rather than for real time to pass.
+  const core::Clock* clock = nullptr;
   /// A key that changes what is shown (sort, tab, filter, a toggle) prepares a table of up to
   /// this many flows again on the UI thread (well under a millisecond); a bigger one on the
   /// prepare thread, the screen keeping the older rows meanwhile.

