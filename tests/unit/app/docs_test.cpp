@@ -19,7 +19,6 @@
 #include "flowtop/view/column.hpp"
 #include "flowtop/view/command.hpp"
 #include "flowtop/view/filter.hpp"
-#include "render/table.hpp"
 
 namespace flowtop::app {
 namespace {
@@ -323,7 +322,7 @@ TEST(Docs, ManPageListsEveryTabAndColumn) {
     EXPECT_TRUE(tab_tags.contains(std::string(view::tab_name(tab))))
         << "tab " << view::tab_name(tab) << " is not in the man page's Tabs";
     for (const view::Column column : view::columns_of(tab)) {
-      const std::string label = render::detail::column_label(tab, column, false);
+      const std::string label(view::column_label(tab, column, false));
       EXPECT_TRUE(column_tags.contains(label))
           << "column " << label << " of " << view::tab_name(tab)
           << " is not in the man page's Columns";
