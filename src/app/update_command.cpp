@@ -13,9 +13,16 @@
 
 #include "flowtop/geoip/geoip_conf.hpp"
 #include "flowtop/geoip/updater.hpp"
+#include "flowtop/render/format.hpp"
+#include "flowtop/sys/test_hooks.hpp"
 
 namespace flowtop::app {
 namespace {
+
+// At most 40 bytes of a setting, safe for a terminal.
+std::string geoip_text_excerpt(const std::string& v) {
+  return render::sanitize(std::string_view(v).substr(0, 40));
+}
 
 constexpr const char* kDefaultDir = "/var/lib/flowtop";
 
@@ -57,24 +64,23 @@ class StopSignals {
   struct sigaction old_pipe_ {};
 };
 
-/// A number of seconds from the environment; nullopt when unset; throws on a bad value.
+/// A number of seconds from a test hook; nullopt when unset; throws on a bad value.
 std::optional<long> env_seconds(const char* name) {
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): main thread, no threads yet
-  if (v == nullptr || *v == '\0') {
+  const auto v = sys::test_hook(name);
+  if (!v) {
     return std::nullopt;
   }
   char* end = nullptr;
-  const long n = std::strtol(v, &end, 10);
+  const long n = std::strtol(v->c_str(), &end, 10);
   if (*end != '\0' || n < 1 || n > 86400) {
     throw std::invalid_argument(fmt::format("{}: '{}' is not a number of seconds (1 to 86400)",
-                                            name, std::string_view(v).substr(0, 40)));
+                                            name, geoip_text_excerpt(*v)));
   }
   return n;
 }
 
 std::string env_string(const char* name) {
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): main thread, no threads yet
-  return v != nullptr ? std::string(v) : std::string();
+  return sys::test_hook(name).value_or("");
 }
 
 int terminal_columns() {
