@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "flowtop/sys/shared_state.hpp"
+
 namespace flowtop::sys {
 namespace {
 
@@ -55,9 +57,7 @@ class SysctlGuardTest : public ::testing::Test {
     const char* saved = std::getenv("FLOWTOP_RUN_DIR");
     saved_run_dir_ = saved != nullptr ? std::optional<std::string>(saved) : std::nullopt;
     ::setenv("FLOWTOP_RUN_DIR", (dir_ + "/run").c_str(), 1);
-    struct stat st {};
-    ASSERT_EQ(::stat("/proc/self/ns/net", &st), 0);
-    state_file_ = dir_ + "/run/sysctl-" + std::to_string(st.st_ino);
+    state_file_ = dir_ + "/run/sysctl-" + netns_name().name;
   }
   void TearDown() override {
     if (saved_run_dir_) {
