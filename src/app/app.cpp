@@ -24,6 +24,7 @@
 #include "flowtop/geoip/database.hpp"
 #include "flowtop/output/batch_writer.hpp"
 #include "flowtop/output/json_writer.hpp"
+#include "flowtop/sys/privileges.hpp"
 #include "flowtop/sys/signals.hpp"
 #include "flowtop/sys/sysctl_guard.hpp"
 #include "flowtop/table/flow_table.hpp"
@@ -361,6 +362,8 @@ int run_collecting(const Options& opts, const view::Filter& filter) {
       return 1;
     }
   }
+
+  sys::drop_privileges_after_setup();  // keeps CAP_NET_ADMIN and what /proc needs
 
   int status = 0;
   try {

@@ -10,6 +10,7 @@
 #include "flowtop/core/clock.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/work_queue.hpp"
+#include "flowtop/sys/privileges.hpp"
 
 namespace flowtop::enrich {
 namespace {
@@ -38,6 +39,7 @@ struct GeoResolver::Impl {
   std::thread worker;
 
   void run() {
+    sys::enter_worker_thread("ft-geoip");  // parses downloaded databases: no capabilities
     const RcuThreadScope rcu;
     std::unique_ptr<GeoSource> source;
     const auto ensure_open = [&] {

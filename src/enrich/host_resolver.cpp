@@ -19,6 +19,7 @@
 #include "enrich/rcu_thread.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/work_queue.hpp"
+#include "flowtop/sys/privileges.hpp"
 
 namespace flowtop::enrich {
 namespace {
@@ -142,6 +143,8 @@ namespace {
 // `keep` holds the state alive for as long as this thread runs, whatever the resolver does.
 void worker_main(std::shared_ptr<Shared> keep, unsigned index) {  // NOLINT(performance-*)
   Shared& s = *keep;
+  // Reads names that strangers' DNS servers chose: no capabilities.
+  sys::enter_worker_thread("ft-dns");
   {
     const RcuThreadScope rcu;
     while (auto addr = s.queue.pop()) {

@@ -39,6 +39,7 @@ const std::map<std::string, std::set<std::string>> kWrappedBy = {
     {"archive", {"geoip"}},
     {"zlib.h", {"geoip"}},
     {"nftables/", {"app"}},
+    {"cap-ng.h", {"sys"}},  // capabilities (libcap-ng)
 };
 
 fs::path root() {

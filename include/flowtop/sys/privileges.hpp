@@ -1,0 +1,85 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace flowtop::sys {
+
+/// The capabilities flowtop uses once it is set up.
+enum class Capability {
+  NetAdmin,       ///< conntrack dumps and GETs, SO_RCVBUFFORCE, the sysctl restore, --track removal
+  SysPtrace,      ///< /proc/PID/fd of other users' processes (socket owners)
+  DacReadSearch,  ///< listing those /proc/PID/fd directories
+};
+
+/// Keeps only those of `keep` that the calling thread has, in its effective and permitted sets;
+/// empties its inheritable and ambient sets and (when it may: CAP_SETPCAP) its bounding set; sets
+/// PR_SET_NO_NEW_PRIVS. Capabilities belong to a thread: other threads keep theirs, and a thread
+/// started later inherits the reduced sets. Throws std::system_error.
+void limit_thread_capabilities(std::initializer_list<Capability> keep);
+
+/// True when the calling thread has `cap` in its effective set.
+bool thread_has_capability(Capability cap);
+
+/// The first call of a worker thread that reads untrusted data (reverse DNS, GeoIP, /proc): names
+/// it `name` (at most 15 bytes; /proc/PID/task/TID/comm) and keeps only `keep` of its
+/// capabilities (none by default), as limit_thread_capabilities() does. Never throws: a thread
+/// that cannot reduce its capabilities has none to begin with.
+void enter_worker_thread(const char* name, std::initializer_list<Capability> keep = {}) noexcept;
+
+/// Whom flowtop works for when it touches a user's own files (flowtoprc). Plain value.
+struct InvokingUser {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string home;         ///< from the password database, or $HOME when `env_trusted`
+  std::string config_home;  ///< $XDG_CONFIG_HOME when `env_trusted` and absolute, else ""
+  /// The environment is the user's own (no sudo/pkexec, not setuid): $HOME and $XDG_CONFIG_HOME
+  /// may be used. Under sudo or pkexec the environment may come from the caller: never trusted.
+  bool env_trusted = false;
+};
+
+/// The invoking user: with euid 0 and SUDO_UID (else PKEXEC_UID) naming another user, that user,
+/// with the home directory from the password database; for a set-user-ID binary, the real user;
+/// otherwise the process's own user, whose environment is its own. nullopt when the user has no
+/// usable home. Main thread (reads the environment).
+std::optional<InvokingUser> invoking_user();
+
+/// Does file work as one user: on a thread of its own whose filesystem user and group IDs (and
+/// supplementary groups) are the user's and that holds no capabilities, so the kernel checks
+/// every path as it would for that user. Created while the process may still change them
+/// (before drop_privileges_after_setup()); `run` may then be called from any thread, one call at
+/// a time per caller, and blocks until the work is done.
+class UserFiles {
+ public:
+  /// Starts the thread and switches it to `uid`/`gid`. Throws std::system_error when it cannot
+  /// (not root and not that user).
+  UserFiles(uid_t uid, gid_t gid);
+  ~UserFiles();
+  UserFiles(const UserFiles&) = delete;
+  UserFiles& operator=(const UserFiles&) = delete;
+
+  [[nodiscard]] uid_t uid() const;
+  /// Runs `work` on the user's thread and waits for it; rethrows what it throws.
+  void run(const std::function<void()>& work) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The process's UserFiles for invoking_user(), created on first use; null when there is no
+/// invoking user or its thread could not be set up (then `why` says why when not null).
+const UserFiles* invoking_user_files(std::string* why = nullptr);
+
+/// The one call after set-up (sockets open, sysctls and --track in place, before the collector
+/// thread starts), on the main thread: starts invoking_user_files() while it still can, then
+/// keeps CAP_NET_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (those the process has) with
+/// limit_thread_capabilities(). Throws std::system_error.
+void drop_privileges_after_setup();
+
+}  // namespace flowtop::sys
