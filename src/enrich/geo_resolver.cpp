@@ -8,6 +8,7 @@
 
 #include "enrich/rcu_thread.hpp"
 #include "flowtop/core/clock.hpp"
+#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/work_queue.hpp"
 #include "flowtop/sys/privileges.hpp"
@@ -15,7 +16,7 @@
 namespace flowtop::enrich {
 namespace {
 
-using Cache = EnrichCache<core::IpAddr, core::GeoInfo, IpAddrHash>;
+using Cache = EnrichCache<core::IpAddr, core::GeoInfo, core::SeededIpHash>;
 // A request that only asks the worker to open the source (an address no one looks up).
 const core::IpAddr kOpenOnly{};
 
@@ -31,7 +32,7 @@ struct GeoResolver::Impl {
   GeoOpener open;
   GeoResolverOptions opts;
   Cache cache;
-  WorkQueue<core::IpAddr, IpAddrHash> queue;
+  WorkQueue<core::IpAddr, core::SeededIpHash> queue;
   mutable std::mutex notes_mu;
   std::vector<std::string> notes;  // guarded by notes_mu
   std::atomic<bool> opened{false};
@@ -109,7 +110,7 @@ void GeoResolver::request(const core::IpAddr& addr) {
   if (impl_->cache.get(addr).has_value() || !impl_->cache.begin(addr, 60'000'000'000)) {
     return;
   }
-  using Push = WorkQueue<core::IpAddr, IpAddrHash>::Push;
+  using Push = WorkQueue<core::IpAddr, core::SeededIpHash>::Push;
   const Push pushed = impl_->queue.push(addr);
   if (pushed == Push::Full || pushed == Push::Closed) {
     impl_->cache.abandon(addr);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "enrich/rcu_thread.hpp"
+#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/work_queue.hpp"
 #include "flowtop/sys/privileges.hpp"
@@ -24,7 +25,7 @@
 namespace flowtop::enrich {
 namespace {
 
-using Cache = EnrichCache<core::IpAddr, std::string, IpAddrHash>;
+using Cache = EnrichCache<core::IpAddr, std::string, core::SeededIpHash>;
 constexpr unsigned kMaxWorkers = 8;
 // How long the destructor waits for workers to finish on their own before detaching them.
 constexpr auto kExitGrace = std::chrono::milliseconds(20);
@@ -68,7 +69,7 @@ struct Shared {
     }
   }
 
-  WorkQueue<core::IpAddr, IpAddrHash> queue;
+  WorkQueue<core::IpAddr, core::SeededIpHash> queue;
   ResolveFn resolve;
   std::int64_t positive_ttl_ns = 0;
   std::int64_t negative_ttl_ns = 0;
@@ -190,7 +191,7 @@ void HostResolver::request(const core::IpAddr& addr) {
       !impl_->cache->begin(addr, impl_->opts.pending_ttl_ns)) {
     return;
   }
-  using Push = WorkQueue<core::IpAddr, IpAddrHash>::Push;
+  using Push = WorkQueue<core::IpAddr, core::SeededIpHash>::Push;
   switch (impl_->shared->queue.push(addr)) {
     case Push::Queued: impl_->shared->queued.fetch_add(1, std::memory_order_relaxed); break;
     case Push::Duplicate: break;
