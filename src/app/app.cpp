@@ -307,6 +307,9 @@ int run_collecting(const Options& opts, const view::Filter& filter) {
           ? sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT})
           : sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE});
   sys::install_fatal_signal_handlers();
+  // Before any thread starts (liburcu's start with the first table): keeps CAP_NET_ADMIN and what
+  // /proc needs, which is all the set-up below uses.
+  sys::drop_privileges();
 
   table::RcuThread rcu;
   table::FlowTable table(1 << 16);
@@ -362,8 +365,6 @@ int run_collecting(const Options& opts, const view::Filter& filter) {
       return 1;
     }
   }
-
-  sys::drop_privileges_after_setup();  // keeps CAP_NET_ADMIN and what /proc needs
 
   int status = 0;
   try {

@@ -303,7 +303,7 @@ const UserFiles* invoking_user_files(std::string* why) {
   return files.get();
 }
 
-void drop_privileges_after_setup() {
+void drop_privileges() {
   (void)invoking_user_files();
   limit_thread_capabilities(
       {Capability::NetAdmin, Capability::SysPtrace, Capability::DacReadSearch});

@@ -52,7 +52,7 @@ std::optional<InvokingUser> invoking_user();
 /// Does file work as one user: on a thread of its own whose filesystem user and group IDs (and
 /// supplementary groups) are the user's and that holds no capabilities, so the kernel checks
 /// every path as it would for that user. Created while the process may still change them
-/// (before drop_privileges_after_setup()); `run` may then be called from any thread, one call at
+/// (before drop_privileges()); `run` may then be called from any thread, one call at
 /// a time per caller, and blocks until the work is done.
 class UserFiles {
  public:
@@ -76,10 +76,12 @@ class UserFiles {
 /// invoking user or its thread could not be set up (then `why` says why when not null).
 const UserFiles* invoking_user_files(std::string* why = nullptr);
 
-/// The one call after set-up (sockets open, sysctls and --track in place, before the collector
-/// thread starts), on the main thread: starts invoking_user_files() while it still can, then
-/// keeps CAP_NET_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (those the process has) with
-/// limit_thread_capabilities(). Throws std::system_error.
-void drop_privileges_after_setup();
+/// The one call of the main thread before it starts any other thread (threads inherit their
+/// creator's capabilities; liburcu starts one with the first hash table): starts
+/// invoking_user_files() while it still can, then keeps CAP_NET_ADMIN, CAP_SYS_PTRACE and
+/// CAP_DAC_READ_SEARCH (those the process has) with limit_thread_capabilities(). Everything the
+/// set-up does after it (netlink sockets, SO_RCVBUFFORCE, sysctls as root, the --track table)
+/// needs no more. Throws std::system_error.
+void drop_privileges();
 
 }  // namespace flowtop::sys
