@@ -22,6 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using core::GeoInfo;
 using core::IpAddr;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -570,6 +571,15 @@ TEST(GeoDatabases, AsnOnlyWarnsAboutTheMissingLocation) {
   EXPECT_THAT(geo.warnings(),
               ElementsAre("no GeoIP city or country database found: run 'flowtop -u' to download "
                           "one (DB-IP Lite, free)"));
+}
+
+// A FIFO in place of a tor-geoipdb file is a warning, never read (a read would block forever).
+TEST(GeoDatabases, TorFileThatIsAFifoIsWarnedAboutNotRead) {
+  TempDir tor;
+  ASSERT_EQ(::mkfifo(tor.file("geoip").c_str(), 0600), 0);
+  TempDir empty;
+  const GeoDatabases geo({empty.path()}, tor.path());
+  EXPECT_THAT(geo.warnings(), Contains(tor.file("geoip") + ": cannot open (not a regular file)"));
 }
 
 TEST(GeoDatabases, TorBadLinesAreReportedAndSkipped) {
