@@ -326,8 +326,9 @@ def temp_files(geoip_dir: str) -> list:
     return [n for n in os.listdir(geoip_dir) if n.startswith(".")]
 
 
-def flowtop_argv(geoip_dir: str) -> list:
-    return [R.flowtop, "-u", "--geoip-dir", geoip_dir]
+def flowtop_argv(geoip_dir: str, user: bool = False) -> list:
+    # As user nobody: a copy nobody can run when the build directory is private (a 0700 clone).
+    return [N.runnable_by_nobody(R.flowtop) if user else R.flowtop, "-u", "--geoip-dir", geoip_dir]
 
 
 def update(conf: str, geoip_dir: str, env: dict = None, tty: bool = False,
@@ -343,7 +344,7 @@ def update(conf: str, geoip_dir: str, env: dict = None, tty: bool = False,
     envs.update(env or {})
     argv = ["env"] + [f"{k}={v}" for k, v in envs.items() if v is not None]
     argv += [f"--unset={k}" for k, v in envs.items() if v is None]
-    argv += flowtop_argv(geoip_dir)
+    argv += flowtop_argv(geoip_dir, user)
     if user:
         argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + argv
     if tty:
