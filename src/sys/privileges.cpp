@@ -1,18 +1,23 @@
 #include "flowtop/sys/privileges.hpp"
 
 #include <cap-ng.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -307,6 +312,75 @@ void drop_privileges() {
   (void)invoking_user_files();
   limit_thread_capabilities(
       {Capability::NetAdmin, Capability::SysPtrace, Capability::DacReadSearch});
+}
+
+WorkerResult run_unprivileged(const std::function<int(int result_fd)>& work,
+                              const std::function<bool()>& stop) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw_errno("cannot start the unprivileged worker (pipe)");
+  }
+  UniqueFd rd(fds[0]);
+  UniqueFd wr(fds[1]);
+  std::fflush(nullptr);  // nothing buffered is written twice
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    throw_errno("cannot start the unprivileged worker (fork)");
+  }
+  if (pid == 0) {
+    rd.reset();
+    // Single-threaded: glibc's set*id calls change this one thread, which is the process.
+    const bool dropped = ::setgroups(0, nullptr) == 0 &&
+                         ::setresgid(kNobodyGid, kNobodyGid, kNobodyGid) == 0 &&
+                         ::setresuid(kNobodyUid, kNobodyUid, kNobodyUid) == 0 &&
+                         ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+                         ::getuid() == kNobodyUid && ::geteuid() == kNobodyUid && limit({}) == 0;
+    int status = 125;
+    if (dropped) {
+      try {
+        status = work(wr.get());
+      } catch (...) {
+        status = 124;
+      }
+    }
+    std::fflush(nullptr);
+    ::_exit(status);
+  }
+  wr.reset();
+  WorkerResult out;
+  char buf[4096];
+  bool open = true;
+  int status = 0;
+  bool exited = false;
+  bool signalled = false;
+  while (open || !exited) {
+    pollfd pfd{rd.get(), POLLIN, 0};
+    if (open) {
+      ::poll(&pfd, 1, 50);
+      if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        const ssize_t n = ::read(rd.get(), buf, sizeof buf);
+        if (n > 0) {
+          out.output.append(buf, static_cast<std::size_t>(n));
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+          open = false;
+        }
+      }
+    } else {
+      ::poll(nullptr, 0, 50);
+    }
+    if (!exited) {
+      const pid_t w = ::waitpid(pid, &status, WNOHANG);
+      exited = w == pid || (w < 0 && errno != EINTR);
+    }
+    if (!exited && !signalled && stop && stop()) {
+      ::kill(pid, SIGTERM);
+      signalled = true;
+    }
+  }
+  out.exit_status = WIFEXITED(status)     ? WEXITSTATUS(status)
+                    : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                          : -1;
+  return out;
 }
 
 }  // namespace flowtop::sys

@@ -84,4 +84,23 @@ const UserFiles* invoking_user_files(std::string* why = nullptr);
 /// needs no more. Throws std::system_error.
 void drop_privileges();
 
+/// The user and group an unprivileged worker runs as.
+inline constexpr uid_t kNobodyUid = 65534;
+inline constexpr gid_t kNobodyGid = 65534;
+
+/// What a worker process wrote and how it ended. Plain value.
+struct WorkerResult {
+  std::string output;    ///< what it wrote to its result descriptor
+  int exit_status = -1;  ///< its exit status; 128 + N when killed by signal N
+};
+
+/// Runs `work` in a child process that first gives up root for user and group nobody: no
+/// supplementary groups, no capabilities, no_new_privs. `work` gets a descriptor for its result
+/// and returns the exit status; descriptors the caller opened before (files to fill) are
+/// inherited. The caller waits, asking `stop` every 50 ms: when it says true, the child gets
+/// SIGTERM. Only for a single-threaded process (flowtop -u): the child goes on with a copy of its
+/// memory. Throws std::system_error when the child cannot be started.
+WorkerResult run_unprivileged(const std::function<int(int result_fd)>& work,
+                              const std::function<bool()>& stop);
+
 }  // namespace flowtop::sys
