@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -83,6 +84,24 @@ std::string env_string(const char* name) {
   return sys::test_hook(name).value_or("");
 }
 
+/// A licence key in a file that group or others may read is a key others may use: say so.
+void warn_if_key_readable(const geoip::GeoipConf& conf) {
+  if (!conf.account) {
+    return;
+  }
+  std::string file = conf.account->origin;
+  if (file.rfind(conf.path + ":", 0) == 0) {
+    file = conf.path;  // "geoip.conf:3"
+  }
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+    std::cerr << fmt::format(
+        "flowtop: warning: {} holds a MaxMind licence key and group or others may read it "
+        "(mode {:04o}): 'chmod 600' it\n",
+        render::sanitize(file), st.st_mode & 07777);
+  }
+}
+
 int terminal_columns() {
   winsize ws{};
   if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
@@ -102,6 +121,7 @@ int run_update(const std::string& geoip_conf_path, const std::string& geoip_dir,
   geoip::GeoipConf conf = geoip::read_geoip_conf(geoip_conf_path);
   if (conf.errors.empty()) {
     geoip::resolve_maxmind(conf, geoip::geoipupdate_conf_path());
+    warn_if_key_readable(conf);
   }
   if (!conf.errors.empty()) {
     for (const std::string& e : conf.errors) {

@@ -244,6 +244,12 @@ class Run {
       summary_.fatal = fmt::format("cannot use {}: {}", dir, detail::errno_text(errno));
       return false;
     }
+    if (::faccessat(dir_fd_.get(), ".", W_OK | X_OK, AT_EACCESS) != 0) {
+      const int e = errno;
+      summary_.fatal =
+          fmt::format("no permission to write to {} ({}): {}", dir, detail::errno_text(e), hint);
+      return false;
+    }
     if (st.st_uid != ::geteuid()) {
       summary_.fatal = fmt::format(
           "refusing {}: it belongs to uid {}, not to the user running flowtop -u (uid {}): {}", dir,
@@ -254,12 +260,6 @@ class Run {
       summary_.fatal = fmt::format(
           "refusing {}: group or others may write it (mode {:04o}): 'chmod go-w' it first", dir,
           st.st_mode & 07777);
-      return false;
-    }
-    if (::faccessat(dir_fd_.get(), ".", W_OK | X_OK, AT_EACCESS) != 0) {
-      const int e = errno;
-      summary_.fatal =
-          fmt::format("no permission to write to {} ({}): {}", dir, detail::errno_text(e), hint);
       return false;
     }
     return true;
