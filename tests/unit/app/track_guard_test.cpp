@@ -23,6 +23,7 @@
 #include <system_error>
 
 #include "flowtop/sys/shared_state.hpp"
+#include "flowtop/sys/test_hooks.hpp"
 
 namespace flowtop::app {
 namespace {
@@ -162,6 +163,10 @@ std::string send_loopback_datagram() {
 class TrackGuardTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (!sys::test_hooks_built()) {
+      FAIL() << "needs a build with -DFLOWTOP_TEST_HOOKS=ON (FLOWTOP_RUN_DIR keeps /run/flowtop "
+                "untouched; scripts/bootstrap configures one)";
+    }
     if (::geteuid() != 0) {
       GTEST_SKIP() << "needs root (unshare(CLONE_NEWNET) and nftables)";
     }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "flowtop/sys/shared_state.hpp"
+#include "flowtop/sys/test_hooks.hpp"
 
 namespace flowtop::sys {
 namespace {
@@ -49,6 +50,10 @@ std::string value_of(const std::string& path) {
 class SysctlGuardTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (!sys::test_hooks_built()) {
+      FAIL() << "needs a build with -DFLOWTOP_TEST_HOOKS=ON (FLOWTOP_RUN_DIR keeps /run/flowtop "
+                "untouched; scripts/bootstrap configures one)";
+    }
     std::string tmpl = (fs::temp_directory_path() / "flowtop-sysctl-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
