@@ -27,6 +27,7 @@
 #include "flowtop/output/batch_writer.hpp"
 #include "flowtop/output/json_writer.hpp"
 #include "flowtop/rcu/rcu.hpp"
+#include "flowtop/sys/privileges.hpp"
 #include "flowtop/sys/signals.hpp"
 #include "flowtop/sys/sysctl_guard.hpp"
 #include "flowtop/table/flow_table.hpp"
@@ -243,6 +244,9 @@ int run_collecting(const Options& opts) {
           ? sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT})
           : sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE});
   sys::install_fatal_signal_handlers();
+  // Before any thread starts (liburcu's start with the first table): keeps CAP_NET_ADMIN and what
+  // /proc needs, which is all the set-up below uses.
+  sys::drop_privileges();
 
   rcu::Thread rcu;
   table::FlowTable table(1 << 16);

@@ -2,21 +2,23 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
+#include "flowtop/sys/test_hooks.hpp"
 
 namespace flowtop::app {
 
 std::vector<std::string> config_dirs(const std::string& name) {
   std::vector<std::string> dirs;
-  if (const char* env = std::getenv("FLOWTOP_CONFIG_DIR"); env != nullptr && *env != '\0') {
-    dirs.emplace_back(env);
+  if (auto dir = sys::test_hook("FLOWTOP_CONFIG_DIR")) {
+    dirs.push_back(std::move(*dir));
   }
   dirs.emplace_back("/etc/flowtop");
   if (name == "tcp.conf" || name == "udp.conf") {
     dirs.emplace_back("/etc/netsniff-ng");
   }
   dirs.emplace_back(FLOWTOP_DATA_DIR);  // installed defaults
-  dirs.emplace_back(FLOWTOP_CONF_DIR);  // the source tree's conf/ (uninstalled build)
+#ifdef FLOWTOP_CONF_DIR
+  dirs.emplace_back(FLOWTOP_CONF_DIR);  // the source tree's conf/: builds with test hooks only
+#endif
   return dirs;
 }
 

@@ -19,6 +19,11 @@ std::vector<std::string> health_lines(const core::CollectorStats& stats,
     for (const auto& failure : sysctl->failed) {
       out.push_back(fmt::format("cannot turn on {}", failure));
     }
+    if (sysctl->state_by_inode) {
+      out.emplace_back(
+          "no SO_NETNS_COOKIE (Linux < 5.14): the state file is named by the namespace inode, "
+          "which the kernel reuses");
+    }
   } else if (no_sysctl) {
     // --no-sysctl: the user keeps the settings; nothing to say unless data is missing, which the
     // '-' cells show.

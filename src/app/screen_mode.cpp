@@ -92,8 +92,9 @@ int run_screen(const Options& opts, const tui::LoopDeps& deps) {
     return 1;
   }
   std::vector<std::string> problems;  // printed once the terminal is restored
-  const std::string rc_path = tui::rc_path();
-  const tui::RcFile rc = rc_path.empty() ? tui::RcFile{} : tui::read_rc(rc_path);
+  const std::optional<tui::RcLocation> rc_loc = tui::rc_location();
+  const std::string rc_path = rc_loc ? rc_loc->path() : std::string();
+  const tui::RcFile rc = rc_loc ? tui::read_rc(*rc_loc) : tui::RcFile{};
   problems = rc.errors;
   view::ViewState state = view::default_view_state();
   tui::apply_rc(rc, rc_path, state, problems);
@@ -130,12 +131,12 @@ int run_screen(const Options& opts, const tui::LoopDeps& deps) {
   if (error) {
     std::rethrow_exception(error);
   }
-  if (!rc_path.empty()) {
+  if (rc_loc) {
     const tui::Settings out =
         tui::merge_changes(file_settings, start_settings, tui::settings_of(state));
     if (out != file_settings) {
       try {
-        tui::write_rc(rc_path, tui::format_settings(out));
+        tui::write_rc(*rc_loc, tui::format_settings(out));
       } catch (const std::exception& e) {
         print_err(fmt::format("flowtop: cannot save the settings: {}", e.what()));
       }

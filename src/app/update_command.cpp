@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,9 +14,16 @@
 
 #include "flowtop/geoip/geoip_conf.hpp"
 #include "flowtop/geoip/updater.hpp"
+#include "flowtop/core/text.hpp"
+#include "flowtop/sys/test_hooks.hpp"
 
 namespace flowtop::app {
 namespace {
+
+// At most 40 bytes of a setting, safe for a terminal.
+std::string geoip_text_excerpt(const std::string& v) {
+  return core::sanitize(std::string_view(v).substr(0, 40));
+}
 
 constexpr const char* kDefaultDir = "/var/lib/flowtop";
 
@@ -57,24 +65,41 @@ class StopSignals {
   struct sigaction old_pipe_ {};
 };
 
-/// A number of seconds from the environment; nullopt when unset; throws on a bad value.
+/// A number of seconds from a test hook; nullopt when unset; throws on a bad value.
 std::optional<long> env_seconds(const char* name) {
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): main thread, no threads yet
-  if (v == nullptr || *v == '\0') {
+  const auto v = sys::test_hook(name);
+  if (!v) {
     return std::nullopt;
   }
   char* end = nullptr;
-  const long n = std::strtol(v, &end, 10);
+  const long n = std::strtol(v->c_str(), &end, 10);
   if (*end != '\0' || n < 1 || n > 86400) {
     throw std::invalid_argument(fmt::format("{}: '{}' is not a number of seconds (1 to 86400)",
-                                            name, std::string_view(v).substr(0, 40)));
+                                            name, geoip_text_excerpt(*v)));
   }
   return n;
 }
 
 std::string env_string(const char* name) {
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): main thread, no threads yet
-  return v != nullptr ? std::string(v) : std::string();
+  return sys::test_hook(name).value_or("");
+}
+
+/// A licence key in a file that group or others may read is a key others may use: say so.
+void warn_if_key_readable(const geoip::GeoipConf& conf) {
+  if (!conf.account) {
+    return;
+  }
+  std::string file = conf.account->origin;
+  if (file.rfind(conf.path + ":", 0) == 0) {
+    file = conf.path;  // "geoip.conf:3"
+  }
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+    std::cerr << fmt::format(
+        "flowtop: warning: {} holds a MaxMind licence key and group or others may read it "
+        "(mode {:04o}): 'chmod 600' it\n",
+        core::sanitize(file), st.st_mode & 07777);
+  }
 }
 
 int terminal_columns() {
@@ -96,6 +121,7 @@ int run_update(const std::string& geoip_conf_path, const std::string& geoip_dir,
   geoip::GeoipConf conf = geoip::read_geoip_conf(geoip_conf_path);
   if (conf.errors.empty()) {
     geoip::resolve_maxmind(conf, geoip::geoipupdate_conf_path());
+    warn_if_key_readable(conf);
   }
   if (!conf.errors.empty()) {
     for (const std::string& e : conf.errors) {

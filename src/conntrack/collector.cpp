@@ -16,14 +16,16 @@
 #include "flowtop/core/clock.hpp"
 #include "flowtop/rcu/rcu.hpp"
 #include "flowtop/sys/event_fd.hpp"
+#include "resync_pacer.hpp"
 
 namespace flowtop::conntrack {
 namespace {
 
 constexpr std::size_t kDefaultEventBuffer = 16UL << 20;
 constexpr std::size_t kMaxEventBuffer = 64UL << 20;
-constexpr std::int64_t kDrainPeriodNs = 5'000'000;     // events are drained on a 5 ms timer
-constexpr std::int64_t kMinResyncGapNs = 100'000'000;  // coalesce resyncs
+constexpr std::int64_t kDrainPeriodNs = 5'000'000;        // events are drained on a 5 ms timer
+constexpr std::int64_t kMinResyncGapNs = 100'000'000;     // coalesce resyncs
+constexpr std::int64_t kMaxResyncGapNs = 60'000'000'000;  // back-off limit under a storm
 constexpr std::size_t kMaxDatagramsPerDrain = 200'000;
 
 std::uint64_t read_ct_max() {
@@ -75,7 +77,7 @@ struct Collector::Impl {
   std::size_t event_buffer = 0;
   std::atomic<std::int64_t> interval_ns{0};  // written by set_interval (main), read here
   bool dumping = false;
-  bool resync_pending = false;
+  ResyncPacer resync_pacer{kMinResyncGapNs, kMaxResyncGapNs, config.cpu_budget};
   std::unordered_set<std::uint32_t> destroyed_during_dump;
   std::vector<core::FlowKey> watched;
   std::int64_t next_periodic_dump = 0;
@@ -120,7 +122,7 @@ struct Collector::Impl {
         kMaxDatagramsPerDrain, lost);
     if (lost) {
       stats.enobufs.fetch_add(1, std::memory_order_relaxed);
-      resync_pending = true;
+      resync_pacer.lost(clock.steady_ns());
       if (event_buffer < kMaxEventBuffer) {
         event_buffer = std::min(event_buffer * 2, kMaxEventBuffer);
         stats.rcvbuf = events.set_rcvbuf(event_buffer);
@@ -168,6 +170,7 @@ struct Collector::Impl {
     if (resync) {
       stats.resyncs.fetch_add(1, std::memory_order_relaxed);
     }
+    resync_pacer.dumped(t1, cost, resync);
     // Keep full refreshes within the CPU budget: a dump costing d runs at most every d / budget.
     const auto budget_period =
         static_cast<std::int64_t>(static_cast<double>(cost) / config.cpu_budget);
@@ -220,8 +223,8 @@ struct Collector::Impl {
       if (config.periodic_dumps) {
         deadline = std::min(deadline, next_periodic_dump);
       }
-      if (resync_pending) {
-        deadline = std::min(deadline, last_dump_end + kMinResyncGapNs);
+      if (resync_pacer.pending()) {
+        deadline = std::min(deadline, resync_pacer.due());
       }
       // Dumps, GETs and resyncs are due on the clock; the drain period passes in real time.
       int timeout_ms = clock.poll_timeout_ms(deadline - now);
@@ -243,11 +246,9 @@ struct Collector::Impl {
       }
       idle = drain_events() == 0;
       const std::int64_t t = clock.steady_ns();
-      const bool resync_due = resync_pending && t >= last_dump_end + kMinResyncGapNs;
+      const bool resync_due = resync_pacer.pending() && t >= resync_pacer.due();
       if (resync_due || dump_requested() || (config.periodic_dumps && t >= next_periodic_dump)) {
-        const bool resync = resync_pending;
-        resync_pending = false;
-        full_dump(resync);
+        full_dump(resync_pacer.begin_dump());
       }
       if (t >= next_get_tick) {
         refresh_watched();

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -194,8 +195,13 @@ bool CtSocket::get(const core::FlowKey& key, MessageFn on_msg) {
 }
 
 std::size_t CtSocket::receive_events(MessageFn on_msg, std::size_t max_datagrams, bool& lost) {
-  if (mmsg_buf_.empty()) {
-    mmsg_buf_.resize(kBatch * kDatagram);
+  return receive_datagrams(fd(), mmsg_buf_, on_msg, max_datagrams, lost, clock_);
+}
+
+std::size_t receive_datagrams(int fd, std::vector<std::uint8_t>& storage, MessageFn on_msg,
+                              std::size_t max_datagrams, bool& lost, const core::Clock& clock) {
+  if (storage.size() < kBatch * kDatagram) {
+    storage.resize(kBatch * kDatagram);
   }
   mmsghdr msgs[kBatch];
   iovec iov[kBatch];
@@ -203,11 +209,11 @@ std::size_t CtSocket::receive_events(MessageFn on_msg, std::size_t max_datagrams
   while (total < max_datagrams) {
     std::memset(msgs, 0, sizeof msgs);
     for (std::size_t i = 0; i < kBatch; ++i) {
-      iov[i] = {mmsg_buf_.data() + i * kDatagram, kDatagram};
+      iov[i] = {storage.data() + i * kDatagram, kDatagram};
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
-    const int n = recvmmsg(fd(), msgs, kBatch, MSG_DONTWAIT, nullptr);
+    const int n = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
         return total;
@@ -218,9 +224,12 @@ std::size_t CtSocket::receive_events(MessageFn on_msg, std::size_t max_datagrams
       }
       sys::throw_errno("conntrack event receive");
     }
-    const std::int64_t now = clock_.steady_ns();
+    const std::int64_t now = clock.steady_ns();
     for (int i = 0; i < n; ++i) {
-      int len = static_cast<int>(msgs[i].msg_len);
+      if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+        lost = true;  // the end of the datagram, and the events in it, are gone
+      }
+      int len = static_cast<int>(std::min<std::size_t>(msgs[i].msg_len, kDatagram));
       for (auto* nlh = static_cast<const nlmsghdr*>(iov[i].iov_base); mnl_nlmsg_ok(nlh, len);
            nlh = mnl_nlmsg_next(nlh, &len)) {
         on_msg(std::span(reinterpret_cast<const std::uint8_t*>(nlh), nlh->nlmsg_len), now);

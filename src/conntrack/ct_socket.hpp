@@ -45,7 +45,7 @@ class CtSocket {
 
   /// Non-blocking batch receive of event datagrams (recvmmsg): calls `on_msg` for every netlink
   /// message. Returns the number of datagrams (0 when none); sets `lost` when the kernel reported
-  /// ENOBUFS (events were dropped; the socket keeps working).
+  /// ENOBUFS (events were dropped; the socket keeps working) or a datagram was cut (MSG_TRUNC).
   std::size_t receive_events(MessageFn on_msg, std::size_t max_datagrams, bool& lost);
 
  private:
@@ -63,5 +63,13 @@ class CtSocket {
   // recvmmsg batch storage
   std::vector<std::uint8_t> mmsg_buf_;
 };
+
+/// receive_events() on any datagram socket `fd`, with `storage` as the receive buffers: calls
+/// `on_msg` for every complete netlink message; a datagram longer than a buffer (MSG_TRUNC) lost
+/// its end, so it counts as a loss like ENOBUFS. Messages are stamped with `clock`'s steady time.
+/// Collector thread.
+std::size_t receive_datagrams(int fd, std::vector<std::uint8_t>& storage, MessageFn on_msg,
+                              std::size_t max_datagrams, bool& lost,
+                              const core::Clock& clock = core::system_clock());
 
 }  // namespace flowtop::conntrack

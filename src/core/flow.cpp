@@ -1,12 +1,16 @@
 #include "flowtop/core/flow.hpp"
 
 #include <netdb.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 #include <string>
+
+#include "flowtop/core/hash_seed.hpp"
 
 namespace flowtop::core {
 namespace {
@@ -103,15 +107,34 @@ bool proto_is_icmp(std::uint8_t proto) {
          proto == static_cast<std::uint8_t>(L4Proto::Icmpv6);
 }
 
+std::uint64_t hash_seed() {
+  static const std::uint64_t seed = [] {
+    std::uint64_t v = 0;
+    // 8 bytes from the kernel's entropy pool never come short once it is initialised; on a
+    // failure the address of a local and the clock still vary per process.
+    if (::getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v)) {
+      v = reinterpret_cast<std::uintptr_t>(&v) ^
+          static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    }
+    return v;
+  }();
+  return seed;
+}
+
+std::size_t SeededIpHash::operator()(const IpAddr& a) const {
+  return static_cast<std::size_t>(
+      mix(mix_addr(0x243f6a8885a308d3ULL ^ hash_seed(), a), hash_seed()));
+}
+
 std::size_t FlowKey::hash() const {
-  std::uint64_t h = 0x6a09e667f3bcc909ULL;
+  std::uint64_t h = 0x6a09e667f3bcc909ULL ^ hash_seed();
   h = mix_addr(h, orig.src);
   h = mix_addr(h, orig.dst);
   h = mix(h, (std::uint64_t{orig.sport} << 48) | (std::uint64_t{orig.dport} << 32) |
                  (std::uint64_t{zone} << 16) | (std::uint64_t{proto} << 8) |
                  static_cast<std::uint64_t>(family));
   h = mix(h, (std::uint64_t{icmp_type} << 8) | icmp_code);
-  return static_cast<std::size_t>(h);
+  return static_cast<std::size_t>(mix(h, hash_seed()));
 }
 
 Rates rates_of(const FlowRecord& rec) {

@@ -7,14 +7,16 @@
 #include <utility>
 
 #include "flowtop/core/clock.hpp"
+#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/work_queue.hpp"
 #include "flowtop/rcu/rcu.hpp"
+#include "flowtop/sys/privileges.hpp"
 
 namespace flowtop::enrich {
 namespace {
 
-using Cache = EnrichCache<core::IpAddr, core::GeoInfo, IpAddrHash>;
+using Cache = EnrichCache<core::IpAddr, core::GeoInfo, core::SeededIpHash>;
 // A request that only asks the worker to open the source (an address no one looks up).
 const core::IpAddr kOpenOnly{};
 
@@ -30,7 +32,7 @@ struct GeoResolver::Impl {
   GeoOpener open;
   GeoResolverOptions opts;
   Cache cache;
-  WorkQueue<core::IpAddr, IpAddrHash> queue;
+  WorkQueue<core::IpAddr, core::SeededIpHash> queue;
   mutable std::mutex notes_mu;
   std::vector<std::string> notes;  // guarded by notes_mu
   std::atomic<bool> opened{false};
@@ -39,6 +41,7 @@ struct GeoResolver::Impl {
   std::thread worker;
 
   void run() {
+    sys::enter_worker_thread("ft-geoip");  // parses downloaded databases: no capabilities
     const rcu::Thread rcu;
     std::unique_ptr<GeoSource> source;
     const auto ensure_open = [&] {
@@ -109,7 +112,7 @@ void GeoResolver::request(const core::IpAddr& addr) {
   if (impl_->cache.get(addr).has_value() || !impl_->cache.begin(addr, 60'000'000'000)) {
     return;
   }
-  using Push = WorkQueue<core::IpAddr, IpAddrHash>::Push;
+  using Push = WorkQueue<core::IpAddr, core::SeededIpHash>::Push;
   const Push pushed = impl_->queue.push(addr);
   if (pushed == Push::Full || pushed == Push::Closed) {
     impl_->cache.abandon(addr);

@@ -16,14 +16,16 @@
 #include <utility>
 #include <vector>
 
+#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/work_queue.hpp"
 #include "flowtop/rcu/rcu.hpp"
+#include "flowtop/sys/privileges.hpp"
 
 namespace flowtop::enrich {
 namespace {
 
-using Cache = EnrichCache<core::IpAddr, std::string, IpAddrHash>;
+using Cache = EnrichCache<core::IpAddr, std::string, core::SeededIpHash>;
 constexpr unsigned kMaxWorkers = 8;
 
 }  // namespace
@@ -65,7 +67,7 @@ struct Shared {
     }
   }
 
-  WorkQueue<core::IpAddr, IpAddrHash> queue;
+  WorkQueue<core::IpAddr, core::SeededIpHash> queue;
   ResolveFn resolve;
   std::int64_t positive_ttl_ns = 0;
   std::int64_t negative_ttl_ns = 0;
@@ -150,6 +152,8 @@ namespace {
 // `keep` holds the state alive for as long as this thread runs, whatever the resolver does.
 void worker_main(std::shared_ptr<Shared> keep, unsigned index) {  // NOLINT(performance-*)
   Shared& s = *keep;
+  // Reads names that strangers' DNS servers chose: no capabilities.
+  sys::enter_worker_thread("ft-dns");
   {
     const rcu::Thread rcu;
     while (auto addr = s.queue.pop()) {
@@ -203,7 +207,7 @@ void HostResolver::request(const core::IpAddr& addr) {
       !impl_->cache->begin(addr, impl_->opts.pending_ttl_ns)) {
     return;
   }
-  using Push = WorkQueue<core::IpAddr, IpAddrHash>::Push;
+  using Push = WorkQueue<core::IpAddr, core::SeededIpHash>::Push;
   switch (impl_->shared->queue.push(addr)) {
     case Push::Queued: impl_->shared->queued.fetch_add(1, std::memory_order_relaxed); break;
     case Push::Duplicate: break;

@@ -16,6 +16,7 @@
 #include "flowtop/enrich/proc_index.hpp"
 #include "flowtop/enrich/work_queue.hpp"
 #include "flowtop/rcu/rcu.hpp"
+#include "flowtop/sys/privileges.hpp"
 
 namespace flowtop::enrich {
 
@@ -118,6 +119,10 @@ OwnerResolver::~OwnerResolver() {
 }
 
 void OwnerResolver::Impl::run() {
+  // Other users' /proc/PID/fd need CAP_SYS_PTRACE (readlink) and CAP_DAC_READ_SEARCH (listing);
+  // nothing else.
+  sys::enter_worker_thread("ft-owner",
+                           {sys::Capability::SysPtrace, sys::Capability::DacReadSearch});
   const rcu::Thread rcu;
   std::vector<Request> batch;
   std::vector<Request> deferred;

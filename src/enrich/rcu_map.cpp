@@ -7,16 +7,6 @@
 
 namespace flowtop::enrich {
 
-std::size_t IpAddrHash::operator()(const core::IpAddr& a) const {
-  std::uint64_t lo = 0;
-  std::uint64_t hi = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    hi = (hi << 8) | a.bytes[i];
-    lo = (lo << 8) | a.bytes[8 + i];
-  }
-  return static_cast<std::size_t>(mix64(lo ^ mix64(hi + 0x9e3779b97f4a7c15ULL)));
-}
-
 namespace detail {
 namespace {
 

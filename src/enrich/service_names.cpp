@@ -7,13 +7,12 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <system_error>
 #include <utility>
 
 #include "flowtop/core/text.hpp"
+#include "flowtop/sys/bounded_file.hpp"
 
 namespace flowtop::enrich {
 namespace {
@@ -93,24 +92,22 @@ ServiceTable parse_services(std::string_view text, std::string_view label) {
 
 namespace {
 
-/// Reads and parses a conf file; a missing file is no table and no error.
+/// Reads and parses a conf file; a missing file is no table and no error. A FIFO, a device or a
+/// file over kMaxConfBytes is an error, never read.
 ServiceTable load_conf(const std::string& path) {
   if (path.empty()) {
     return {};
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) {
+  const sys::FileText file = sys::read_bounded_file(path, kMaxConfBytes);
+  if (!file.text) {
+    if (file.error == ENOENT) {
       return {};
     }
     ServiceTable t;
-    t.errors.push_back(
-        fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
+    t.errors.push_back(fmt::format("{}: cannot read: {}", path, file.why));
     return t;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_services(text.str(), path);
+  return parse_services(*file.text, path);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <array>
 #include <utility>
 
+#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 
 namespace flowtop::enrich {
@@ -35,7 +36,7 @@ bool wildcard_serves(const SocketInfo& s, const core::IpAddr& local) {
 }  // namespace
 
 std::size_t SocketIndex::ConnKeyHash::operator()(const ConnKey& k) const {
-  const IpAddrHash h;
+  const core::SeededIpHash h;
   return static_cast<std::size_t>(
       mix64(h(k.local) * 31 + h(k.remote) +
             ((std::uint64_t{k.proto} << 32) | (std::uint64_t{k.lport} << 16) | k.rport)));

@@ -13,7 +13,7 @@ namespace flowtop::geoip::detail {
 namespace {
 
 /// Nothing flowtop reads is this big: a server sending more is not sending a GeoIP database.
-constexpr std::uint64_t kMaxDownloadBytes = std::uint64_t{4} << 30;
+constexpr std::uint64_t kMaxDownloadBytes = std::uint64_t{1} << 30;
 constexpr std::size_t kSnippetBytes = 512;
 constexpr long kMaxRedirects = 10;
 
@@ -286,6 +286,8 @@ DownloadResult download(const DownloadRequest& req, int fd) {
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, req.limits.stall_s);
   curl_easy_setopt(curl, CURLOPT_FILETIME, 1L);
+  // Refused at once when the server announces more; on_write stops one that sends more anyway.
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(kMaxDownloadBytes));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -331,10 +333,13 @@ DownloadResult download(const DownloadRequest& req, int fd) {
   if (t.aborted || rc == CURLE_ABORTED_BY_CALLBACK) {
     result.status = Status::Interrupted;
     result.error = "interrupted";
+  } else if (rc == CURLE_FILESIZE_EXCEEDED) {
+    result.status = Status::Failed;
+    result.error = "the server announced more than 1 GiB: not a GeoIP database";
   } else if (rc == CURLE_WRITE_ERROR && t.write_errno != 0) {
     result.status = Status::Failed;
     result.error = t.write_errno == EFBIG
-                       ? "the server sent more than 4 GiB: not a GeoIP database"
+                       ? "the server sent more than 1 GiB: not a GeoIP database"
                        : fmt::format("cannot write the download: {}", errno_text(t.write_errno));
   } else if (result.http_status == 304 || (rc == CURLE_OK && unmet != 0)) {
     result.status = Status::NotModified;

@@ -7,12 +7,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <string_view>
 #include <system_error>
 
 #include "flowtop/core/text.hpp"
+#include "flowtop/sys/bounded_file.hpp"
 
 namespace flowtop::geoip {
 namespace {
@@ -52,17 +52,18 @@ bool valid_cc(std::string_view s) {
 
 void TorGeoDb::load_file(const std::string& path, bool v6, TorGeoDb& db,
                          std::vector<std::string>& warnings) {
-  errno = 0;
-  std::ifstream in(path);
-  if (!in) {
-    const int err = errno;
-    if (err != ENOENT) {
-      warnings.push_back(
-          fmt::format("{}: cannot open ({})", path,
-                      err != 0 ? std::generic_category().message(err) : "unreadable"));
+  const sys::FileText file = sys::read_bounded_file(path, kMaxFileBytes);
+  if (!file.text) {
+    if (file.error != ENOENT) {
+      warnings.push_back(fmt::format("{}: cannot open ({})", path, file.why));
     }
     return;
   }
+  parse_text(*file.text, path, v6, db, warnings);
+}
+
+void TorGeoDb::parse_text(std::string_view text_all, const std::string& path, bool v6, TorGeoDb& db,
+                          std::vector<std::string>& warnings) {
   int bad = 0;
   int line_no = 0;
   auto report = [&](std::string_view why) {
@@ -70,8 +71,10 @@ void TorGeoDb::load_file(const std::string& path, bool v6, TorGeoDb& db,
       warnings.push_back(fmt::format("{}:{}: {}", path, line_no, why));
     }
   };
-  std::string line;
-  while (std::getline(in, line)) {
+  while (!text_all.empty()) {
+    const auto nl = text_all.find('\n');
+    const std::string_view line = text_all.substr(0, nl);
+    text_all.remove_prefix(nl == std::string_view::npos ? text_all.size() : nl + 1);
     ++line_no;
     const std::string_view text = core::trim(line);
     if (text.empty() || text.front() == '#') {
@@ -117,15 +120,29 @@ void TorGeoDb::load_file(const std::string& path, bool v6, TorGeoDb& db,
   }
 }
 
+TorGeoDb TorGeoDb::parse(std::string_view v4_text, std::string_view v6_text,
+                         std::vector<std::string>& warnings) {
+  TorGeoDb db;
+  parse_text(v4_text, "geoip", false, db, warnings);
+  parse_text(v6_text, "geoip6", true, db, warnings);
+  db.sort_ranges();
+  return db;
+}
+
 TorGeoDb TorGeoDb::load(const std::string& dir, std::vector<std::string>& warnings) {
   TorGeoDb db;
   load_file(dir + "/geoip", false, db, warnings);
   load_file(dir + "/geoip6", true, db, warnings);
+  db.sort_ranges();
+  return db;
+}
+
+void TorGeoDb::sort_ranges() {
+  auto& db = *this;
   std::sort(db.v4_.begin(), db.v4_.end(),
             [](const V4Range& a, const V4Range& b) { return a.low < b.low; });
   std::sort(db.v6_.begin(), db.v6_.end(),
             [](const V6Range& a, const V6Range& b) { return a.low < b.low; });
-  return db;
 }
 
 std::string TorGeoDb::lookup(const core::IpAddr& addr) const {

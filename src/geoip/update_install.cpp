@@ -1,13 +1,17 @@
 #include "update_install.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <filesystem>
+#include <cstdint>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "flowtop/core/ip_addr.hpp"
 #include "update_text.hpp"
@@ -43,26 +47,46 @@ const char* kind_name(DbKind kind) {
 
 }  // namespace
 
-TempFile::TempFile(const std::string& dir, const std::string& name) {
-  std::string tmpl = fmt::format("{}/{}{}-XXXXXX{}", dir, kTempPrefix, name, kTempSuffix);
-  const int fd = ::mkostemps(tmpl.data(), static_cast<int>(kTempSuffix.size()), O_CLOEXEC);
-  if (fd < 0) {
+TempFile::TempFile(int dir_fd, const std::string& dir, const std::string& name) : dir_fd_(dir_fd) {
+  for (int attempt = 0; attempt < 16 && !fd_.valid(); ++attempt) {
+    std::uint64_t r = 0;
+    if (::getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) {
+      r = static_cast<std::uint64_t>(::getpid()) ^ (static_cast<std::uint64_t>(attempt) << 32);
+    }
+    name_ = fmt::format("{}{}-{:012x}{}", kTempPrefix, name, r & 0xffffffffffffULL, kTempSuffix);
+    fd_.reset(
+        ::openat(dir_fd_, name_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd_.valid() && errno != EEXIST) {
+      break;
+    }
+  }
+  if (!fd_.valid()) {
     throw SourceError(fmt::format("cannot create a temporary file in {}: {}", sanitize_text(dir),
                                   errno_text(errno)));
   }
-  fd_.reset(fd);
-  path_ = std::move(tmpl);
+  path_ = dir + "/" + name_;
 }
 
 TempFile::~TempFile() {
-  if (!path_.empty()) {
-    ::unlink(path_.c_str());
+  if (!name_.empty()) {
+    ::unlinkat(dir_fd_, name_.c_str(), 0);
   }
 }
 
-void TempFile::install(const std::string& final_path, std::time_t mtime) {
-  if (::fchmod(fd_.get(), 0644) != 0) {
-    throw SourceError(fmt::format("cannot set the file mode: {}", errno_text(errno)));
+std::string TempFile::proc_path() const {
+  return "/proc/self/fd/" + std::to_string(fd_.get());
+}
+
+void TempFile::lend_to(uid_t uid, gid_t gid) const {
+  if (::fchown(fd_.get(), uid, gid) != 0) {
+    throw SourceError(
+        fmt::format("cannot hand the temporary file to the worker: {}", errno_text(errno)));
+  }
+}
+
+void TempFile::install(const std::string& final_name, std::time_t mtime) {
+  if (::fchown(fd_.get(), ::geteuid(), ::getegid()) != 0 || ::fchmod(fd_.get(), 0644) != 0) {
+    throw SourceError(fmt::format("cannot set the file owner and mode: {}", errno_text(errno)));
   }
   if (mtime > 0) {
     const timespec times[2] = {{0, UTIME_OMIT}, {mtime, 0}};
@@ -71,11 +95,11 @@ void TempFile::install(const std::string& final_path, std::time_t mtime) {
   if (::fsync(fd_.get()) != 0) {
     throw SourceError(fmt::format("cannot write the database: {}", errno_text(errno)));
   }
-  if (::rename(path_.c_str(), final_path.c_str()) != 0) {
+  if (::renameat(dir_fd_, name_.c_str(), dir_fd_, final_name.c_str()) != 0) {
     throw SourceError(
-        fmt::format("cannot rename into {}: {}", sanitize_text(final_path), errno_text(errno)));
+        fmt::format("cannot rename into {}: {}", sanitize_text(final_name), errno_text(errno)));
   }
-  path_.clear();
+  name_.clear();
 }
 
 Validated validate_database(const std::string& path, DbKind expected) {
@@ -85,7 +109,9 @@ Validated validate_database(const std::string& path, DbKind expected) {
   } catch (const std::exception& e) {
     // The reader names the (temporary) file first: the message a user needs is what follows.
     std::string why = e.what();
-    if (const auto at = why.find(".part: "); at != std::string::npos) {
+    if (why.starts_with(path + ": ")) {
+      why.erase(0, path.size() + 2);
+    } else if (const auto at = why.find(".part: "); at != std::string::npos) {
       why.erase(0, at + 7);
     }
     throw SourceError(fmt::format("not a usable database: {}", sanitize_text(why)));
@@ -113,17 +139,29 @@ Validated validate_database(const std::string& path, DbKind expected) {
   return Validated{sanitize_text(db->type(), 80), db->is_dbip(), db->build_epoch()};
 }
 
-void remove_stale_temp_files(const std::string& dir, std::time_t older_than) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
+void remove_stale_temp_files(int dir_fd, std::time_t older_than) {
+  const int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return;
+  }
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    ::close(fd);
+    return;
+  }
+  std::vector<std::string> stale;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
     struct stat st {};
     if (name.starts_with(kTempPrefix) && name.ends_with(kTempSuffix) &&
-        ::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < older_than) {
-      fs::remove(it->path(), ec);
-      ec.clear();
+        ::fstatat(dir_fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        st.st_mtime < older_than) {
+      stale.emplace_back(name);
     }
+  }
+  ::closedir(d);
+  for (const std::string& name : stale) {
+    ::unlinkat(dir_fd, name.c_str(), 0);
   }
 }
 

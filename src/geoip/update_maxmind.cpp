@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "flowtop/sys/test_hooks.hpp"
 #include "update_text.hpp"
 
 namespace flowtop::geoip {
@@ -83,9 +84,7 @@ GeoipUpdateConf parse_geoipupdate_conf(std::string_view text, const std::string&
 }
 
 std::string geoipupdate_conf_path() {
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): main thread, before any other thread
-  const char* env = std::getenv("FLOWTOP_GEOIPUPDATE_CONF");
-  return env != nullptr && *env != '\0' ? std::string(env) : std::string("/etc/GeoIP.conf");
+  return sys::test_hook("FLOWTOP_GEOIPUPDATE_CONF").value_or("/etc/GeoIP.conf");
 }
 
 void resolve_maxmind(GeoipConf& conf, const std::string& geoipupdate_conf) {

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "flowtop/sys/bounded_file.hpp"
+
 namespace flowtop::geoip::detail {
 std::string display_url(std::string_view url) {
   std::string u(url);
@@ -65,23 +67,12 @@ std::string_view strip_comment(std::string_view line) {
 
 std::optional<std::string> read_small_file(const std::string& path, std::string& why) {
   constexpr std::size_t kMaxBytes = 1 << 20;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    why = errno_text(errno);
+  sys::FileText file = sys::read_bounded_file(path, kMaxBytes);
+  if (!file.text) {
+    why = file.why;
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    why = "read error";
-    return std::nullopt;
-  }
-  std::string text = ss.str();
-  if (text.size() > kMaxBytes) {
-    why = "larger than 1 MiB";
-    return std::nullopt;
-  }
-  return text;
+  return std::move(file.text);
 }
 
 }  // namespace flowtop::geoip::detail

@@ -15,8 +15,8 @@
 namespace flowtop::geoip::detail {
 namespace {
 
-/// Nothing flowtop reads is this big (the largest commercial City databases are < 1 GB).
-constexpr std::uint64_t kMaxDatabaseBytes = std::uint64_t{4} << 30;
+/// Nothing flowtop reads is this big (GeoLite2-City is ~70 MB, DB-IP's City Lite ~130 MB).
+constexpr std::uint64_t kMaxDatabaseBytes = kMaxUnpackedBytes;
 constexpr std::size_t kBlock = 1 << 16;
 
 void rewind(int fd) {
@@ -47,7 +47,25 @@ void write_all(int fd, const char* data, std::size_t len) {
 
 void check_size(std::uint64_t total) {
   if (total > kMaxDatabaseBytes) {
-    throw SourceError("it unpacks to more than 4 GiB: not a GeoIP database");
+    throw SourceError("it unpacks to more than 1 GiB: not a GeoIP database");
+  }
+}
+
+// Reads and drops the current member's data; its bytes count towards `total`.
+template <class Failure>
+void skip_data(archive* a, std::vector<char>& buf, std::uint64_t& total, const StopFn& stop,
+               const Failure& failure) {
+  for (;;) {
+    check_stop(stop);
+    const la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
+    if (n < 0) {
+      throw failure("truncated or corrupt archive");
+    }
+    if (n == 0) {
+      return;
+    }
+    total += static_cast<std::uint64_t>(n);
+    check_size(total);
   }
 }
 
@@ -156,6 +174,7 @@ std::string untar_mmdb(int in_fd, int out_fd, const StopFn& stop) {
   std::string found;
   std::vector<std::string> others;
   std::vector<char> buf(kBlock);
+  std::uint64_t total = 0;  // every member's bytes: the limit is on what the archive unpacks to
   for (;;) {
     check_stop(stop);
     archive_entry* entry = nullptr;
@@ -175,7 +194,11 @@ std::string untar_mmdb(int in_fd, int out_fd, const StopFn& stop) {
       if (others.size() < 5 && !name.empty()) {
         others.push_back(sanitize_text(name, 60));
       }
-      continue;  // COPYRIGHT.txt, LICENSE.txt, directories: skipped
+      // COPYRIGHT.txt, LICENSE.txt, directories: read and dropped here, block by block, rather
+      // than skipped inside libarchive, so a huge member is stopped by the size limit, a stop
+      // request and the time limit like the database itself.
+      skip_data(a.get(), buf, total, stop, archive_failure);
+      continue;
     }
     if (!found.empty()) {
       throw SourceError(fmt::format("the archive holds more than one .mmdb file ({} and {})", found,
@@ -186,7 +209,6 @@ std::string untar_mmdb(int in_fd, int out_fd, const StopFn& stop) {
           fmt::format("the archive's database has an unsafe name '{}'", sanitize_text(name, 60)));
     }
     found = name;
-    std::uint64_t total = 0;
     for (;;) {
       check_stop(stop);
       const la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());

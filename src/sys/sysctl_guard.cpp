@@ -73,8 +73,13 @@ int write_value(const std::string& path, const std::string& value) {
   return n == static_cast<ssize_t>(value.size()) ? 0 : EIO;
 }
 
-// "nf_conntrack_acct=0\nnf_conntrack_timestamp=0\n" -> {name: value}; unknown names are ignored.
-std::map<std::string, std::string> parse_payload(std::string_view payload) {
+std::string describe(const char* name, int err) {
+  return std::string(name) + ": " + std::generic_category().message(err);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_sysctl_payload(std::string_view payload) {
   std::map<std::string, std::string> values;
   while (!payload.empty()) {
     const auto eol = payload.find('\n');
@@ -94,12 +99,6 @@ std::map<std::string, std::string> parse_payload(std::string_view payload) {
   }
   return values;
 }
-
-std::string describe(const char* name, int err) {
-  return std::string(name) + ": " + std::generic_category().message(err);
-}
-
-}  // namespace
 
 struct SysctlGuard::Impl {
   struct Setting {
@@ -185,7 +184,9 @@ SysctlGuard::SysctlGuard(std::string proc_dir) : impl_(std::make_unique<Impl>())
     impl_->settings[i].name = kSettings[i];
     impl_->settings[i].path = proc_dir + "/" + kSettings[i];
   }
-  impl_->state_path = run_dir() + "/sysctl-" + std::to_string(netns_inode());
+  const NetnsName netns = netns_name();
+  impl_->result.state_by_inode = netns.by_inode;
+  impl_->state_path = run_dir() + "/sysctl-" + netns.name;
   impl_->state = std::make_unique<SharedState>(impl_->state_path);
   SharedState& state = *impl_->state;
   Result& result = impl_->result;
@@ -193,7 +194,7 @@ SysctlGuard::SysctlGuard(std::string proc_dir) : impl_(std::make_unique<Impl>())
   if (state.first()) {
     // Alone. A non-empty file was left by a killed instance: it holds the values from before that
     // instance turned them on, so those are the originals, not what the files say now.
-    const auto left = parse_payload(state.payload().value_or(""));
+    const auto left = parse_sysctl_payload(state.payload().value_or(""));
     std::string payload;
     for (Impl::Setting& s : impl_->settings) {
       if (const auto it = left.find(s.name); it != left.end()) {
@@ -226,7 +227,7 @@ SysctlGuard::SysctlGuard(std::string proc_dir) : impl_(std::make_unique<Impl>())
     }
   } else {
     // Another live instance wrote the originals (its exclusive lock kept us waiting until then).
-    const auto recorded = parse_payload(state.payload().value_or(""));
+    const auto recorded = parse_sysctl_payload(state.payload().value_or(""));
     for (Impl::Setting& s : impl_->settings) {
       if (const auto it = recorded.find(s.name); it != recorded.end()) {
         s.original = it->second;

@@ -2,20 +2,24 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
+#include <cstdint>
 #include <set>
 #include <system_error>
 
 #include "flowtop/core/text.hpp"
+#include "flowtop/sys/bounded_file.hpp"
 #include "flowtop/sys/unique_fd.hpp"
 
 namespace flowtop::tui {
 namespace {
+
+constexpr const char* kRcName = "flowtoprc";
 
 bool valid_key(std::string_view key) {
   return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
@@ -24,21 +28,180 @@ bool valid_key(std::string_view key) {
   });
 }
 
-// mkdir -p with mode 0700 for the directories we create.
-void make_parents(const std::string& path) {
-  for (std::size_t pos = path.find('/', 1); pos != std::string::npos;
-       pos = path.find('/', pos + 1)) {
-    const std::string dir = path.substr(0, pos);
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      sys::throw_errno(fmt::format("cannot create {}", dir));
+std::string shown(std::string_view path) {
+  return core::sanitize(path);
+}
+
+/// A directory or file may be used when it belongs to the user (or, for `base`, to root) and
+/// nobody else may write it. "" or why not.
+std::string ownership_problem(const struct stat& st, const RcLocation& loc, bool base,
+                              std::string_view path) {
+  if (st.st_uid != loc.uid && !(base && st.st_uid == 0)) {
+    return fmt::format("{} belongs to uid {}, not to uid {}: not used", shown(path), st.st_uid,
+                       loc.uid);
+  }
+  const bool sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
+  if (((st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && st.st_gid != loc.gid)) &&
+      !sticky) {
+    return fmt::format("{} is writable by other users: not used", shown(path));
+  }
+  return "";
+}
+
+/// The directory that holds flowtoprc, opened as the user: `base` (followed: it comes from the
+/// password database or the user's own environment), then each of `subdirs` without following a
+/// symbolic link; each checked with ownership_problem(). `create`: a missing one is made (0700).
+/// Invalid with `why` set on failure; invalid with `why` empty when a directory is missing and
+/// `create` is false.
+sys::UniqueFd open_rc_dir(const RcLocation& loc, bool create, std::string& why, int& err) {
+  std::string path = loc.base;
+  sys::UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  bool base = true;
+  for (std::size_t i = 0;; ++i) {
+    if (!dir.valid()) {
+      err = errno;
+      if (err == ENOENT && !create) {
+        return {};
+      }
+      why =
+          err == ELOOP || err == ENOTDIR
+              ? fmt::format("{} is not a directory (or a symbolic link, not followed)", shown(path))
+              : fmt::format("{}: {}", shown(path), std::generic_category().message(err));
+      return {};
+    }
+    struct stat st {};
+    if (::fstat(dir.get(), &st) != 0) {
+      err = errno;
+      why = fmt::format("{}: {}", shown(path), std::generic_category().message(err));
+      return {};
+    }
+    if (std::string problem = ownership_problem(st, loc, base, path); !problem.empty()) {
+      err = EPERM;
+      why = std::move(problem);
+      return {};
+    }
+    if (i == loc.subdirs.size()) {
+      return dir;
+    }
+    base = false;
+    const std::string& name = loc.subdirs[i];
+    path += "/" + name;
+    constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    sys::UniqueFd next(::openat(dir.get(), name.c_str(), kFlags));
+    if (!next.valid() && errno == ENOENT && create) {
+      if (::mkdirat(dir.get(), name.c_str(), 0700) != 0 && errno != EEXIST) {
+        err = errno;
+        why =
+            fmt::format("cannot create {}: {}", shown(path), std::generic_category().message(err));
+        return {};
+      }
+      next.reset(::openat(dir.get(), name.c_str(), kFlags));
+    }
+    dir = std::move(next);
+  }
+}
+
+// A name for the temporary file nobody can guess in advance.
+std::string temp_name() {
+  std::uint64_t r = 0;
+  if (::getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) {
+    r = static_cast<std::uint64_t>(::getpid()) * 0x9e3779b97f4a7c15ULL;
+  }
+  return fmt::format(".{}.{:016x}", kRcName, r);
+}
+
+void write_in(const RcLocation& loc, std::string_view text) {
+  const std::string path = loc.path();
+  std::string why;
+  int err = 0;
+  const sys::UniqueFd dir = open_rc_dir(loc, true, why, err);
+  if (!dir.valid()) {
+    throw std::system_error(err != 0 ? err : EIO, std::generic_category(),
+                            fmt::format("cannot write {}: {}", shown(path), why));
+  }
+  const std::string tmp = temp_name();
+  sys::UniqueFd fd(
+      ::openat(dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
+    sys::throw_errno(fmt::format("cannot write {}", shown(path)));
+  }
+  auto fail = [&](int e, std::string_view what) {
+    ::unlinkat(dir.get(), tmp.c_str(), 0);
+    sys::throw_errno(e, fmt::format("{} {}", what, shown(path)));
+  };
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd.get(), p, left);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      fail(errno, "cannot write");
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) {
+    fail(errno, "cannot write");
+  }
+  fd.reset();
+  if (::renameat(dir.get(), tmp.c_str(), dir.get(), kRcName) != 0) {
+    fail(errno, "cannot replace");
+  }
+}
+
+RcFile read_in(const RcLocation& loc) {
+  const std::string path = loc.path();
+  RcFile out;
+  auto error = [&](std::string why) {
+    out.errors.push_back(fmt::format("{}: not read: {}", shown(path), why));
+    return out;
+  };
+  std::string why;
+  int err = 0;
+  const sys::UniqueFd dir = open_rc_dir(loc, false, why, err);
+  if (!dir.valid()) {
+    return why.empty() ? out : error(why);
+  }
+  const sys::UniqueFd fd(
+      ::openat(dir.get(), kRcName, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd.valid()) {
+    err = errno;
+    if (err == ENOENT) {
+      return out;
+    }
+    return error(err == ELOOP ? "it is a symbolic link (not followed)"
+                              : std::generic_category().message(err));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return error(std::generic_category().message(errno));
+  }
+  if (S_ISREG(st.st_mode)) {
+    if (std::string problem = ownership_problem(st, loc, false, path); !problem.empty()) {
+      return error(problem);
     }
   }
+  sys::FileText text = sys::read_bounded_fd(fd.get(), kMaxRcBytes);
+  if (!text.text) {
+    return error(text.why);
+  }
+  return parse_rc(*text.text, path);
+}
+
+const sys::UserFiles* user_files_or(std::string& why) {
+  return sys::invoking_user_files(&why);
 }
 
 }  // namespace
 
 std::string rc_error(std::string_view name, int line, std::string_view reason) {
   return fmt::format("{}:{}: {}", core::sanitize(name), line, reason);
+}
+
+std::string rc_excerpt(std::string_view text) {
+  return core::fit(core::sanitize(text), kRcExcerptColumns, false, false);
 }
 
 RcFile parse_rc(std::string_view text, std::string_view name) {
@@ -56,20 +219,19 @@ RcFile parse_rc(std::string_view text, std::string_view name) {
     }
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) {
-      out.errors.push_back(rc_error(
-          name, number, fmt::format("expected key=value, got '{}'", core::sanitize(line))));
+      out.errors.push_back(
+          rc_error(name, number, fmt::format("expected key=value, got '{}'", rc_excerpt(line))));
       continue;
     }
     const std::string_view key = core::trim(line.substr(0, eq));
     const std::string_view value = core::trim(line.substr(eq + 1));
     if (!valid_key(key)) {
-      out.errors.push_back(
-          rc_error(name, number, fmt::format("bad key '{}'", core::sanitize(key))));
+      out.errors.push_back(rc_error(name, number, fmt::format("bad key '{}'", rc_excerpt(key))));
       continue;
     }
     if (seen.contains(key)) {
-      out.errors.push_back(
-          rc_error(name, number, fmt::format("'{}' is set twice; the first one is used", key)));
+      out.errors.push_back(rc_error(
+          name, number, fmt::format("'{}' is set twice; the first one is used", rc_excerpt(key))));
       continue;
     }
     seen.emplace(key);
@@ -78,80 +240,70 @@ RcFile parse_rc(std::string_view text, std::string_view name) {
   return out;
 }
 
-RcFile read_rc(const std::string& path) {
-  const sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  std::string text;
-  int err = fd.valid() ? 0 : errno;
-  if (err == ENOENT) {
-    return {};
+std::string RcLocation::path() const {
+  std::string p = base;
+  for (const auto& d : subdirs) {
+    p += "/" + d;
   }
-  while (err == 0) {
-    char buf[4096];
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n == 0) {
-      break;
-    }
-    if (n < 0 && errno != EINTR) {
-      err = errno;
-    } else if (n > 0) {
-      text.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  if (err != 0) {
-    RcFile out;
-    out.errors.push_back(fmt::format("{}: cannot read: {}", core::sanitize(path),
-                                     std::generic_category().message(err)));
-    return out;
-  }
-  return parse_rc(text, path);
+  return p + "/" + kRcName;
 }
 
-void write_rc(const std::string& path, std::string_view text) {
-  make_parents(path);
-  std::string tmp = path + ".XXXXXX";
-  sys::UniqueFd fd(::mkstemp(tmp.data()));
-  if (!fd.valid()) {
-    sys::throw_errno(fmt::format("cannot write {}", path));
+RcLocation rc_location(const sys::InvokingUser& user) {
+  RcLocation loc;
+  loc.uid = user.uid;
+  loc.gid = user.gid;
+  if (user.env_trusted && !user.config_home.empty()) {
+    loc.base = user.config_home;
+    loc.subdirs = {"flowtop"};
+  } else {
+    loc.base = user.home;
+    loc.subdirs = {".config", "flowtop"};
   }
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd.get(), p, left);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      sys::throw_errno(err, fmt::format("cannot write {}", path));
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    sys::throw_errno(err, fmt::format("cannot write {}", path));
-  }
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    sys::throw_errno(err, fmt::format("cannot replace {}", path));
-  }
+  return loc;
 }
 
-// getenv: read on the UI thread at start-up and exit; flowtop never sets the environment.
-std::string rc_path() {
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME");  // NOLINT(concurrency-mt-unsafe)
-      xdg != nullptr && xdg[0] == '/') {
-    return std::string(xdg) + "/flowtop/flowtoprc";
+std::optional<RcLocation> rc_location() {
+  const auto user = sys::invoking_user();
+  if (!user || (user->home.empty() && user->config_home.empty())) {
+    return std::nullopt;
   }
-  if (const char* home = std::getenv("HOME");  // NOLINT(concurrency-mt-unsafe)
-      home != nullptr && home[0] == '/') {
-    return std::string(home) + "/.config/flowtop/flowtoprc";
+  RcLocation loc = rc_location(*user);
+  if (loc.base.empty()) {
+    return std::nullopt;
   }
-  return {};
+  return loc;
+}
+
+RcFile read_rc(const RcLocation& loc, const sys::UserFiles& files) {
+  RcFile out;
+  files.run([&] { out = read_in(loc); });
+  return out;
+}
+
+RcFile read_rc(const RcLocation& loc) {
+  std::string why;
+  if (const sys::UserFiles* files = user_files_or(why)) {
+    return read_rc(loc, *files);
+  }
+  RcFile out;
+  out.errors.push_back(fmt::format("{}: not read: cannot act as uid {} ({})", shown(loc.path()),
+                                   loc.uid, core::sanitize(why)));
+  return out;
+}
+
+void write_rc(const RcLocation& loc, std::string_view text, const sys::UserFiles& files) {
+  files.run([&] { write_in(loc, text); });
+}
+
+void write_rc(const RcLocation& loc, std::string_view text) {
+  std::string why;
+  if (const sys::UserFiles* files = user_files_or(why)) {
+    write_rc(loc, text, *files);
+    return;
+  }
+  throw std::system_error(EPERM, std::generic_category(),
+                          fmt::format("cannot write {}: cannot act as uid {} ({})",
+                                      shown(loc.path()), loc.uid, core::sanitize(why)));
 }
 
 }  // namespace flowtop::tui

@@ -113,7 +113,7 @@ Settings settings_of(const view::ViewState& state) {
 void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,
               std::vector<std::string>& errors) {
   for (const RcEntry& e : rc.entries) {
-    const std::string value = core::sanitize(e.value);
+    const std::string value = rc_excerpt(e.value);
     auto bad = [&](std::string_view reason) { errors.push_back(rc_error(name, e.line, reason)); };
     if (e.key == "tab") {
       if (const auto tab = parse_tab(e.value)) {
@@ -135,7 +135,7 @@ void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,
     if (e.key.starts_with("sort.")) {
       const auto tab = parse_tab(std::string_view(e.key).substr(5));
       if (!tab) {
-        bad(fmt::format("unknown setting '{}'", e.key));
+        bad(fmt::format("unknown setting '{}'", rc_excerpt(e.key)));
         continue;
       }
       const std::string_view v = e.value;
@@ -147,7 +147,7 @@ void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,
       }
       const auto column = view::parse_column(col_text);
       if (!column || !view::has_column(*tab, *column)) {
-        bad(fmt::format("'{}' is not a column of the {} tab", core::sanitize(col_text),
+        bad(fmt::format("'{}' is not a column of the {} tab", rc_excerpt(col_text),
                         view::tab_name(*tab)));
         continue;
       }
@@ -158,7 +158,7 @@ void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,
       } else if (o == "asc" || o == "ascending") {
         spec.descending = false;
       } else if (!o.empty()) {
-        bad(fmt::format("bad sort order '{}': expected asc or desc", core::sanitize(order)));
+        bad(fmt::format("bad sort order '{}': expected asc or desc", rc_excerpt(order)));
         continue;
       }
       state.sort[static_cast<std::size_t>(*tab)] = spec;
@@ -167,7 +167,7 @@ void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,
     const auto* const it = std::find_if(kBools.begin(), kBools.end(),
                                         [&](const BoolSetting& s) { return s.key == e.key; });
     if (it == kBools.end()) {
-      bad(fmt::format("unknown setting '{}'", e.key));
+      bad(fmt::format("unknown setting '{}'", rc_excerpt(e.key)));
       continue;
     }
     if (const auto b = parse_bool(e.value)) {

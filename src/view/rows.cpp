@@ -11,6 +11,7 @@
 #include <tuple>
 #include <variant>
 
+#include "flowtop/core/hash_seed.hpp"
 #include "view/candidates.hpp"
 #include "view/window.hpp"
 
@@ -95,17 +96,6 @@ bool inactive(const FlowRecord& rec) {
 
 const core::Enrichment kEmptyEnrichment{};
 
-struct AddrHash {
-  std::size_t operator()(const core::IpAddr& a) const noexcept {
-    std::uint64_t lo = 0;
-    std::uint64_t hi = 0;
-    std::memcpy(&lo, a.bytes.data(), 8);
-    std::memcpy(&hi, a.bytes.data() + 8, 8);
-    const std::uint64_t h = (lo ^ (hi * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
-    return static_cast<std::size_t>(h ^ (h >> 31));
-  }
-};
-
 // The enrichment of each flow of one pass, looked up once per remote end for the fields that
 // depend on the original destination alone (its name and GeoIP: core::EnrichNeeds): many flows
 // go to few hosts, so a pass copies those strings once per host, not once per flow. The flow's
@@ -143,7 +133,7 @@ class EnrichMemo {
   core::EnrichNeeds dst_needs_;
   core::EnrichNeeds flow_needs_;
   core::Enrichment own_;
-  std::unordered_map<core::IpAddr, core::Enrichment, AddrHash> by_dst_;
+  std::unordered_map<core::IpAddr, core::Enrichment, core::SeededIpHash> by_dst_;
 };
 
 // Selection, active-only and filter; counts everything for the status line. Each shown flow's

@@ -1,7 +1,6 @@
 #include "flowtop/view/view_state.hpp"
 
 #include <array>
-#include <ranges>
 #include <utility>
 
 namespace flowtop::view {
@@ -36,9 +35,9 @@ double next_interval(double interval_s, int direction) {
     return kMaxInterval;
   }
   if (direction < 0) {
-    for (const double step : std::views::reverse(kIntervalSteps)) {
-      if (step < interval_s - kEps) {
-        return step;
+    for (auto it = kIntervalSteps.rbegin(); it != kIntervalSteps.rend(); ++it) {
+      if (*it < interval_s - kEps) {
+        return *it;
       }
     }
     return kMinInterval;

@@ -4,10 +4,12 @@
 #include <cstdint>
 
 #include "flowtop/conntrack/parser.hpp"
+#include "fuzz_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using flowtop::conntrack::parse_ct_message;
-  const auto r = parse_ct_message(std::span(data, size), 1, (size & 1) != 0);
+  const flowtop::fuzz::Misaligned in(data, size);
+  const auto r = parse_ct_message(in.bytes(), 1, (size & 1) != 0);
   if (r.msg) {
     // Touch the decoded record so the optimiser keeps the whole decode.
     volatile auto sink = r.msg->rec.key.hash() ^ r.msg->rec.orig_ctr.bytes;

@@ -21,8 +21,10 @@ import queue
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -221,6 +223,30 @@ _NAMESPACES: list["Namespace"] = []
 _CLEANED = False
 
 
+_COPIES: list = []  # temporary directories of runnable_by_nobody()
+
+
+def runnable_by_nobody(path: str) -> str:
+    """`path` if uid 65534 can execute it, else a world-executable copy in a temporary directory
+    (removed by cleanup()): a clone in a private directory (a 0700 home, a mktemp -d) has a
+    build/flowtop that other users cannot reach."""
+    p = os.path.abspath(path)
+    ok = bool(os.stat(p).st_mode & stat.S_IXOTH)
+    d = os.path.dirname(p)
+    while ok and d != "/":
+        ok = bool(os.stat(d).st_mode & stat.S_IXOTH)
+        d = os.path.dirname(d)
+    if ok:
+        return p
+    tmp = tempfile.mkdtemp(prefix="flowtop-it-")
+    _COPIES.append(tmp)
+    os.chmod(tmp, 0o755)
+    copy = os.path.join(tmp, os.path.basename(p))
+    shutil.copy2(p, copy)
+    os.chmod(copy, 0o755)
+    return copy
+
+
 def cleanup() -> None:
     """Kills every process we started and deletes every namespace we made. Idempotent."""
     global _CLEANED
@@ -236,6 +262,9 @@ def cleanup() -> None:
         except Exception:  # noqa: BLE001
             pass
     _NAMESPACES.clear()
+    for d in _COPIES:
+        shutil.rmtree(d, ignore_errors=True)
+    _COPIES.clear()
     _CLEANED = True
 
 

@@ -7,9 +7,7 @@
 
 import os
 import shutil
-import stat
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netns as N  # noqa: E402
@@ -17,25 +15,6 @@ import netns as N  # noqa: E402
 R = N.Runner("test_errors")
 NS: N.Namespace = None
 UNPRIV = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-
-
-def runnable_by_nobody(path: str) -> str:
-    """The binary itself if uid 65534 can execute it, else a world-executable copy."""
-    p = os.path.abspath(path)
-    ok = True
-    d = os.path.dirname(p)
-    while d != "/":
-        if not os.stat(d).st_mode & stat.S_IXOTH:
-            ok = False
-        d = os.path.dirname(d)
-    if ok and os.stat(p).st_mode & stat.S_IXOTH:
-        return p
-    tmp = tempfile.mkdtemp(prefix="flowtop-it-")
-    os.chmod(tmp, 0o755)
-    copy = os.path.join(tmp, "flowtop")
-    shutil.copy2(p, copy)
-    os.chmod(copy, 0o755)
-    return copy
 
 
 def lines(text: str) -> list:
@@ -58,7 +37,7 @@ def check_untouched(what: str):
 
 @R.case
 def unprivileged_exits_1_naming_cap_net_admin():
-    binary = runnable_by_nobody(R.flowtop)
+    binary = N.runnable_by_nobody(R.flowtop)
     for mode in (["--json", "-c", 1], ["--batch", "-c", 1], ["--json", "-c", 1, "--track"]):
         cp = NS.run(UNPRIV + [binary] + mode, timeout=20)
         err = lines(cp.stderr)

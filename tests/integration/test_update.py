@@ -22,8 +22,10 @@ from __future__ import annotations
 import atexit
 import datetime
 import gzip
+import hashlib
 import io
 import json
+import re
 import os
 import shlex
 import shutil
@@ -211,11 +213,20 @@ def make_routes() -> None:
     route(443, db.format("asn", CUR), data=gz(DBIP_ASN))
     # MaxMind: basic auth, then a redirect to "storage" on another host that must not see it.
     mm = "/geoip/databases/{}/download?suffix=tar.gz"
-    for edition, data in (("GeoLite2-City", CITY), ("GeoLite2-ASN", ASN)):
+    # MaxMind publishes a SHA-256 beside each download: right for City, wrong for Country (a
+    # tampered download), none for ASN.
+    for edition, data in (("GeoLite2-City", CITY), ("GeoLite2-ASN", ASN),
+                          ("GeoLite2-Country", CITY)):
         store = f"/r2/{edition}_{NOW:%Y%m%d}.tar.gz?X-Amz-Signature=abc"
+        tar = maxmind_tar(edition, data)
         route(443, mm.format(edition), auth=":".join(ACCOUNT),
               redirect=f"https://127.0.0.1:8443{store}")
-        route(8443, store, no_auth=True, data=maxmind_tar(edition, data))
+        route(8443, store, no_auth=True, data=tar)
+        digest = {"GeoLite2-City": hashlib.sha256(tar).hexdigest(),
+                  "GeoLite2-Country": hashlib.sha256(b"something else").hexdigest()}.get(edition)
+        if digest:
+            route(443, mm.format(edition) + ".sha256", auth=":".join(ACCOUNT),
+                  data=f"{digest}  {edition}_{NOW:%Y%m%d}.tar.gz\n".encode())
     # Plain HTTP.
     route(8080, "/plain/GeoLite2-ASN.mmdb.gz", data=gz(ASN))
     route(8080, "/plain/DBIP-Country-Lite.mmdb", data=DBIP_COUNTRY)
@@ -326,8 +337,9 @@ def temp_files(geoip_dir: str) -> list:
     return [n for n in os.listdir(geoip_dir) if n.startswith(".")]
 
 
-def flowtop_argv(geoip_dir: str) -> list:
-    return [R.flowtop, "-u", "--geoip-dir", geoip_dir]
+def flowtop_argv(geoip_dir: str, user: bool = False) -> list:
+    # As user nobody: a copy nobody can run when the build directory is private (a 0700 clone).
+    return [N.runnable_by_nobody(R.flowtop) if user else R.flowtop, "-u", "--geoip-dir", geoip_dir]
 
 
 def update(conf: str, geoip_dir: str, env: dict = None, tty: bool = False,
@@ -343,7 +355,7 @@ def update(conf: str, geoip_dir: str, env: dict = None, tty: bool = False,
     envs.update(env or {})
     argv = ["env"] + [f"{k}={v}" for k, v in envs.items() if v is not None]
     argv += [f"--unset={k}" for k, v in envs.items() if v is None]
-    argv += flowtop_argv(geoip_dir)
+    argv += flowtop_argv(geoip_dir, user)
     if user:
         argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + argv
     if tty:
@@ -453,10 +465,42 @@ def maxmind_account_from_geoipupdate_conf():
     with open(gconf, "w") as f:
         f.write(f"# geoipupdate\nAccountID {ACCOUNT[0]}\nLicenseKey {ACCOUNT[1]}\n"
                 "EditionIDs GeoLite2-ASN\n")
+    os.chmod(gconf, 0o600)
     u = update("maxmind\n", d, env={"FLOWTOP_GEOIPUPDATE_CONF": gconf})
     assert u.rc == 0, u
     assert u.installed("GeoLite2-ASN.mmdb") == ASN, u
     assert os.listdir(d) == ["GeoLite2-ASN.mmdb"], os.listdir(d)
+    assert "licence key" not in u.err, f"a 0600 file was warned about\n{u}"
+    assert ("GeoLite2-ASN.mmdb: the server offers no SHA-256 to check the download against\n"
+            in u.out), u
+
+
+@R.case
+def maxmind_sha256_is_checked_when_offered():
+    need_tls()
+    d = new_dir("geo")
+    t = seed(d, "GeoLite2-Country.mmdb", CITY)
+    conf = (f"AccountID {ACCOUNT[0]}\nLicenseKey {ACCOUNT[1]}\n"
+            "maxmind GeoLite2-City GeoLite2-Country\n")
+    u = update(conf, d)
+    assert u.rc == 1, u
+    assert "GeoLite2-City.mmdb: SHA-256 verified\n" in u.out, u
+    assert u.installed("GeoLite2-City.mmdb") == CITY, u
+    assert "the download does not match the SHA-256 the server publishes" in u.err, u
+    assert_kept(d, "GeoLite2-Country.mmdb", CITY, t, u)
+    assert temp_files(d) == [], temp_files(d)
+
+
+@R.case
+def licence_key_readable_by_others_is_warned_about():
+    need_tls()
+    d = new_dir("geo")
+    conf = f"AccountID {ACCOUNT[0]}\nLicenseKey {ACCOUNT[1]}\nmaxmind GeoLite2-ASN\n"
+    u = update(conf, d)  # update() writes geoip.conf 0644
+    assert u.rc == 0, u
+    assert re.search(r"flowtop: warning: \S+/geoip.conf holds a MaxMind licence key and group or "
+                     r"others may read it \(mode 0644\): 'chmod 600' it\n", u.err), u
+    assert ACCOUNT[1] not in u.err + u.out, "the key itself was printed"
 
 
 @R.case
@@ -545,6 +589,7 @@ def stalled_server_times_out():
                env={"FLOWTOP_UPDATE_STALL_TIMEOUT": "2"}, timeout=30)
     # Without the stall limit the "hang" server would hold it past the 30 s the run is given.
     assert u.rc == 1, u
+    # The messages name the 2 s limit: the 60 s default was not what ended the transfers.
     assert ("flowtop: dbip-city-lite.mmdb: http://127.0.0.1:8080/stall/dbip-city-lite.mmdb.gz: "
             "timed out: no data from 127.0.0.1:8080 for 2 s (the server stalled)\n") in u.err, u
     assert ("flowtop: dbip-asn-lite.mmdb: http://127.0.0.1:8080/hang/dbip-asn-lite.mmdb.gz: "
@@ -692,6 +737,43 @@ def interrupt_removes_the_partial_download():
     with open(os.path.join(d, "dbip-city-lite.mmdb"), "rb") as f:
         assert f.read() == CITY
     assert os.stat(os.path.join(d, "dbip-city-lite.mmdb")).st_mtime == t
+
+
+@R.case
+def download_runs_as_nobody_without_capabilities():
+    """Root keeps only the final rename: the process that talks to the server, unpacks and
+    validates is user nobody, with no capabilities and no_new_privs."""
+    d = new_dir("geo")
+    conf_dir = new_dir("conf")
+    with open(os.path.join(conf_dir, "geoip.conf"), "w") as f:
+        f.write("http://127.0.0.1:8080/stall/dbip-city-lite.mmdb.gz\n")
+    argv = ["env", f"FLOWTOP_CONFIG_DIR={conf_dir}", "FLOWTOP_UPDATE_STALL_TIMEOUT=60"]
+    p = NS.popen(argv + flowtop_argv(d), stdin=subprocess.DEVNULL)
+    try:
+        assert N.wait_until(lambda: temp_files(d) or not p.running(), timeout=15), \
+            "no download started"
+        assert p.running(), f"exited early: {p.stdout()} {p.err_text}"
+
+        def workers() -> list:
+            with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
+                return [int(c) for c in f.read().split()]
+        assert N.wait_until(lambda: workers(), timeout=5), "no worker process"
+        fields = {}
+        with open(f"/proc/{workers()[0]}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                fields[k] = v.split()
+        assert fields["Uid"] == ["65534"] * 4, f"worker Uid {fields['Uid']}"
+        assert fields["Gid"] == ["65534"] * 4, f"worker Gid {fields['Gid']}"
+        assert fields.get("Groups", []) == [], f"worker Groups {fields.get('Groups')}"
+        for cap in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
+            assert int(fields[cap][0], 16) == 0, f"worker {cap} {fields[cap]}"
+        assert fields["NoNewPrivs"] == ["1"], f"worker NoNewPrivs {fields['NoNewPrivs']}"
+    finally:
+        p.signal(signal.SIGTERM)
+        rc = p.wait(timeout=10)
+    assert rc == 1, f"rc={rc}\n{p.stdout()}\n{p.err_text}"
+    assert temp_files(d) == [], temp_files(d)
 
 
 @R.case

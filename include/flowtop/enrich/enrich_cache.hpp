@@ -26,10 +26,6 @@ constexpr std::uint64_t mix64(std::uint64_t x) {
   return x;
 }
 
-struct IpAddrHash {
-  std::size_t operator()(const core::IpAddr& a) const;
-};
-
 namespace detail {
 
 /// The type-erased core of EnrichCache: a liburcu cds_lfht of immutable entries (the C types stay

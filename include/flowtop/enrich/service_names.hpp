@@ -10,6 +10,9 @@
 
 namespace flowtop::enrich {
 
+/// The largest tcp.conf/udp.conf read (the shipped ones are ~20 KiB).
+inline constexpr std::size_t kMaxConfBytes = 1 << 20;
+
 /// Port → service name for one protocol, as parsed from a tcp.conf/udp.conf text.
 struct ServiceTable {
   std::unordered_map<std::uint16_t, std::string> names;
@@ -33,8 +36,9 @@ class ServiceNames {
  public:
   /// Empty: no names at all (tests).
   ServiceNames() = default;
-  /// Reads `tcp_conf` and `udp_conf` (an empty path or a missing file = none; an unreadable one is
-  /// an error line) and, when `system_db`, the system services database.
+  /// Reads `tcp_conf` and `udp_conf` (an empty path or a missing file = none; an unreadable one, a
+  /// FIFO or device in its place, or one over kMaxConfBytes is an error line, never read) and,
+  /// when `system_db`, the system services database.
   ServiceNames(const std::string& tcp_conf, const std::string& udp_conf, bool system_db = true);
   /// From already parsed tables (tests), plus the system database when `system_db`.
   ServiceNames(ServiceTable tcp, ServiceTable udp, bool system_db);

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace flowtop::sys {
@@ -16,6 +18,9 @@ class SysctlGuard {
     std::vector<std::string> turned_on;  ///< e.g. {"nf_conntrack_acct"}: were off, now on
     std::vector<std::string>
         failed;  ///< could not be written: "nf_conntrack_acct: Permission denied"
+    /// The kernel has no SO_NETNS_COOKIE: the state file is named by the namespace's inode, which
+    /// the kernel reuses after a namespace is gone.
+    bool state_by_inode = false;
   };
 
   /// `proc_dir` is normally "/proc/sys/net/netfilter" (tests pass a temp dir); state files live
@@ -33,5 +38,10 @@ class SysctlGuard {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// The state payload, "nf_conntrack_acct=0\nnf_conntrack_timestamp=0\n", as {name: value}: only
+/// the two settings, only plain decimal values of at most 32 digits; anything else is ignored
+/// (never written back). Pure; any thread.
+std::map<std::string, std::string> parse_sysctl_payload(std::string_view payload);
 
 }  // namespace flowtop::sys

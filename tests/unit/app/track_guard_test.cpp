@@ -22,6 +22,9 @@
 #include <string>
 #include <system_error>
 
+#include "flowtop/sys/shared_state.hpp"
+#include "flowtop/sys/test_hooks.hpp"
+
 namespace flowtop::app {
 namespace {
 
@@ -105,10 +108,27 @@ std::string in_new_netns(const std::string& run_dir, const std::function<std::st
 }
 
 std::string state_file(const std::string& run_dir) {
-  struct stat st {};
-  ::stat("/proc/self/ns/net", &st);
-  return run_dir + "/track-" + std::to_string(st.st_ino);
+  return run_dir + "/track-" + sys::netns_name().name;
 }
+
+// The handle of the namespace's flowtop_track table ("table inet flowtop_track { # handle 3").
+std::string table_handle() {
+  nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  nft_ctx_buffer_output(ctx);
+  nft_ctx_buffer_error(ctx);
+  nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE);
+  std::string out;
+  if (nft_run_cmd_from_buffer(ctx, "list table inet flowtop_track") == 0) {
+    out = nft_ctx_get_output_buffer(ctx);
+  }
+  nft_ctx_free(ctx);
+  const auto at = out.find("# handle ");
+  return at == std::string::npos ? "" : out.substr(at + 9, out.find('\n', at) - at - 9);
+}
+
+constexpr const char* kAdminTable =
+    "table inet flowtop_track {\n chain track {\n type filter hook prerouting priority -150; "
+    "policy accept;\n ct state new,established,related counter\n }\n}\n";
 
 // Brings lo up and sends one UDP datagram over it; returns "" or the error.
 std::string send_loopback_datagram() {
@@ -143,6 +163,10 @@ std::string send_loopback_datagram() {
 class TrackGuardTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (!sys::test_hooks_built()) {
+      FAIL() << "needs a build with -DFLOWTOP_TEST_HOOKS=ON (FLOWTOP_RUN_DIR keeps /run/flowtop "
+                "untouched; scripts/bootstrap configures one)";
+    }
     if (::geteuid() != 0) {
       GTEST_SKIP() << "needs root (unshare(CLONE_NEWNET) and nftables)";
     }
@@ -245,7 +269,9 @@ TEST_F(TrackGuardTest, TrackGuard_KeepsTableLeftByKilledInstanceAndDeletesItAtTh
                              return "cannot prepare the table: " + add.err;
                            }
                            fs::create_directories(dir);
-                           std::ofstream(state_file(dir)) << "inet flowtop_track\n";
+                           ::chmod(dir.c_str(), 0700);
+                           std::ofstream(state_file(dir))
+                               << "inet flowtop_track # handle " << table_handle() << "\n";
                            {
                              const TrackGuard guard;
                              if (guard.added()) {
@@ -275,6 +301,73 @@ TEST_F(TrackGuardTest, TrackGuard_RestoreIsIdempotent) {
                            return table_exists() ? "" : "second restore() deleted a live table";
                          }),
             "");
+}
+
+// An administrator's table of the same name is used, and never deleted: flowtop deletes only the
+// table whose handle it recorded when it added it.
+TEST_F(TrackGuardTest, TrackGuard_NeverDeletesATableItDidNotAdd) {
+  const std::string dir = dir_;
+  EXPECT_EQ(in_new_netns(dir,
+                         [&]() -> std::string {
+                           if (const Nft add = nft(kAdminTable); add.rc != 0) {
+                             return "cannot prepare the table: " + add.err;
+                           }
+                           const std::string admin = table_handle();
+                           {
+                             const TrackGuard guard;
+                             if (guard.added()) {
+                               return "added() although the administrator's table existed";
+                             }
+                           }
+                           if (!table_exists() || table_handle() != admin) {
+                             return "the administrator's table was deleted";
+                           }
+                           return "";
+                         }),
+            "");
+}
+
+// A state file left by a killed instance whose table an administrator has since replaced with
+// one of the same name: the recorded handle no longer matches, so that table stays.
+TEST_F(TrackGuardTest, TrackGuard_StaleHandleDoesNotDeleteAReplacementTable) {
+  const std::string dir = dir_;
+  EXPECT_EQ(in_new_netns(dir,
+                         [&]() -> std::string {
+                           if (const Nft add = nft(kAdminTable); add.rc != 0) {
+                             return "cannot prepare the table: " + add.err;
+                           }
+                           const std::string first = table_handle();
+                           nft("delete table inet flowtop_track");
+                           if (const Nft add = nft(kAdminTable); add.rc != 0) {
+                             return "cannot prepare the replacement: " + add.err;
+                           }
+                           const std::string admin = table_handle();
+                           if (admin == first) {
+                             return "the kernel reused the table handle " + first;
+                           }
+                           fs::create_directories(dir);
+                           ::chmod(dir.c_str(), 0700);
+                           std::ofstream(state_file(dir))
+                               << "inet flowtop_track # handle " << first << "\n";
+                           {
+                             const TrackGuard guard;
+                             if (guard.added()) {
+                               return "added() although a table existed";
+                             }
+                           }
+                           if (!table_exists() || table_handle() != admin) {
+                             return "the replacement table was deleted";
+                           }
+                           return "";
+                         }),
+            "");
+}
+
+TEST(TrackPayload, RoundTripsTheHandleAndRejectsOtherText) {
+  EXPECT_EQ(parse_track_payload(track_payload(42)), std::optional<std::uint64_t>(42));
+  EXPECT_EQ(parse_track_payload("inet flowtop_track\n"), std::nullopt);
+  EXPECT_EQ(parse_track_payload(""), std::nullopt);
+  EXPECT_EQ(parse_track_payload("inet flowtop_track # handle x\n"), std::nullopt);
 }
 
 }  // namespace

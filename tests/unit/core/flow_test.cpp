@@ -5,8 +5,11 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_sctp.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
+#include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -14,10 +17,63 @@
 #include <unordered_set>
 #include <vector>
 
+#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/core/ip_addr.hpp"
 
 namespace flowtop::core {
 namespace {
+
+FlowKey seed_probe_key() {
+  FlowKey k;
+  k.family = Family::V6;
+  k.proto = 6;
+  k.orig.src = *IpAddr::parse("2001:db8::1");
+  k.orig.dst = *IpAddr::parse("2001:db8::2");
+  k.orig.sport = 40000;
+  k.orig.dport = 443;
+  return k;
+}
+
+// Run again as a child (see HashSeed.DiffersBetweenProcesses): print the probe key's and an
+// address's hash, then leave before any test runs.
+const bool kPrintedForParent = [] {
+  if (std::getenv("FLOWTOP_PRINT_HASHES") == nullptr) {  // NOLINT(concurrency-mt-unsafe)
+    return false;
+  }
+  std::printf("%zx %zx\n", seed_probe_key().hash(), SeededIpHash{}(*IpAddr::parse("2001:db8::2")));
+  std::fflush(stdout);
+  std::_Exit(0);
+}();
+
+std::string hashes_of_a_new_process() {
+  char self[4096] = {};
+  if (::readlink("/proc/self/exe", self, sizeof self - 1) <= 0) {
+    return "";
+  }
+  const std::string cmd = std::string("FLOWTOP_PRINT_HASHES=1 '") + self + "'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    return "";
+  }
+  char buf[128] = {};
+  const bool got = std::fgets(buf, sizeof buf, p) != nullptr;
+  ::pclose(p);
+  return got ? buf : "";
+}
+
+// Attackers choose ports and IPv6 addresses: with a fixed hash they could aim every flow at one
+// bucket. The seed makes the hashes of one key differ from run to run.
+TEST(HashSeed, DiffersBetweenProcesses) {
+  (void)kPrintedForParent;
+  const std::string a = hashes_of_a_new_process();
+  const std::string b = hashes_of_a_new_process();
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+  EXPECT_NE(a.substr(0, a.find(' ')), b.substr(0, b.find(' '))) << "flow key hash " << a;
+  EXPECT_NE(a.substr(a.find(' ')), b.substr(b.find(' '))) << "address hash " << a;
+  EXPECT_EQ(seed_probe_key().hash(), seed_probe_key().hash());  // stable within a process
+  EXPECT_EQ(hash_seed(), hash_seed());
+}
 
 FlowKey tcp_key() {
   FlowKey k;

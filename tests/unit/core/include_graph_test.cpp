@@ -41,6 +41,8 @@ const std::map<std::string, std::set<std::string>> kWrappedBy = {
     {"archive", {"geoip"}},
     {"zlib.h", {"geoip"}},
     {"nftables/", {"app"}},
+    {"cap-ng.h", {"sys"}},    // capabilities (libcap-ng)
+    {"openssl/", {"geoip"}},  // SHA-256 of MaxMind downloads
 };
 
 fs::path root() {

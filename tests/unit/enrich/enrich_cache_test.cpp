@@ -1,3 +1,4 @@
+#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 
 #include <arpa/inet.h>
@@ -16,7 +17,7 @@ namespace {
 using flowtop::core::IpAddr;
 using flowtop::core::Lookup;
 using flowtop::enrich::EnrichCache;
-using flowtop::enrich::IpAddrHash;
+using flowtop::core::SeededIpHash;
 using State = Lookup<std::string>::State;
 
 constexpr std::int64_t kSec = 1'000'000'000;
@@ -26,7 +27,7 @@ const flowtop::rcu::Thread kRcu;
 
 using flowtop::core::FakeClock;
 
-using Cache = EnrichCache<IpAddr, std::string, IpAddrHash>;
+using Cache = EnrichCache<IpAddr, std::string, SeededIpHash>;
 
 Cache::Options options(const FakeClock& clock, std::size_t max_entries = 1000) {
   Cache::Options o;
@@ -208,8 +209,8 @@ TEST(EnrichCache, DestroyedWithEntriesAndRetiredNodes) {
   cache.reset();  // ASan: nothing leaks, nothing is freed twice
 }
 
-TEST(IpAddrHash, SpreadsNeighbouringAddresses) {
-  const IpAddrHash h;
+TEST(SeededIpHash, SpreadsNeighbouringAddresses) {
+  const SeededIpHash h;
   std::vector<std::size_t> low_bits(16, 0);
   for (std::uint32_t i = 0; i < 1600; ++i) {
     ++low_bits[h(IpAddr::from_v4_be(htonl(0x0a000000U + i))) & 15];

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <netdb.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -225,6 +226,23 @@ TEST(Service, NamesTheServerEndOfAFlow) {
   EXPECT_EQ(n.service(flow(kSctp, 40000, 443)), "https") << "SCTP falls back to TCP's names";
   EXPECT_EQ(n.service(flow(kTcp, 40000, 50000)), "") << "no name: empty";
   EXPECT_EQ(n.service(flow(kIcmp, 77, 0, false)), "") << "ICMP has no ports";
+}
+
+// A FIFO or device in place of tcp.conf is refused (a blocking read would hang flowtop's start),
+// and so is a file over kMaxConfBytes.
+TEST(ServiceNames, AFifoOrAHugeConfIsAnErrorNeverRead) {
+  std::string tmpl = (fs::temp_directory_path() / "flowtop-svc-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const fs::path dir = tmpl;
+  ASSERT_EQ(::mkfifo((dir / "tcp.conf").c_str(), 0600), 0);
+  std::ofstream(dir / "udp.conf") << "53, domain\n"
+                                  << std::string(flowtop::enrich::kMaxConfBytes, '#');
+  const ServiceNames n((dir / "tcp.conf").string(), (dir / "udp.conf").string(), false);
+  ASSERT_EQ(n.errors().size(), 2U);
+  EXPECT_EQ(n.errors()[0], (dir / "tcp.conf").string() + ": cannot read: not a regular file");
+  EXPECT_EQ(n.errors()[1], (dir / "udp.conf").string() + ": cannot read: larger than 1 MiB");
+  EXPECT_EQ(n.name(17, 53), "");
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -16,9 +17,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "flowtop/sys/unique_fd.hpp"
 #include "geoip/download_client.hpp"
 #include "geoip/update_progress.hpp"
 #include "geoip/update_text.hpp"
+#include "geoip/update_unpack.hpp"
 
 namespace flowtop::geoip {
 namespace {
@@ -489,6 +492,110 @@ TEST(UpdaterHttp, StatusMessagesSayWhatWentWrong) {
   EXPECT_EQ(detail::http_status_message(429, false),
             "too many downloads (HTTP 429 Too Many Requests): the server limits them, try later");
   EXPECT_EQ(detail::http_status_message(418, false), "unexpected answer (HTTP 418)");
+}
+
+// --- The GeoIP directory: one descriptor, and nobody else may write it ----------------------
+
+TEST_F(Updater, ADirectoryOthersMayWriteIsRefused) {
+  fs::copy_file(kCity, src_ + "/city.mmdb");
+  for (const mode_t mode : {0775, 0757, 0777}) {
+    fs::create_directories(dir_);
+    ASSERT_EQ(::chmod(dir_.c_str(), mode), 0);
+    const Result r = update("file://" + src_ + "/city.mmdb\n");
+    EXPECT_EQ(r.summary.exit_status(), 1);
+    EXPECT_THAT(r.summary.fatal, HasSubstr("group or others may write it")) << std::oct << mode;
+    EXPECT_FALSE(fs::exists(dir_ + "/city.mmdb")) << "installed into a writable directory";
+  }
+}
+
+TEST_F(Updater, ADirectoryOfAnotherUserIsRefused) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give the directory to another user";
+  }
+  fs::copy_file(kCity, src_ + "/city.mmdb");
+  fs::create_directories(dir_);
+  ASSERT_EQ(::chown(dir_.c_str(), 65534, 65534), 0);
+  const Result r = update("file://" + src_ + "/city.mmdb\n");
+  EXPECT_EQ(r.summary.exit_status(), 1);
+  EXPECT_THAT(r.summary.fatal, HasSubstr("belongs to uid 65534"));
+  EXPECT_FALSE(fs::exists(dir_ + "/city.mmdb"));
+}
+
+TEST_F(Updater, ASymlinkedDirectoryIsNotFollowed) {
+  fs::copy_file(kCity, src_ + "/city.mmdb");
+  const std::string real = tmp_ / "elsewhere";
+  fs::create_directories(real);
+  fs::create_directory_symlink(real, dir_);
+  const Result r = update("file://" + src_ + "/city.mmdb\n");
+  EXPECT_EQ(r.summary.exit_status(), 1);
+  EXPECT_THAT(r.summary.fatal, HasSubstr("is a symbolic link: not followed"));
+  EXPECT_TRUE(fs::is_empty(real));
+}
+
+// A source only root may read is read by root; the unpacking and validation run as nobody on the
+// descriptors it was given.
+TEST_F(Updater, ASourceOnlyRootMayReadIsStillInstalled) {
+  fs::copy_file(kCity, src_ + "/city.mmdb");
+  ::chmod((src_ + "/city.mmdb").c_str(), 0600);
+  ::chmod(src_.c_str(), 0700);
+  const Result r = update("file://" + src_ + "/city.mmdb\n");
+  EXPECT_EQ(r.summary.exit_status(), 0) << r.err;
+  EXPECT_EQ(read_file(dir_ + "/city.mmdb"), read_file(kCity));
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ + "/city.mmdb").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::geteuid()) << "installed file still belongs to the worker";
+  EXPECT_EQ(st.st_mode & 07777, 0644U);
+}
+
+// --- Unpacking: limits that hold inside an archive member --------------------------------------
+
+// A member that is not the database (COPYRIGHT.txt) is read block by block too: a stop request is
+// seen in the middle of it, not after libarchive has decompressed all of it.
+TEST(Unpack, AStopRequestInterruptsInsideAMember) {
+  TempDir tmp;
+  write_tar_gz(tmp / "a.tar.gz", {{"X/COPYRIGHT.txt", std::string(8 << 20, 'c')},
+                                  {"X/GeoLite2-City.mmdb", read_file(kCity)}});
+  const sys::UniqueFd in(::open((tmp / "a.tar.gz").c_str(), O_RDONLY | O_CLOEXEC));
+  const sys::UniqueFd out(::open((tmp / "out").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  int calls = 0;
+  const detail::StopFn stop = [&calls] { return ++calls > 20; };
+  EXPECT_THROW(detail::untar_mmdb(in.get(), out.get(), stop), detail::Interrupted);
+  EXPECT_EQ(calls, 21) << "stopped at once";
+  EXPECT_EQ(::lseek(out.get(), 0, SEEK_END), 0) << "the database was reached";
+}
+
+// What every member unpacks to counts: a gzip bomb named COPYRIGHT.txt is stopped at 1 GiB.
+TEST(Unpack, AHugeMemberThatIsNotTheDatabaseHitsTheSizeLimit) {
+  TempDir tmp;
+  {
+    archive* a = archive_write_new();
+    archive_write_add_filter_gzip(a);
+    archive_write_set_filter_option(a, "gzip", "compression-level", "1");
+    archive_write_set_format_pax_restricted(a);
+    ASSERT_EQ(archive_write_open_filename(a, (tmp / "bomb.tar.gz").c_str()), ARCHIVE_OK);
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, "X/COPYRIGHT.txt");
+    const std::uint64_t size = detail::kMaxUnpackedBytes + (1 << 20);
+    archive_entry_set_size(e, static_cast<la_int64_t>(size));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_write_header(a, e);
+    const std::string block(1 << 20, '\0');
+    for (std::uint64_t done = 0; done < size; done += block.size()) {
+      archive_write_data(a, block.data(), block.size());
+    }
+    archive_entry_free(e);
+    archive_write_close(a);
+    archive_write_free(a);
+  }
+  const sys::UniqueFd in(::open((tmp / "bomb.tar.gz").c_str(), O_RDONLY | O_CLOEXEC));
+  const sys::UniqueFd out(::open((tmp / "out").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  try {
+    detail::untar_mmdb(in.get(), out.get(), nullptr);
+    ADD_FAILURE() << "unpacked more than 1 GiB";
+  } catch (const detail::SourceError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("unpacks to more than 1 GiB"));
+  }
 }
 
 }  // namespace

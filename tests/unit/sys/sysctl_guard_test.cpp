@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "flowtop/sys/shared_state.hpp"
+#include "flowtop/sys/test_hooks.hpp"
+
 namespace flowtop::sys {
 namespace {
 
@@ -47,6 +50,10 @@ std::string value_of(const std::string& path) {
 class SysctlGuardTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (!sys::test_hooks_built()) {
+      FAIL() << "needs a build with -DFLOWTOP_TEST_HOOKS=ON (FLOWTOP_RUN_DIR keeps /run/flowtop "
+                "untouched; scripts/bootstrap configures one)";
+    }
     std::string tmpl = (fs::temp_directory_path() / "flowtop-sysctl-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
@@ -55,9 +62,7 @@ class SysctlGuardTest : public ::testing::Test {
     const char* saved = std::getenv("FLOWTOP_RUN_DIR");
     saved_run_dir_ = saved != nullptr ? std::optional<std::string>(saved) : std::nullopt;
     ::setenv("FLOWTOP_RUN_DIR", (dir_ + "/run").c_str(), 1);
-    struct stat st {};
-    ASSERT_EQ(::stat("/proc/self/ns/net", &st), 0);
-    state_file_ = dir_ + "/run/sysctl-" + std::to_string(st.st_ino);
+    state_file_ = dir_ + "/run/sysctl-" + netns_name().name;
   }
   void TearDown() override {
     if (saved_run_dir_) {
