@@ -154,9 +154,9 @@ SockDiag::~SockDiag() = default;
 
 std::vector<SocketInfo> SockDiag::dump() {
   std::vector<SocketInfo> out;
-  for (const std::uint8_t family : {AF_INET, AF_INET6}) {
-    for (const std::uint8_t proto : {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE}) {
-      impl_->dump_one(family, proto, out);
+  for (const int family : {AF_INET, AF_INET6}) {
+    for (const int proto : {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE}) {
+      impl_->dump_one(static_cast<std::uint8_t>(family), static_cast<std::uint8_t>(proto), out);
     }
   }
   return out;

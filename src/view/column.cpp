@@ -25,16 +25,6 @@ std::uint64_t enc(double d) {
 constexpr std::uint64_t enc_signed(std::int64_t v) {
   return static_cast<std::uint64_t>(v) ^ (std::uint64_t{1} << 63U);
 }
-// An address as two big-endian words: ordered as its bytes are.
-std::pair<std::uint64_t, std::uint64_t> enc(const core::IpAddr& a) {
-  std::uint64_t hi = 0;
-  std::uint64_t lo = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    hi = (hi << 8U) | a.bytes[i];
-    lo = (lo << 8U) | a.bytes[8 + i];
-  }
-  return {hi, lo};
-}
 
 void number(SortValue& v, bool known, std::uint64_t word) {
   v.known = known;
@@ -81,7 +71,7 @@ void address_key(const FlowRecord& r, const Enr& e, const ViewState& s, SortValu
     v.text_slot = 1;
     return;
   }
-  const auto [hi, lo] = enc(r.key.orig.dst);
+  const auto [hi, lo] = r.key.orig.dst.ordered_words();
   v.words = {1, hi, lo};
 }
 void port_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {

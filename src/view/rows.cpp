@@ -26,22 +26,11 @@ core::Enrichment lookup(const Snapshot& snap, const FlowRecord& rec,
   return snap.enrich ? snap.enrich(rec, needs) : core::Enrichment{};
 }
 
-// An address as two big-endian words: ordered as its bytes are.
-std::pair<std::uint64_t, std::uint64_t> words_of(const core::IpAddr& a) {
-  std::uint64_t hi = 0;
-  std::uint64_t lo = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    hi = (hi << 8U) | a.bytes[i];
-    lo = (lo << 8U) | a.bytes[8 + i];
-  }
-  return {hi, lo};
-}
-
 // The tie order of flows, ascending always: the remote address, the local address, ports,
 // protocol, zone, ICMP type and code, the kernel's id.
 void tie_order(const FlowRecord& r, SortItem& it) {
-  const auto [dhi, dlo] = words_of(r.key.orig.dst);
-  const auto [shi, slo] = words_of(r.key.orig.src);
+  const auto [dhi, dlo] = r.key.orig.dst.ordered_words();
+  const auto [shi, slo] = r.key.orig.src.ordered_words();
   it.t = {dhi,
           dlo,
           shi,
@@ -252,15 +241,15 @@ ViewState with_key(ViewState state, const PrepKey& key) {
 }
 
 std::optional<std::size_t> Prepared::find_flow(const Snapshot& snapshot,
-                                               const core::FlowKey& key) const {
+                                               const core::FlowKey& wanted) const {
   if (flow_slots.empty()) {
     return std::nullopt;
   }
   const std::size_t mask = flow_slots.size() - 1;
-  const auto hash = static_cast<std::uint32_t>(key.hash());  // as prepare() indexed it
+  const auto hash = static_cast<std::uint32_t>(wanted.hash());  // as prepare() indexed it
   for (std::size_t i = hash & mask; flow_slots[i] != 0; i = (i + 1) & mask) {
     const std::size_t row = flow_slots[i] - 1;
-    if (snapshot.flows[order[row]].key == key) {
+    if (snapshot.flows[order[row]].key == wanted) {
       return row;
     }
   }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace flowtop::core {
 
@@ -28,6 +29,8 @@ struct IpAddr {
   /// The IPv4 address in network byte order (only meaningful when is_v4()).
   [[nodiscard]] std::uint32_t v4_be() const;
   [[nodiscard]] bool is_loopback() const;
+  /// The address as two words (high, low) that order as its bytes do: for packed sort keys.
+  [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> ordered_words() const;
   /// "10.0.0.1" or "2001:db8::1".
   [[nodiscard]] std::string to_string() const;
 

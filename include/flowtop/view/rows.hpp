@@ -110,9 +110,10 @@ struct Prepared {
   std::vector<std::uint32_t> flow_slots;
   std::unordered_map<std::string, std::size_t> group_pos;  ///< group_id(key) → row
 
-  /// The row of the flow with `key` (Flows tab), if it is shown. `snapshot`: the one prepared.
+  /// The row of the flow with key `wanted` (Flows tab), if it is shown. `snapshot`: the one
+  /// prepared.
   [[nodiscard]] std::optional<std::size_t> find_flow(const Snapshot& snapshot,
-                                                     const core::FlowKey& key) const;
+                                                     const core::FlowKey& wanted) const;
   [[nodiscard]] std::size_t total() const {
     return key.tab == Tab::Flows ? order.size() : groups.size();
   }

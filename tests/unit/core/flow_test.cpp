@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -162,11 +163,11 @@ TEST(Proto, Names) {
 }
 
 TEST(Proto, PortsAndIcmp) {
-  for (std::uint8_t p : {6, 17, 136, 132, 33}) {
+  for (const std::uint8_t p : std::initializer_list<std::uint8_t>{6, 17, 136, 132, 33}) {
     EXPECT_TRUE(proto_has_ports(p)) << int{p};
     EXPECT_FALSE(proto_is_icmp(p)) << int{p};
   }
-  for (std::uint8_t p : {1, 58, 47, 0, 2, 255}) {
+  for (const std::uint8_t p : std::initializer_list<std::uint8_t>{1, 58, 47, 0, 2, 255}) {
     EXPECT_FALSE(proto_has_ports(p)) << int{p};
   }
   EXPECT_TRUE(proto_is_icmp(1));
@@ -215,7 +216,7 @@ TEST(StateName, DccpMatchesSpec) {
 }
 
 TEST(StateName, BlankForStatelessProtocols) {
-  for (std::uint8_t p : {17, 136, 1, 58, 47, 0, 99}) {
+  for (const std::uint8_t p : std::initializer_list<std::uint8_t>{17, 136, 1, 58, 47, 0, 99}) {
     EXPECT_TRUE(state_name(p, 0).empty()) << int{p};
     EXPECT_TRUE(state_name(p, 3).empty()) << int{p};
   }

@@ -341,7 +341,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NotATar", "dbip-city-lite.tar.gz",
                 [](const std::string& p) { write_file(p, "plain text, not an archive\n"); },
                 "cannot unpack: not a .tar.gz archive"}),
-    [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<BadCase>& param) { return param.param.name; });
 
 TEST_F(Updater, HostileArchiveMemberNameIsRefusedAndSanitised) {
   install_existing("GeoLite2-City.mmdb", kCity);

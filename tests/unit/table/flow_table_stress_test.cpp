@@ -138,8 +138,8 @@ struct ReaderResult {
 };
 
 TEST(FlowTableStress, ReadersNeverSeeTornRecordsWhileOneWriterChurns) {
-  const rcu::Thread rcu;  // this thread is the writer
-  FlowTable table(64);    // small start: resizes run while readers read
+  const rcu::Thread writer_registration;  // this thread is the writer
+  FlowTable table(64);                    // small start: resizes run while readers read
   std::atomic<bool> writer_done{false};
   std::atomic<int> readers_ready{0};
   std::atomic<std::uint64_t> writer_ops{0};
@@ -207,7 +207,7 @@ TEST(FlowTableStress, ReadersNeverSeeTornRecordsWhileOneWriterChurns) {
     while (std::chrono::steady_clock::now() < deadline) {
       for (int batch = 0; batch < 256; ++batch, ++ops) {
         const auto flow = static_cast<std::uint32_t>(rng() % kFlows);
-        const unsigned dice = rng() % 100;
+        const auto dice = static_cast<unsigned>(rng() % 100);
         if (dice < 70) {
           table.upsert(record_of(flow, seq++), merge);
         } else if (dice < 80) {
