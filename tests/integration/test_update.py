@@ -748,10 +748,14 @@ def download_runs_as_nobody_without_capabilities():
     with open(os.path.join(conf_dir, "geoip.conf"), "w") as f:
         f.write("http://127.0.0.1:8080/stall/dbip-city-lite.mmdb.gz\n")
     argv = ["env", f"FLOWTOP_CONFIG_DIR={conf_dir}", "FLOWTOP_UPDATE_STALL_TIMEOUT=60"]
+    seen = len(_logged("/stall/dbip-city-lite.mmdb.gz"))
     p = NS.popen(argv + flowtop_argv(d), stdin=subprocess.DEVNULL)
     try:
-        assert N.wait_until(lambda: temp_files(d) or not p.running(), timeout=15), \
-            "no download started"
+        # The worker's request reaching the server proves it is past its set-up (fork, then
+        # setresuid and the rest): reading its status any earlier races the drop, which is slow
+        # under ASan.
+        assert len(requests("/stall/dbip-city-lite.mmdb.gz", at_least=seen + 1)) > seen, \
+            f"no download started: {p.stdout()} {p.err_text}"
         assert p.running(), f"exited early: {p.stdout()} {p.err_text}"
 
         def workers() -> list:
