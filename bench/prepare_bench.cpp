@@ -74,7 +74,7 @@ core::Enrichment enrich(const core::FlowRecord& r, core::EnrichNeeds needs) {
   } else {
     e.process = core::Lookup<core::ProcessInfo>::failed();
   }
-  e.src_name = core::Lookup<std::string>::failed();
+  e.inside_name = core::Lookup<std::string>::failed();
   static const std::vector<std::string> kHosts = [] {
     std::vector<std::string> v;
     for (int h = 0; h < 997; ++h) {
@@ -82,18 +82,18 @@ core::Enrichment enrich(const core::FlowRecord& r, core::EnrichNeeds needs) {
     }
     return v;
   }();
-  e.dst_name = core::Lookup<std::string>::ready(kHosts[i % 997]);
-  if ((needs & core::kNeedDstGeo) != 0) {
+  e.remote_name = core::Lookup<std::string>::ready(kHosts[i % 997]);
+  if ((needs & core::kNeedRemoteGeo) != 0) {
     core::GeoInfo g;
     g.country = kCc[i % 7];
     g.country_name = "Some Country Name";
     g.city = "Some City";
     g.asn = 64496 + i % 40;
     g.org = "Example Networks Incorporated";
-    e.dst_geo = core::Lookup<core::GeoInfo>::ready(std::move(g));
+    e.remote_geo = core::Lookup<core::GeoInfo>::ready(std::move(g));
   }
-  if ((needs & core::kNeedSrcGeo) != 0) {
-    e.src_geo = core::Lookup<core::GeoInfo>::failed();
+  if ((needs & core::kNeedInsideGeo) != 0) {
+    e.inside_geo = core::Lookup<core::GeoInfo>::failed();
   }
   if ((needs & core::kNeedService) != 0) {
     e.service = r.key.orig.dport == 53 ? "domain" : "https";
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
       {"Flows by PROCESS", view::Tab::Flows, view::Column::Process, ""},
       {"Flows, filter port=443", view::Tab::Flows, view::Column::RateIn, "port=443"},
       {"Flows, filter proc=firefox", view::Tab::Flows, view::Column::RateIn, "proc=firefox"},
-      {"Processes", view::Tab::Processes, view::Column::RateIn, ""},
+      {"Processes", view::Tab::Owners, view::Column::RateIn, ""},
       {"Hosts", view::Tab::Hosts, view::Column::RateIn, ""},
       {"Countries", view::Tab::Countries, view::Column::RateIn, ""},
       {"AS", view::Tab::As, view::Column::RateIn, ""},

@@ -28,18 +28,20 @@ _flowtop()
             return 0 # a number: nothing to offer
             ;;
         --sort)
-            words='process pid user proto state age address port geo country
+            words='owner pid user proto state age dir address port nat geo country
                 country-name asn org flows bytes-out rate-out bytes-in rate-in
-                packets-out packets-in time host service bytes rate name as packets'
+                packets-out packets-in process name time direction host service bytes
+                rate as packets'
             ;;
         --filter)
             words='proc process pid user host addr address ip port service country
                 city asn as org proto protocol family state mark zone bytes bytes.out
-                bytes.in packets packets.out packets.in rate rate.out rate.in age'
+                bytes.in packets packets.out packets.in rate rate.out rate.in age dir
+                direction local remote nat mac'
             compopt -o nospace 2>/dev/null # the operator follows: proto=udp, rate>1MB/s
             ;;
         --tab)
-            words='flows processes hosts countries as'
+            words='flows owners hosts countries as'
             ;;
         --netns)
             # Named network namespaces, as `ip netns` keeps them.
@@ -47,6 +49,12 @@ _flowtop()
             for ns in /run/netns/*; do
                 [[ -e $ns ]] && words+=" ${ns##*/}"
             done
+            ;;
+        --leases)
+            compopt -o filenames 2>/dev/null
+            local IFS=$'\n'
+            COMPREPLY=($(compgen -f -P "$prefix" -- "$cur"))
+            return 0
             ;;
         --geoip-dir)
             compopt -o filenames 2>/dev/null
@@ -64,7 +72,7 @@ _flowtop()
         local opts='-4 --ipv4 -6 --ipv6 -T --tcp -U --udp -D --dccp -I --icmp -S --sctp
             --other --loopback --dns-flows -n --no-dns -G --no-geoip -s --show-src
             -b --bits -t --interval --sort --filter --tab --batch --json -c --iterations
-            --stats --no-sysctl --track --netns --geoip-dir -u --update -v --version
+            --stats --no-sysctl --track --netns --leases --geoip-dir -u --update -v --version
             -h --help'
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     fi

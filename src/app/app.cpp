@@ -24,9 +24,11 @@
 #include "flowtop/core/clock.hpp"
 #include "flowtop/enrich/enricher.hpp"
 #include "flowtop/geoip/database.hpp"
+#include "flowtop/net/net_watcher.hpp"
 #include "flowtop/output/batch_writer.hpp"
 #include "flowtop/output/json_writer.hpp"
 #include "flowtop/rcu/rcu.hpp"
+#include "flowtop/sys/netns.hpp"
 #include "flowtop/sys/privileges.hpp"
 #include "flowtop/sys/signals.hpp"
 #include "flowtop/sys/sysctl_guard.hpp"
@@ -92,6 +94,8 @@ std::size_t output_width() {
   if (isatty(STDOUT_FILENO) != 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
     return ws.ws_col;
   }
+  // Main thread, before any other reads the environment.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe)
   if (const char* cols = std::getenv("COLUMNS"); cols != nullptr) {
     const long v = std::strtol(cols, nullptr, 10);
     if (v >= 20 && v <= 1000) {
@@ -239,6 +243,16 @@ int run_collecting(const Options& opts) {
   // thread alone reads them. The screen also takes resizes and job control (Ctrl-Z, fg); --batch
   // and --json leave SIGTSTP alone so Ctrl-Z works there as usual.
   const bool screen = opts.mode == Mode::Screen;
+  // Another namespace: entered before any thread or socket exists, so that everything below
+  // (conntrack, rtnetlink, sock_diag, /proc/sys/net) is that namespace's.
+  if (!opts.netns.empty()) {
+    try {
+      sys::enter_netns(opts.netns);
+    } catch (const std::exception& e) {
+      print_err(fmt::format("flowtop: {}", e.what()));
+      return 1;
+    }
+  }
   const sys::SignalFd sigs =
       screen
           ? sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT})
@@ -247,6 +261,19 @@ int run_collecting(const Options& opts) {
   // Before any thread starts (liburcu's start with the first table): keeps CAP_NET_ADMIN and what
   // /proc needs, which is all the set-up below uses.
   sys::drop_privileges();
+
+  // The namespace's addresses, routes and neighbours: which end of a flow is inside, and the LAN
+  // device behind a forwarded flow.
+  std::optional<net::NetWatcher> network;
+  try {
+    network.emplace();
+    network->start();
+  } catch (const std::system_error& e) {
+    print_err(
+        fmt::format("flowtop: cannot read the network configuration over rtnetlink ({}); "
+                    "every flow reads as outbound",
+                    e.what()));
+  }
 
   rcu::Thread rcu;
   table::FlowTable table(1 << 16);
@@ -259,6 +286,12 @@ int run_collecting(const Options& opts) {
       enricher->on_new(rec);
     }
   };
+  if (network) {
+    config.net_facts = [&network]() -> std::shared_ptr<const core::NetFacts> {
+      std::shared_ptr<const net::NetState> state = network->state();
+      return {state, &state->facts};  // aliasing: the facts live as long as their state
+    };
+  }
   config.interval = std::chrono::nanoseconds(static_cast<std::int64_t>(opts.interval_s * 1e9));
   config.event_buffer = opts.event_buffer;
   // --batch/--json: every frame requests its own full dump. The screen: periodic dumps within the
@@ -279,6 +312,18 @@ int run_collecting(const Options& opts) {
   enrich_config.geoip_dirs = geoip::default_dirs(opts.geoip_dir);
   enrich_config.tcp_conf = find_config("tcp.conf");
   enrich_config.udp_conf = find_config("udp.conf");
+  enrich_config.lease_files = opts.lease_files;
+  if (network) {
+    enrich_config.neighbour_mac =
+        [&network](const core::IpAddr& addr) -> std::optional<std::string> {
+      const std::shared_ptr<const net::NetState> state = network->state();
+      const auto it = state->neighbours.find(addr);
+      if (it == state->neighbours.end()) {
+        return std::nullopt;
+      }
+      return net::mac_text(it->second);
+    };
+  }
   enricher = std::make_unique<enrich::Enricher>(std::move(enrich_config));
 
   std::optional<sys::SysctlGuard> sysctl;
@@ -324,8 +369,9 @@ int run_collecting(const Options& opts) {
     print_stats(stats);
   }
   collector.reset();
-  enricher.reset();  // returns at once even with DNS workers stuck in getnameinfo
-  return status;     // guards restore in reverse order: --track table, then sysctls; then the table
+  enricher.reset();
+  network.reset();  // returns at once even with DNS workers stuck in getnameinfo
+  return status;    // guards restore in reverse order: --track table, then sysctls; then the table
 }
 
 }  // namespace

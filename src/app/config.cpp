@@ -24,7 +24,9 @@ std::vector<std::string> config_dirs(const std::string& name) {
 
 std::string find_config(const std::string& name) {
   for (const auto& dir : config_dirs(name)) {
-    const std::string path = dir + "/" + name;
+    std::string path = dir;
+    path += '/';
+    path += name;
     if (access(path.c_str(), R_OK) == 0) {
       return path;
     }

@@ -30,6 +30,8 @@ enum LongOnly : int {
   kNoSysctl,
   kTrack,
   kGeoipDir,
+  kLeases,
+  kNetns,
   kSort,
   kFilter,
   kStats,
@@ -59,16 +61,17 @@ constexpr std::array kSpecs{
     OptionSpec{"dns-flows", no_argument, kDnsFlows, nullptr, "show port-53 (DNS) flows"},
     OptionSpec{"no-dns", no_argument, 'n', nullptr, "no reverse DNS: numeric addresses only"},
     OptionSpec{"no-geoip", no_argument, 'G', nullptr, "no GeoIP: databases are not opened"},
-    OptionSpec{"show-src", no_argument, 's', nullptr, "also show the source end of each flow"},
+    OptionSpec{"show-src", no_argument, 's', nullptr,
+               "also show each flow's local (or inside) end and its NAT"},
     OptionSpec{"bits", no_argument, 'b', nullptr, "rates in bits per second"},
     OptionSpec{"interval", required_argument, 't', "N",
                "refresh interval in seconds (default 1; 0.1 to 3600)"},
     OptionSpec{"sort", required_argument, kSort, "KEY",
-               "sort column (rate-in, bytes-out, age, process, address, port...)"},
+               "sort column (rate-in, bytes-out, age, owner, dir, address, port...)"},
     OptionSpec{"filter", required_argument, kFilter, "EXPR",
                "show only the flows that match (e.g. 'port=443 and rate>1kB/s')"},
     OptionSpec{"tab", required_argument, kTab, "NAME",
-               "what --batch/--json show (flows processes hosts countries as)"},
+               "what --batch/--json show (flows owners hosts countries as)"},
     OptionSpec{"batch", no_argument, kBatch, nullptr, "plain-text frames to stdout, like top -b"},
     OptionSpec{"json", no_argument, kJson, nullptr,
                "NDJSON to stdout, one object per flow per frame"},
@@ -79,6 +82,10 @@ constexpr std::array kSpecs{
     OptionSpec{"track", no_argument, kTrack, nullptr,
                "make the kernel track connections while flowtop runs"},
     OptionSpec{"geoip-dir", required_argument, kGeoipDir, "DIR", "GeoIP database directory"},
+    OptionSpec{"netns", required_argument, kNetns, "NS",
+               "watch another network namespace: a name, a path or a process id"},
+    OptionSpec{"leases", required_argument, kLeases, "FILE",
+               "a DHCP lease file naming LAN devices (repeatable; besides the usual ones)"},
     OptionSpec{"update", no_argument, 'u', nullptr,
                "update the GeoIP databases from geoip.conf, then exit"},
     OptionSpec{"version", no_argument, 'v', nullptr, "print the version and exit"},
@@ -238,7 +245,7 @@ void apply(int code, const char* arg, Options& opts, Seen& seen) {
       opts.tab = view::parse_tab(arg);
       if (!opts.tab) {
         throw UsageError(
-            fmt::format("flowtop: unknown tab '{}' for --tab: expected flows, processes, hosts, "
+            fmt::format("flowtop: unknown tab '{}' for --tab: expected flows, owners, hosts, "
                         "countries or as",
                         core::sanitize(arg, 40)));
       }
@@ -248,6 +255,18 @@ void apply(int code, const char* arg, Options& opts, Seen& seen) {
         throw UsageError("flowtop: empty directory for --geoip-dir");
       }
       opts.geoip_dir = arg;
+      break;
+    case kNetns:
+      if (*arg == '\0') {
+        throw UsageError("flowtop: empty namespace for --netns");
+      }
+      opts.netns = arg;
+      break;
+    case kLeases:
+      if (*arg == '\0') {
+        throw UsageError("flowtop: empty file name for --leases");
+      }
+      opts.lease_files.emplace_back(arg);
       break;
     case kEventBuffer:
       opts.event_buffer =

@@ -17,7 +17,7 @@ namespace flowtop::app {
 /// SIGINT SIGTERM SIGHUP SIGQUIT SIGPIPE SIGWINCH SIGTSTP SIGCONT. Returns the exit status: 0, or
 /// 1 without a usable terminal. Other errors throw (the terminal is restored first). Main (UI)
 /// thread.
-int run_screen(const Options& options, const tui::LoopDeps& deps);
+int run_screen(const Options& opts, const tui::LoopDeps& deps);
 
 /// What --batch and --json show: the defaults, then the command line (no flowtoprc: a script's
 /// output depends on its command line alone). Pure.

@@ -84,7 +84,19 @@ struct Collector::Impl {
   std::int64_t next_get_tick = 0;
   std::int64_t last_dump_end = 0;
 
-  void upsert(const core::FlowRecord& rec) {
+  std::shared_ptr<const core::NetFacts> facts;  // refreshed once per loop iteration
+
+  void refresh_facts() {
+    if (config.net_facts) {
+      facts = config.net_facts();
+    }
+  }
+
+  void upsert(core::FlowRecord rec) {
+    if (facts) {
+      rec.flags = static_cast<std::uint8_t>((rec.flags & ~unsigned{core::FlowRecord::kEndsBits}) |
+                                            core::classify(rec, *facts));
+    }
     // Rates cover at least 90% of an interval, whatever the sample came from (dump, GET, event).
     const std::int64_t window_ns = std::max<std::int64_t>(1, interval_ns.load() * 9 / 10);
     auto merge = [window_ns](const core::FlowRecord* prev, core::FlowRecord& next) {
@@ -213,6 +225,7 @@ struct Collector::Impl {
 
   void run(const std::stop_token& stop) {
     rcu::Thread rcu;
+    refresh_facts();
     full_dump(false);
     drain_events();
     next_get_tick = clock.steady_ns() + interval_ns.load();
@@ -244,6 +257,7 @@ struct Collector::Impl {
       if (stop.stop_requested()) {
         break;
       }
+      refresh_facts();
       idle = drain_events() == 0;
       const std::int64_t t = clock.steady_ns();
       const bool resync_due = resync_pacer.pending() && t >= resync_pacer.due();

@@ -19,7 +19,7 @@
 namespace flowtop::conntrack {
 namespace {
 
-constexpr std::size_t kRecvBuf = 256 * 1024;
+constexpr std::size_t kRecvBuf = std::size_t{256} * 1024;
 constexpr std::size_t kDatagram = 8192;  // an event datagram is < 1.5 KiB
 constexpr std::size_t kBatch = 128;      // datagrams per recvmmsg
 
@@ -111,7 +111,7 @@ int CtSocket::receive_replies(std::uint32_t seq, bool until_done, MessageFn on_m
     int len = static_cast<int>(n);
     bool done = false;
     int error = 0;
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.data()); mnl_nlmsg_ok(nlh, len);
+    for (const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf_.data()); mnl_nlmsg_ok(nlh, len);
          nlh = mnl_nlmsg_next(nlh, &len)) {
       if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid_) {
         continue;  // a stale reply of an earlier request
@@ -230,7 +230,7 @@ std::size_t receive_datagrams(int fd, std::vector<std::uint8_t>& storage, Messag
         lost = true;  // the end of the datagram, and the events in it, are gone
       }
       int len = static_cast<int>(std::min<std::size_t>(msgs[i].msg_len, kDatagram));
-      for (auto* nlh = static_cast<const nlmsghdr*>(iov[i].iov_base); mnl_nlmsg_ok(nlh, len);
+      for (const auto* nlh = static_cast<const nlmsghdr*>(iov[i].iov_base); mnl_nlmsg_ok(nlh, len);
            nlh = mnl_nlmsg_next(nlh, &len)) {
         on_msg(std::span(reinterpret_cast<const std::uint8_t*>(nlh), nlh->nlmsg_len), now);
       }

@@ -24,7 +24,8 @@ IpAddr IpAddr::from_v6(const void* bytes16) {
 
 std::optional<IpAddr> IpAddr::parse(std::string_view text) {
   // inet_pton stops at a NUL: "1.2.3.4\0junk" must not parse as 1.2.3.4.
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN || text.find('\0') != text.npos) {
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN ||
+      text.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   char buf[INET6_ADDRSTRLEN];

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <utility>
 
+#include "enrich/lease_names.hpp"
+#include "flowtop/core/ends.hpp"
 #include "flowtop/enrich/geo_resolver.hpp"
 #include "flowtop/enrich/host_resolver.hpp"
 #include "flowtop/enrich/owner_resolver.hpp"
@@ -54,6 +56,7 @@ GeoResolverOptions geo_options(const EnricherConfig& c) {
 struct Enricher::Impl {
   explicit Impl(EnricherConfig c)
       : config(std::move(c)),
+        leases(config.lease_files, config.usual_lease_files),
         services(config.tcp_conf, config.udp_conf),
         dns(config.dns),
         geoip(config.geoip),
@@ -74,7 +77,22 @@ struct Enricher::Impl {
     return geo.lookup_or_request(addr);
   }
 
+  core::Lookup<core::HostOwner> host_of(const core::IpAddr& addr) const {
+    std::optional<std::string> mac;
+    if (config.neighbour_mac) {
+      mac = config.neighbour_mac(addr);
+    }
+    if (!mac) {
+      return core::Lookup<core::HostOwner>::failed();
+    }
+    core::HostOwner h;
+    h.mac = std::move(*mac);
+    h.name = leases.name_of(addr, h.mac);
+    return core::Lookup<core::HostOwner>::ready(std::move(h));
+  }
+
   const EnricherConfig config;
+  LeaseNames leases;
   const ServiceNames services;
   std::atomic<bool> dns;
   std::atomic<bool> geoip;
@@ -88,13 +106,16 @@ Enricher::Enricher(EnricherConfig config) : impl_(std::make_unique<Impl>(std::mo
 Enricher::~Enricher() = default;
 
 void Enricher::on_new(const core::FlowRecord& rec) {
-  impl_->owners.request(rec);
+  const core::Ends ends = core::ends_of(rec);
+  if (ends.direction != core::Direction::Forward) {
+    impl_->owners.request(rec);
+  }
   if (dns()) {
-    impl_->hosts.request(rec.key.orig.src);
-    impl_->hosts.request(rec.key.orig.dst);
+    impl_->hosts.request(ends.inside.addr);
+    impl_->hosts.request(ends.remote.addr);
   }
   if (geoip()) {
-    for (const core::IpAddr& a : {rec.key.orig.src, rec.key.orig.dst}) {
+    for (const core::IpAddr& a : {ends.inside.addr, ends.remote.addr}) {
       if (!geoip::reserved_kind(a)) {
         impl_->geo.request(a);
       }
@@ -104,24 +125,33 @@ void Enricher::on_new(const core::FlowRecord& rec) {
 
 core::Enrichment Enricher::lookup(const core::FlowRecord& rec, core::EnrichNeeds needs) const {
   core::Enrichment e;
+  const core::Ends ends = core::ends_of(rec);
+  e.host = core::Lookup<core::HostOwner>::disabled();
   if ((needs & core::kNeedProcess) != 0) {
-    e.process = impl_->owners.lookup_or_request(rec);
+    if (ends.direction == core::Direction::Forward) {
+      e.process = core::Lookup<core::ProcessInfo>::failed();  // no local socket
+      e.host = impl_->host_of(ends.inside.addr);
+    } else {
+      e.process = impl_->owners.lookup_or_request(rec);
+    }
   }
   const bool dns_on = dns();
-  if ((needs & core::kNeedSrcName) != 0) {
-    e.src_name = dns_on ? impl_->hosts.lookup_or_request(rec.key.orig.src)
-                        : core::Lookup<std::string>::disabled();
+  if ((needs & core::kNeedInsideName) != 0) {
+    e.inside_name = dns_on ? impl_->hosts.lookup_or_request(ends.inside.addr)
+                           : core::Lookup<std::string>::disabled();
   }
-  if ((needs & core::kNeedDstName) != 0) {
-    e.dst_name = dns_on ? impl_->hosts.lookup_or_request(rec.key.orig.dst)
-                        : core::Lookup<std::string>::disabled();
+  if ((needs & core::kNeedRemoteName) != 0) {
+    e.remote_name = dns_on ? impl_->hosts.lookup_or_request(ends.remote.addr)
+                           : core::Lookup<std::string>::disabled();
   }
   const bool geo_on = geoip();
-  if ((needs & core::kNeedSrcGeo) != 0) {
-    e.src_geo = geo_on ? impl_->geo_of(rec.key.orig.src) : core::Lookup<core::GeoInfo>::disabled();
+  if ((needs & core::kNeedInsideGeo) != 0) {
+    e.inside_geo =
+        geo_on ? impl_->geo_of(ends.inside.addr) : core::Lookup<core::GeoInfo>::disabled();
   }
-  if ((needs & core::kNeedDstGeo) != 0) {
-    e.dst_geo = geo_on ? impl_->geo_of(rec.key.orig.dst) : core::Lookup<core::GeoInfo>::disabled();
+  if ((needs & core::kNeedRemoteGeo) != 0) {
+    e.remote_geo =
+        geo_on ? impl_->geo_of(ends.remote.addr) : core::Lookup<core::GeoInfo>::disabled();
   }
   if ((needs & core::kNeedService) != 0) {
     e.service = std::string(impl_->services.service(rec));

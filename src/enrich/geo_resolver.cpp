@@ -25,7 +25,7 @@ const core::IpAddr kOpenOnly{};
 struct GeoResolver::Impl {
   Impl(GeoOpener o, GeoResolverOptions op)
       : open(std::move(o)),
-        opts(std::move(op)),
+        opts(op),
         cache(Cache::Options{opts.max_entries, 256, 60'000'000'000, opts.clock}),
         queue(opts.queue_limit) {}
 
@@ -90,7 +90,7 @@ struct GeoResolver::Impl {
 };
 
 GeoResolver::GeoResolver(GeoOpener open, GeoResolverOptions opts)
-    : impl_(std::make_unique<Impl>(std::move(open), std::move(opts))) {
+    : impl_(std::make_unique<Impl>(std::move(open), opts)) {
   impl_->worker = std::thread([impl = impl_.get()] { impl->run(); });
 }
 

@@ -5,9 +5,7 @@
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/rcu/rcu.hpp"
 
-namespace flowtop::enrich {
-
-namespace detail {
+namespace flowtop::enrich::detail {
 namespace {
 
 using Entry = RcuMap::Entry;
@@ -129,5 +127,4 @@ std::size_t RcuMap::size() const {
   return impl_->ht.size();
 }
 
-}  // namespace detail
-}  // namespace flowtop::enrich
+}  // namespace flowtop::enrich::detail

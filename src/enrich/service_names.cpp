@@ -186,7 +186,8 @@ std::string_view ServiceNames::service(const core::FlowRecord& rec) const {
   if (!rec.has(core::FlowRecord::kHasPorts)) {
     return {};
   }
-  const std::uint16_t port = server_port(rec.key.proto, rec.key.orig.sport, rec.key.orig.dport);
+  // The responder's own port (reply.sport): after a DNAT, the internal server's.
+  const std::uint16_t port = server_port(rec.key.proto, rec.key.orig.sport, rec.reply.sport);
   return port == 0 ? std::string_view() : name(rec.key.proto, port);
 }
 

@@ -58,17 +58,18 @@ constexpr std::array kPrefixes{
 };
 
 constexpr bool matches(const std::array<std::uint8_t, 16>& addr, const Prefix& p) {
-  const int full = p.length / 8;
-  for (int i = 0; i < full; ++i) {
+  const auto bits = static_cast<unsigned>(p.length);
+  const std::size_t full = bits / 8U;
+  for (std::size_t i = 0; i < full; ++i) {
     if (addr[i] != p.bytes[i]) {
       return false;
     }
   }
-  const int rest = p.length % 8;
+  const unsigned rest = bits % 8U;
   if (rest == 0) {
     return true;
   }
-  const auto mask = static_cast<std::uint8_t>(0xff << (8 - rest));
+  const auto mask = static_cast<std::uint8_t>(0xffU << (8U - rest));
   return (addr[full] & mask) == (p.bytes[full] & mask);
 }
 

@@ -150,7 +150,7 @@ void remove_stale_temp_files(int dir_fd, std::time_t older_than) {
     return;
   }
   std::vector<std::string> stale;
-  while (const dirent* e = ::readdir(d)) {
+  while (const dirent* e = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe): a DIR* of its own
     const std::string_view name = e->d_name;
     struct stat st {};
     if (name.starts_with(kTempPrefix) && name.ends_with(kTempSuffix) &&

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "flowtop/core/ends.hpp"
+
 namespace flowtop::output {
 namespace {
 
@@ -110,6 +112,76 @@ Json geo(const core::Lookup<core::GeoInfo>& l) {
   return out;
 }
 
+Json endpoint(const core::Endpoint& ep, bool ports, const core::Lookup<std::string>& n,
+              const core::Lookup<core::GeoInfo>& g) {
+  Json out;
+  out["addr"] = ep.addr.to_string();
+  out["port"] = port(ports, ep.port);
+  out["name"] = name(n);
+  out["geo"] = geo(g);
+  return out;
+}
+
+std::string endpoint_text(const core::Endpoint& ep, bool ports) {
+  if (!ports) {
+    return ep.addr.to_string();
+  }
+  return ep.addr.is_v4() ? ep.addr.to_string() + ":" + std::to_string(ep.port)
+                         : "[" + ep.addr.to_string() + "]:" + std::to_string(ep.port);
+}
+
+Json nat(const core::FlowRecord& rec, bool ports) {
+  const core::Nat n = core::nat_of(rec);
+  if (!n.any()) {
+    return nullptr;
+  }
+  Json out;
+  out["snat"] = n.snat ? Json(endpoint_text(n.snat_to, ports)) : Json(nullptr);
+  out["dnat"] = n.dnat ? Json(endpoint_text(n.dnat_to, ports)) : Json(nullptr);
+  return out;
+}
+
+// What the inside end sent or received: bytes, packets and rate (null without counters).
+Json side(bool counters, const core::Counters& c, double rate_bytes) {
+  if (!counters) {
+    return nullptr;
+  }
+  Json out;
+  out["bytes"] = c.bytes;
+  out["packets"] = c.packets;
+  out["rate"] = rounded(rate_bytes);
+  return out;
+}
+
+Json owner(const core::Enrichment& enr) {
+  if (enr.process.ok()) {
+    Json out;
+    out["kind"] = "process";
+    out["pid"] = enr.process.value.pid;
+    out["name"] = enr.process.value.name;
+    out["user"] = enr.process.value.user;
+    return out;
+  }
+  if (enr.host.ok()) {
+    Json out;
+    out["kind"] = "host";
+    out["mac"] = enr.host.value.mac;
+    out["name"] = text_or_null(enr.host.value.name);
+    return out;
+  }
+  return nullptr;
+}
+
+std::string_view direction_word(core::Direction d) {
+  switch (d) {
+    case core::Direction::Out: return "out";
+    case core::Direction::In: return "in";
+    case core::Direction::Local: return "local";
+    case core::Direction::Forward: return "fwd";
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string json_line(const core::FlowRecord& rec, const FrameInfo& frame) {
@@ -140,10 +212,22 @@ std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
   j["zone"] = rec.key.zone;
   j["status"] = status(rec.status);
   j["process"] = process(enr.process);
-  j["src_name"] = name(enr.src_name);
-  j["dst_name"] = name(enr.dst_name);
-  j["src_geo"] = geo(enr.src_geo);
-  j["dst_geo"] = geo(enr.dst_geo);
+  // The initiator (orig.src) is the inside end unless the inside end responds; dst_* are the
+  // responder's (the reply source: the original destination unless DNAT'd).
+  const core::Ends ends = core::ends_of(rec);
+  const bool inside_first = ends.inside_initiated;
+  j["src_name"] = name(inside_first ? enr.inside_name : enr.remote_name);
+  j["dst_name"] = name(inside_first ? enr.remote_name : enr.inside_name);
+  j["src_geo"] = geo(inside_first ? enr.inside_geo : enr.remote_geo);
+  j["dst_geo"] = geo(inside_first ? enr.remote_geo : enr.inside_geo);
+  const bool end_ports = ports && !core::proto_is_icmp(rec.key.proto);
+  j["direction"] = direction_word(ends.direction);
+  j["local"] = endpoint(ends.inside, end_ports, enr.inside_name, enr.inside_geo);
+  j["remote"] = endpoint(ends.remote, end_ports, enr.remote_name, enr.remote_geo);
+  j["sent"] = side(counters, core::sent_counters(rec), core::sent_rate(rec));
+  j["received"] = side(counters, core::received_counters(rec), core::received_rate(rec));
+  j["nat"] = nat(rec, end_ports);
+  j["owner"] = owner(enr);
   // replace: any invalid UTF-8 that reaches a string becomes U+FFFD instead of throwing.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
@@ -167,7 +251,7 @@ Json rate_pair(bool known, double orig, double reply) {
 std::string_view tab_key(view::Tab tab) {
   switch (tab) {
     case view::Tab::Flows: return "flows";
-    case view::Tab::Processes: return "processes";
+    case view::Tab::Owners: return "owners";
     case view::Tab::Hosts: return "hosts";
     case view::Tab::Countries: return "countries";
     case view::Tab::As: return "as";
@@ -188,7 +272,14 @@ std::string json_group_line(const view::GroupRow& g, view::Tab tab, const FrameI
   j["tab"] = tab_key(tab);
   const auto known = [](const std::string& s) { return !s.empty() && s != "-"; };
   switch (tab) {
-    case view::Tab::Processes:
+    case view::Tab::Owners:
+      if (g.key.name.starts_with('\x01')) {  // a LAN device (view/aggregate.cpp)
+        j["kind"] = "host";
+        j["mac"] = g.key.name.substr(1);
+        j["name"] = known(g.label) ? Json(g.label) : Json(nullptr);
+        break;
+      }
+      j["kind"] = g.key.pid != 0 ? Json("process") : Json(nullptr);
       j["pid"] = g.key.pid != 0 ? Json(g.key.pid) : Json(nullptr);
       j["name"] = known(g.key.name) ? Json(g.key.name) : Json(nullptr);
       j["user"] = known(g.detail) ? Json(g.detail) : Json(nullptr);
@@ -219,9 +310,9 @@ std::string json_group_line(const view::GroupRow& g, view::Tab tab, const FrameI
 
 bool write_json_frame(const view::Prepared& prepared, const view::Snapshot& snapshot,
                       const FrameInfo& frame, core::FunctionRef<bool(std::string_view)> sink) {
-  constexpr std::size_t kChunk = 256 * 1024;
+  constexpr std::size_t kChunk = std::size_t{256} * 1024;
   std::string out;
-  const auto emit = [&](std::string line) {
+  const auto emit = [&](const std::string& line) {
     out += line;
     out += '\n';
     if (out.size() < kChunk) {

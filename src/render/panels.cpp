@@ -6,6 +6,7 @@
 #include <ctime>
 #include <string>
 
+#include "flowtop/core/ends.hpp"
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/cells.hpp"
 #include "flowtop/view/command.hpp"
@@ -17,7 +18,7 @@ namespace {
 
 using core::FlowRecord;
 
-constexpr std::size_t kLabelWidth = 9;
+constexpr std::size_t kLabelWidth = 11;
 
 // "label    value" with the label dimmed.
 Line labelled(std::string_view label, std::string_view value, std::size_t cols, bool ascii) {
@@ -37,16 +38,29 @@ std::string tuple_text(const core::FlowTuple& t, const FlowRecord& rec, bool asc
   return s;
 }
 
-std::string nat_text(const FlowRecord& rec) {
-  // The reply tuple mirrors the original one unless NAT rewrote an end.
-  const bool dnat = rec.reply.src != rec.key.orig.dst || rec.reply.sport != rec.key.orig.dport;
-  const bool snat = rec.reply.dst != rec.key.orig.src || rec.reply.dport != rec.key.orig.sport;
-  if (core::proto_is_icmp(rec.key.proto) || (!dnat && !snat)) {
-    return "";
+// The translations, with where they lead: "DNAT to 192.168.77.10:22, SNAT to 10.0.0.1:40000".
+std::string nat_line(const FlowRecord& rec) {
+  const core::Nat n = core::nat_of(rec);
+  const bool ports = rec.has(FlowRecord::kHasPorts) && !core::proto_is_icmp(rec.key.proto);
+  std::string s;
+  if (n.dnat) {
+    s = "DNAT to " + view::endpoint(n.dnat_to.addr, n.dnat_to.port, ports);
   }
-  return dnat && snat ? "  NAT: source and destination"
-         : dnat       ? "  NAT: destination"
-                      : "  NAT: source";
+  if (n.snat) {
+    s += (s.empty() ? "" : ", ") + std::string("SNAT to ") +
+         view::endpoint(n.snat_to.addr, n.snat_to.port, ports);
+  }
+  return s;
+}
+
+std::string_view direction_name(core::Direction d) {
+  switch (d) {
+    case core::Direction::Out: return "outbound (opened here)";
+    case core::Direction::In: return "inbound (answered here)";
+    case core::Direction::Local: return "local (both ends here)";
+    case core::Direction::Forward: return "forwarded (routed through here)";
+  }
+  return "";
 }
 
 std::string direction_text(bool known, const core::Counters& c, double rate, double pkt_rate,
@@ -141,35 +155,54 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
     out.push_back(b.take(Style::OverlayTitle));
   }
   const bool ctr = rec.has(FlowRecord::kHasCounters);
-  out.push_back(labelled("orig", tuple_text(rec.key.orig, rec, ascii), cols, ascii));
-  out.push_back(labelled("reply", tuple_text(rec.reply, rec, ascii) + nat_text(rec), cols, ascii));
+  const core::Ends ends = core::ends_of(rec);
   out.push_back(labelled(
-      ascii ? "out" : "out ↑",
-      direction_text(ctr, rec.orig_ctr, row.rates.orig_bytes, row.rates.orig_packets, state.bits),
+      "direction",
+      fmt::format("{} {}", view::dir_mark(ends.direction, ascii), direction_name(ends.direction)),
       cols, ascii));
-  out.push_back(labelled(ascii ? "in" : "in ↓",
-                         direction_text(ctr, rec.reply_ctr, row.rates.reply_bytes,
-                                        row.rates.reply_packets, state.bits),
+  out.push_back(labelled("orig", tuple_text(rec.key.orig, rec, ascii), cols, ascii));
+  out.push_back(labelled("reply", tuple_text(rec.reply, rec, ascii), cols, ascii));
+  if (const std::string nat = nat_line(rec); !nat.empty()) {
+    out.push_back(labelled("nat", nat, cols, ascii));
+  }
+  // ↑ what the inside end sent, ↓ what it received: the reply direction when it responds.
+  const bool swap = !ends.inside_initiated;
+  out.push_back(labelled(ascii ? "sent" : "sent ↑",
+                         swap ? direction_text(ctr, rec.reply_ctr, row.rates.reply_bytes,
+                                               row.rates.reply_packets, state.bits)
+                              : direction_text(ctr, rec.orig_ctr, row.rates.orig_bytes,
+                                               row.rates.orig_packets, state.bits),
+                         cols, ascii));
+  out.push_back(labelled(ascii ? "received" : "received ↓",
+                         swap ? direction_text(ctr, rec.orig_ctr, row.rates.orig_bytes,
+                                               row.rates.orig_packets, state.bits)
+                              : direction_text(ctr, rec.reply_ctr, row.rates.reply_bytes,
+                                               row.rates.reply_packets, state.bits),
                          cols, ascii));
   {
     std::string p;
     if (e.process.ok()) {
       const core::ProcessInfo& pi = e.process.value;
       p = fmt::format("{}  pid {}  user {}", pi.name, pi.pid, pi.user.empty() ? "-" : pi.user);
+    } else if (e.host.ok()) {
+      p = fmt::format(
+          "LAN device {}  {}", e.host.value.mac,
+          e.host.value.name.empty() ? std::string("(no DHCP lease)") : e.host.value.name);
     } else {
       p = e.process.state == core::Lookup<core::ProcessInfo>::State::Failed
               ? "- (no local socket: forwarded, or already closed)"
               : state_word(e.process);
     }
-    out.push_back(labelled("process", p, cols, ascii));
+    out.push_back(labelled("owner", p, cols, ascii));
   }
   if (e.process.ok() && !e.process.value.cmdline.empty()) {
     out.push_back(labelled("cmdline", e.process.value.cmdline, cols, ascii));
   }
-  out.push_back(
-      labelled("source", end_text(rec.key.orig.src, e.src_name, e.src_geo, state), cols, ascii));
-  out.push_back(
-      labelled("dest", end_text(rec.key.orig.dst, e.dst_name, e.dst_geo, state), cols, ascii));
+  out.push_back(labelled(ends.direction == core::Direction::Forward ? "inside" : "local",
+                         end_text(ends.inside.addr, e.inside_name, e.inside_geo, state), cols,
+                         ascii));
+  out.push_back(labelled("remote", end_text(ends.remote.addr, e.remote_name, e.remote_geo, state),
+                         cols, ascii));
   if (!e.service.empty()) {
     out.push_back(labelled("service", e.service, cols, ascii));
   }

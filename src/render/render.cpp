@@ -188,12 +188,13 @@ Line tab_line(const view::ViewState& state, std::size_t cols, int line_no, std::
 // The cells of one row, each from its column's formatter.
 template <class Row, class Cell>
 std::vector<std::string> cells_of(const Row& row, const detail::TableLayout& layout,
-                                  const view::ViewState& state, std::int64_t now, Cell cell) {
+                                  const view::ViewState& state, std::int64_t now, bool ascii,
+                                  Cell cell) {
   std::vector<std::string> cells;
   cells.reserve(layout.columns.size());
   for (const detail::Placed& p : layout.columns) {
     const auto fn = view::spec_of(p.column).*cell;
-    cells.push_back(fn != nullptr ? fn(row, view::CellContext{state, now, p.width}) : "");
+    cells.push_back(fn != nullptr ? fn(row, view::CellContext{state, now, p.width, ascii}) : "");
   }
   return cells;
 }
@@ -228,19 +229,20 @@ std::vector<Line> table_body(const view::Rows& rows, const view::ViewState& stat
     if (rows.tab == Tab::Flows) {
       const view::FlowRow& row = rows.flows[i];
       out.push_back(detail::row_line(
-          layout, cells_of(row, layout, state, rows.realtime_ns, &view::ColumnSpec::flow_cell),
+          layout,
+          cells_of(row, layout, state, rows.realtime_ns, ascii, &view::ColumnSpec::flow_cell),
           style, cols, ascii));
       if (src) {
         LineBuilder b(cols, ascii);
         b.pad_to(address_x, style);
-        b.add(view::source_text(row, state.dns), selected ? style : Style::Dim);
+        b.add(view::source_text(row, state.dns, ascii), selected ? style : Style::Dim);
         out.push_back(b.take(style));
       }
     } else {
-      out.push_back(detail::row_line(
-          layout,
-          cells_of(rows.groups[i], layout, state, rows.realtime_ns, &view::ColumnSpec::group_cell),
-          style, cols, ascii));
+      out.push_back(detail::row_line(layout,
+                                     cells_of(rows.groups[i], layout, state, rows.realtime_ns,
+                                              ascii, &view::ColumnSpec::group_cell),
+                                     style, cols, ascii));
     }
     const view::Command select{view::Command::Kind::SelectRow, static_cast<std::int64_t>(index)};
     for (std::size_t k = 0; k < per_row; ++k) {

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <initializer_list>
 #include <thread>
 #include <utility>
 
@@ -70,12 +71,9 @@ bool termination_pending() {
   if (::sigpending(&pending) != 0) {
     return false;
   }
-  for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
-    if (sigismember(&pending, sig) == 1) {
-      return true;
-    }
-  }
-  return false;
+  const auto pending_one = [&pending](int sig) { return sigismember(&pending, sig) == 1; };
+  return std::ranges::any_of(std::initializer_list<int>{SIGINT, SIGTERM, SIGHUP, SIGQUIT},
+                             pending_one);
 }
 
 // Takes a shared lock, polling, within `wait.limit`; a termination request ends the wait.
@@ -131,7 +129,7 @@ std::string run_dir() {
   return test_hook("FLOWTOP_RUN_DIR").value_or("/run/flowtop");
 }
 
-SharedState::SharedState(std::string path, LockWait wait) : path_(std::move(path)) {
+SharedState::SharedState(std::string path, const LockWait& wait) : path_(std::move(path)) {
   const auto slash = path_.find_last_of('/');
   const std::string dir =
       slash == std::string::npos ? "." : path_.substr(0, std::max<std::size_t>(slash, 1));

@@ -193,7 +193,7 @@ void install_fatal_signal_handlers() {
     sigemptyset(&sa.sa_mask);
     // SA_NODEFER + SA_RESETHAND: a fault inside an action, or the re-raise, gets the default
     // action.
-    sa.sa_flags = SA_RESETHAND | SA_NODEFER | SA_ONSTACK;
+    sa.sa_flags = static_cast<int>(SA_RESETHAND | SA_NODEFER | SA_ONSTACK);
     for (const int sig : kFatalSignals) {
       if (::sigaction(sig, &sa, nullptr) != 0) {
         throw_errno("sigaction");

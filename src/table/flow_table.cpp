@@ -23,14 +23,14 @@ using RetireHead = rcu::HashTable::RetireHead;
 // unpublished. So they share storage: with the 200-byte record the node is 232 bytes, which
 // malloc serves from a 240-byte chunk.
 struct Node {
-  Link link;  // first: the table's TSan edges are on the node's address
+  Link link{};  // first: the table's TSan edges are on the node's address
   union {
     RetireHead rcu;
     std::uint32_t generation;
   };
   FlowRecord rec;
 
-  Node(const FlowRecord& r, std::uint32_t gen) : link{}, generation(gen), rec(r) {}
+  Node(const FlowRecord& r, std::uint32_t gen) : generation(gen), rec(r) {}
 };
 static_assert(std::is_standard_layout_v<Node> && offsetof(Node, link) == 0);
 
@@ -118,7 +118,7 @@ FlowTable::Upserted FlowTable::upsert(
         return true;
       },
       [](Link& old) { Impl::retire(node_of(old)); });
-  fresh.release();  // published (merge always publishes): the table owns it now
+  static_cast<void>(fresh.release());  // published (merge always publishes): the table owns it
   return published == rcu::HashTable::Published::Added ? Upserted::Added : Upserted::Replaced;
 }
 

@@ -64,8 +64,8 @@ class Producer {
   explicit Producer(const LoopDeps& deps, const core::Clock& clock)
       : deps_(deps),
         clock_(clock),
-        fresh_thread_([this](std::stop_token st) { run(st, Job::Fresh); }),
-        again_thread_([this](std::stop_token st) { run(st, Job::Again); }) {}
+        fresh_thread_([this](const std::stop_token& st) { run(st, Job::Fresh); }),
+        again_thread_([this](const std::stop_token& st) { run(st, Job::Again); }) {}
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
   ~Producer() {
@@ -112,11 +112,11 @@ class Producer {
     const bool fresh_ok = ready_fresh_ && !paused;
     const bool idle = !fresh_requested_ && !again_ && !fresh_running_ && !again_running_;
     std::optional<Pass> out;
-    if (fresh_ok && ready_fresh_->prep.key == want) {
-      out = std::exchange(ready_fresh_, std::nullopt);
-    } else if (ready_again_ && ready_again_->prep.key == want) {
+    const bool fresh_fits = fresh_ok && ready_fresh_->prep.key == want;
+    const bool again_fits = ready_again_ && ready_again_->prep.key == want;
+    if (again_fits && !fresh_fits) {
       out = std::exchange(ready_again_, std::nullopt);
-    } else if (fresh_ok && idle) {
+    } else if (fresh_fits || (fresh_ok && idle)) {
       out = std::exchange(ready_fresh_, std::nullopt);
     }
     if (out) {  // an older key's passes will not be wanted again

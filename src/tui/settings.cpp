@@ -15,21 +15,16 @@
 namespace flowtop::tui {
 namespace {
 
-constexpr std::array kTabs{view::Tab::Flows, view::Tab::Processes, view::Tab::Hosts,
+constexpr std::array kTabs{view::Tab::Flows, view::Tab::Owners, view::Tab::Hosts,
                            view::Tab::Countries, view::Tab::As};
 
 std::string tab_key(view::Tab tab) {
   return core::ascii_lower(view::tab_name(tab));
 }
 
+// The tab names, and "processes" (the Owners tab's old name: older flowtoprc files say it).
 std::optional<view::Tab> parse_tab(std::string_view text) {
-  const std::string t = core::ascii_lower(text);
-  for (const view::Tab tab : kTabs) {
-    if (tab_key(tab) == t) {
-      return tab;
-    }
-  }
-  return std::nullopt;
+  return view::parse_tab(text);
 }
 
 std::optional<bool> parse_bool(std::string_view text) {
@@ -119,8 +114,7 @@ void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,
       if (const auto tab = parse_tab(e.value)) {
         state.tab = *tab;
       } else {
-        bad(fmt::format("unknown tab '{}': expected flows, processes, hosts, countries or as",
-                        value));
+        bad(fmt::format("unknown tab '{}': expected flows, owners, hosts, countries or as", value));
       }
       continue;
     }

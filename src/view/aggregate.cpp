@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "flowtop/core/ends.hpp"
 #include "flowtop/view/cells.hpp"
 #include "view/candidates.hpp"
 
@@ -16,19 +17,23 @@ using core::FlowRecord;
 void hash_key(Tab tab, const FlowRecord& rec, const core::Enrichment& e, std::string& out) {
   out.clear();
   switch (tab) {
-    case Tab::Processes:
+    case Tab::Owners:
       if (e.process.ok()) {
         out.append(reinterpret_cast<const char*>(&e.process.value.pid), sizeof(std::int32_t));
         out += e.process.value.name;
+      } else if (e.host.ok()) {
+        out += '\x01';  // a device, never equal to a process
+        out += e.host.value.mac;
       }
       return;
-    case Tab::Hosts:
-      out.append(reinterpret_cast<const char*>(rec.key.orig.dst.bytes.data()),
-                 rec.key.orig.dst.bytes.size());
+    case Tab::Hosts: {
+      const core::IpAddr remote = core::ends_of(rec).remote.addr;
+      out.append(reinterpret_cast<const char*>(remote.bytes.data()), remote.bytes.size());
       return;
-    case Tab::Countries: out += geo_code(e.dst_geo); return;
+    }
+    case Tab::Countries: out += geo_code(e.remote_geo); return;
     case Tab::As: {
-      const std::uint32_t asn = e.dst_geo.ok() ? e.dst_geo.value.asn : 0;
+      const std::uint32_t asn = e.remote_geo.ok() ? e.remote_geo.value.asn : 0;
       out.append(reinterpret_cast<const char*>(&asn), sizeof asn);
       return;
     }
@@ -39,35 +44,42 @@ void hash_key(Tab tab, const FlowRecord& rec, const core::Enrichment& e, std::st
 GroupRow make_group(Tab tab, const FlowRecord& rec, const core::Enrichment& e, bool dns) {
   GroupRow g;
   switch (tab) {
-    case Tab::Processes:
+    case Tab::Owners:
       if (e.process.ok()) {
         g.key.pid = e.process.value.pid;
         g.key.name = e.process.value.name;
         g.label = e.process.value.name;
         g.detail = e.process.value.user;
+      } else if (e.host.ok()) {
+        // A LAN device: its MAC is the key, its lease or DNS name (else address) the label.
+        g.key.name = "\x01" + e.host.value.mac;
+        const core::IpAddr inside = core::ends_of(rec).inside.addr;
+        g.label = !e.host.value.name.empty() ? e.host.value.name
+                                             : address_text(inside, e.inside_name, dns);
+        g.detail = e.host.value.mac;
       } else {
         g.label = "-";
       }
       break;
     case Tab::Hosts:
-      g.key.addr = rec.key.orig.dst;
-      g.label = address_text(rec.key.orig.dst, e.dst_name, dns);
-      g.detail = geo_code(e.dst_geo);
+      g.key.addr = core::ends_of(rec).remote.addr;
+      g.label = address_text(g.key.addr, e.remote_name, dns);
+      g.detail = geo_code(e.remote_geo);
       break;
     case Tab::Countries:
-      if (e.dst_geo.ok()) {
-        const core::GeoInfo& geo = e.dst_geo.value;
-        g.key.name = geo_code(e.dst_geo);
+      if (e.remote_geo.ok()) {
+        const core::GeoInfo& geo = e.remote_geo.value;
+        g.key.name = geo_code(e.remote_geo);
         g.detail = geo.kind == core::GeoInfo::Kind::Located ? geo.country_name
                                                             : core::geo_kind_label(geo.kind);
       }
       g.label = g.key.name.empty() ? "-" : g.key.name;
       break;
     case Tab::As:
-      if (e.dst_geo.ok() && e.dst_geo.value.asn != 0) {
-        g.key.asn = e.dst_geo.value.asn;
+      if (e.remote_geo.ok() && e.remote_geo.value.asn != 0) {
+        g.key.asn = e.remote_geo.value.asn;
         g.label = fmt::format("AS{}", g.key.asn);
-        g.detail = e.dst_geo.value.org;
+        g.detail = e.remote_geo.value.org;
       } else {
         g.label = "-";
       }
@@ -83,13 +95,15 @@ void add_flow(GroupRow& g, const FlowRecord& rec) {
     return;
   }
   g.known_counters = true;
-  g.bytes_out += rec.orig_ctr.bytes;
-  g.bytes_in += rec.reply_ctr.bytes;
-  g.packets_out += rec.orig_ctr.packets;
-  g.packets_in += rec.reply_ctr.packets;
-  const core::Rates r = core::rates_of(rec);
-  g.rate_out += r.orig_bytes;
-  g.rate_in += r.reply_bytes;
+  // ↑ what the inside end sent, ↓ what it received.
+  const core::Counters sent = core::sent_counters(rec);
+  const core::Counters received = core::received_counters(rec);
+  g.bytes_out += sent.bytes;
+  g.bytes_in += received.bytes;
+  g.packets_out += sent.packets;
+  g.packets_in += received.packets;
+  g.rate_out += core::sent_rate(rec);
+  g.rate_in += core::received_rate(rec);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "flowtop/core/ends.hpp"
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/rows.hpp"
 
@@ -85,7 +86,8 @@ std::string port_cell(const FlowRow& row) {
   if (!rec.has(FlowRecord::kHasPorts)) {
     return "";
   }
-  return row.enrich.service.empty() ? std::to_string(rec.key.orig.dport) : row.enrich.service;
+  // The responder's own port: after a DNAT, the internal server's.
+  return row.enrich.service.empty() ? std::to_string(rec.reply.sport) : row.enrich.service;
 }
 
 std::string address_text(const core::IpAddr& addr, const core::Lookup<std::string>& name,
@@ -101,14 +103,86 @@ std::string endpoint(const core::IpAddr& addr, std::uint16_t port, bool ports) {
                       : fmt::format("[{}]:{}", addr.to_string(), port);
 }
 
-std::string source_text(const FlowRow& row, bool dns) {
+std::string source_text(const FlowRow& row, bool dns, bool ascii) {
+  const char* sep = ascii ? " | " : " · ";
   const FlowRecord& rec = row.rec;
+  const core::Ends ends = core::ends_of(rec);
   const std::string ep =
-      endpoint(rec.key.orig.src, rec.key.orig.sport, rec.has(FlowRecord::kHasPorts));
-  if (dns && row.enrich.src_name.ok() && !row.enrich.src_name.value.empty()) {
-    return fmt::format("from {} ({})", row.enrich.src_name.value, ep);
+      endpoint(ends.inside.addr, ends.inside.port,
+               rec.has(FlowRecord::kHasPorts) && !core::proto_is_icmp(rec.key.proto));
+  const char* what = ends.direction == core::Direction::Forward ? "inside" : "local";
+  std::string out = dns && row.enrich.inside_name.ok() && !row.enrich.inside_name.value.empty()
+                        ? fmt::format("{} {} ({})", what, row.enrich.inside_name.value, ep)
+                        : fmt::format("{} {}", what, ep);
+  const core::Nat nat = core::nat_of(rec);
+  if (nat.dnat) {
+    out += fmt::format(
+        "{}DNAT from {}", sep,
+        endpoint(rec.key.orig.dst, rec.key.orig.dport,
+                 rec.has(FlowRecord::kHasPorts) && !core::proto_is_icmp(rec.key.proto)));
   }
-  return "from " + ep;
+  if (nat.snat) {
+    out += fmt::format(
+        "{}SNAT to {}", sep,
+        endpoint(nat.snat_to.addr, nat.snat_to.port,
+                 rec.has(FlowRecord::kHasPorts) && !core::proto_is_icmp(rec.key.proto)));
+  }
+  return out;
+}
+
+std::optional<std::string> owner_text(const FlowRow& row, bool dns) {
+  const core::Enrichment& e = row.enrich;
+  if (e.process.ok()) {
+    return e.process.value.name;
+  }
+  if (e.host.ok()) {
+    if (!e.host.value.name.empty()) {
+      return e.host.value.name;
+    }
+    const core::Ends ends = core::ends_of(row.rec);
+    return address_text(ends.inside.addr, e.inside_name, dns);
+  }
+  using State = core::Lookup<core::ProcessInfo>::State;
+  if (e.process.state == State::Pending) {
+    return std::string();
+  }
+  return std::nullopt;
+}
+
+std::string_view dir_mark(core::Direction d, bool ascii) {
+  switch (d) {
+    case core::Direction::Out: return ascii ? ">" : "→";
+    case core::Direction::In: return ascii ? "<" : "←";
+    case core::Direction::Local: return ascii ? "=" : "↔";
+    case core::Direction::Forward: return ascii ? "~" : "⇄";
+  }
+  return "";
+}
+
+std::string_view dir_word(core::Direction d) {
+  switch (d) {
+    case core::Direction::Out: return "out";
+    case core::Direction::In: return "in";
+    case core::Direction::Local: return "local";
+    case core::Direction::Forward: return "fwd";
+  }
+  return "";
+}
+
+std::string nat_text(const FlowRecord& rec, std::size_t width) {
+  const core::Nat nat = core::nat_of(rec);
+  if (!nat.any()) {
+    return {};
+  }
+  const std::string_view mark = nat.snat && nat.dnat ? "S+DNAT" : nat.snat ? "SNAT" : "DNAT";
+  if (width <= 8) {
+    return std::string(mark);
+  }
+  const bool ports = rec.has(FlowRecord::kHasPorts) && !core::proto_is_icmp(rec.key.proto);
+  const core::Endpoint& to = nat.dnat ? nat.dnat_to : nat.snat_to;
+  std::string full = fmt::format("{} {}", mark, endpoint(to.addr, to.port, ports));
+  // The mark alone rather than a cut address.
+  return core::display_width(full) <= width ? full : std::string(mark);
 }
 
 std::string_view geo_kind_short(core::GeoInfo::Kind kind) {

@@ -6,6 +6,7 @@
 #include <bit>
 #include <vector>
 
+#include "flowtop/core/ends.hpp"
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/cells.hpp"
 #include "flowtop/view/rows.hpp"
@@ -46,59 +47,93 @@ bool counters(const FlowRecord& r) {
 
 using Enr = core::Enrichment;
 
-void process_key(const FlowRecord&, const Enr& e, const ViewState&, SortValue& v) {
-  text(v, e.process.value.name, e.process.ok());
+void process_key(const FlowRecord& r, const Enr& e, const ViewState& s, SortValue& v) {
+  if (e.process.ok()) {
+    text(v, e.process.value.name);
+    return;
+  }
+  if (e.host.ok()) {
+    if (!e.host.value.name.empty()) {
+      text(v, e.host.value.name);
+      return;
+    }
+    const core::Ends ends = core::ends_of(r);
+    if (s.dns && e.inside_name.ok() && !e.inside_name.value.empty()) {
+      text(v, e.inside_name.value);
+      return;
+    }
+    const auto [hi, lo] = ends.inside.addr.ordered_words();
+    v.words = {~std::uint64_t{0}, hi, lo};  // addresses after the names
+    return;
+  }
+  v.known = false;
 }
-void pid_key(const FlowRecord&, const Enr& e, const ViewState&, SortValue& v) {
+void dir_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/, SortValue& v) {
+  number(v, true, static_cast<std::uint64_t>(r.direction()));
+}
+void nat_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/, SortValue& v) {
+  const core::Nat n = core::nat_of(r);
+  number(v, n.any(), (n.dnat ? 2U : 0U) | (n.snat ? 1U : 0U));
+}
+void pid_key(const FlowRecord& /*rec*/, const Enr& e, const ViewState& /*state*/, SortValue& v) {
   number(v, e.process.ok(), enc_signed(e.process.value.pid));
 }
-void proto_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+void proto_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
+               SortValue& v) {
   text(v, core::proto_name(r.key.proto));
   v.words[1] = static_cast<std::uint64_t>(r.key.family);
 }
-void state_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+void state_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
+               SortValue& v) {
   text(v, core::state_name(r.key.proto, r.state), r.has(FlowRecord::kHasState));
 }
-void age_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+void age_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/, SortValue& v) {
   number(v, r.has(FlowRecord::kHasTimestamp), ~r.start_ns);  // older is bigger: an earlier start
 }
 void address_key(const FlowRecord& r, const Enr& e, const ViewState& s, SortValue& v) {
   // Names sort among themselves before the numeric addresses (after them when reversed): the
   // column reads as text, with the addresses in numeric order.
-  if (s.dns && e.dst_name.ok() && !e.dst_name.value.empty()) {
+  if (s.dns && e.remote_name.ok() && !e.remote_name.value.empty()) {
     v.words = {0, 0, 0};
-    v.text = e.dst_name.value;
+    v.text = e.remote_name.value;
     v.text_slot = 1;
     return;
   }
-  const auto [hi, lo] = r.key.orig.dst.ordered_words();
+  const auto [hi, lo] = core::ends_of(r).remote.addr.ordered_words();
   v.words = {1, hi, lo};
 }
-void port_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
+void port_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
+              SortValue& v) {
   const bool icmp = core::proto_is_icmp(r.key.proto);
   number(v, icmp || r.has(FlowRecord::kHasPorts),
-         icmp ? r.key.icmp_type * 256U + r.key.icmp_code : r.key.orig.dport);
+         icmp ? r.key.icmp_type * 256U + r.key.icmp_code : r.reply.sport);
 }
-void geo_key(const FlowRecord&, const Enr& e, const ViewState&, SortValue& v) {
-  text(v, geo_code(e.dst_geo));
+void geo_key(const FlowRecord& /*rec*/, const Enr& e, const ViewState& /*state*/, SortValue& v) {
+  text(v, geo_code(e.remote_geo));
 }
-void bytes_out_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
-  number(v, counters(r), r.orig_ctr.bytes);
+void bytes_out_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
+                   SortValue& v) {
+  number(v, counters(r), core::sent_counters(r).bytes);
 }
-void bytes_in_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
-  number(v, counters(r), r.reply_ctr.bytes);
+void bytes_in_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
+                  SortValue& v) {
+  number(v, counters(r), core::received_counters(r).bytes);
 }
-void rate_out_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
-  number(v, counters(r), enc(static_cast<double>(r.rate_orig_bytes)));
+void rate_out_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
+                  SortValue& v) {
+  number(v, counters(r), enc(core::sent_rate(r)));
 }
-void rate_in_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
-  number(v, counters(r), enc(static_cast<double>(r.rate_reply_bytes)));
+void rate_in_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
+                 SortValue& v) {
+  number(v, counters(r), enc(core::received_rate(r)));
 }
-void packets_out_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
-  number(v, counters(r), r.orig_ctr.packets);
+void packets_out_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
+                     SortValue& v) {
+  number(v, counters(r), core::sent_counters(r).packets);
 }
-void packets_in_key(const FlowRecord& r, const Enr&, const ViewState&, SortValue& v) {
-  number(v, counters(r), r.reply_ctr.packets);
+void packets_in_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
+                    SortValue& v) {
+  number(v, counters(r), core::received_counters(r).packets);
 }
 
 void label_key(const GroupRow& g, SortValue& v) {
@@ -155,65 +190,72 @@ std::string or_dash(const std::string& s) {
   return s.empty() ? std::string("-") : s;
 }
 
-std::string process_cell(const FlowRow& r, const Ctx&) {
-  return lookup_text(r.enrich.process, r.enrich.process.value.name);
+std::string process_cell(const FlowRow& r, const Ctx& c) {
+  return owner_text(r, c.state.dns).value_or("-");
 }
-std::string pid_cell(const FlowRow& r, const Ctx&) {
+std::string pid_cell(const FlowRow& r, const Ctx& /*ctx*/) {
   return lookup_text(r.enrich.process, std::to_string(r.enrich.process.value.pid));
 }
-std::string proto_flow_cell(const FlowRow& r, const Ctx&) {
+std::string dir_cell(const FlowRow& r, const Ctx& c) {
+  return std::string(dir_mark(r.rec.direction(), c.ascii));
+}
+std::string nat_cell(const FlowRow& r, const Ctx& c) {
+  return nat_text(r.rec, c.width);
+}
+std::string proto_flow_cell(const FlowRow& r, const Ctx& /*ctx*/) {
   return proto_cell(r.rec.key);
 }
-std::string state_flow_cell(const FlowRow& r, const Ctx&) {
+std::string state_flow_cell(const FlowRow& r, const Ctx& /*ctx*/) {
   return state_cell(r.rec);
 }
 std::string age_flow_cell(const FlowRow& r, const Ctx& c) {
   return age_cell(r.rec, c.realtime_ns);
 }
 std::string address_cell(const FlowRow& r, const Ctx& c) {
-  return address_text(r.rec.key.orig.dst, r.enrich.dst_name, c.state.dns);
+  return address_text(core::ends_of(r.rec).remote.addr, r.enrich.remote_name, c.state.dns);
 }
-std::string port_flow_cell(const FlowRow& r, const Ctx&) {
+std::string port_flow_cell(const FlowRow& r, const Ctx& /*ctx*/) {
   return port_cell(r);
 }
 std::string geo_flow_cell(const FlowRow& r, const Ctx& c) {
-  return geo_cell(r.enrich.dst_geo, c.width, c.state.geoip);
+  return geo_cell(r.enrich.remote_geo, c.width, c.state.geoip);
 }
-std::string bytes_out_cell(const FlowRow& r, const Ctx&) {
-  return bytes_cell(counters(r.rec), r.rec.orig_ctr.bytes);
+// ↑ is what the inside end sent, ↓ what it received (core/ends.hpp).
+std::string bytes_out_cell(const FlowRow& r, const Ctx& /*ctx*/) {
+  return bytes_cell(counters(r.rec), core::sent_counters(r.rec).bytes);
 }
-std::string bytes_in_cell(const FlowRow& r, const Ctx&) {
-  return bytes_cell(counters(r.rec), r.rec.reply_ctr.bytes);
+std::string bytes_in_cell(const FlowRow& r, const Ctx& /*ctx*/) {
+  return bytes_cell(counters(r.rec), core::received_counters(r.rec).bytes);
 }
 std::string rate_out_cell(const FlowRow& r, const Ctx& c) {
-  return rate_cell(counters(r.rec), r.rates.orig_bytes, c.state.bits);
+  return rate_cell(counters(r.rec), core::sent_rate(r.rec), c.state.bits);
 }
 std::string rate_in_cell(const FlowRow& r, const Ctx& c) {
-  return rate_cell(counters(r.rec), r.rates.reply_bytes, c.state.bits);
+  return rate_cell(counters(r.rec), core::received_rate(r.rec), c.state.bits);
 }
-std::string packets_out_cell(const FlowRow& r, const Ctx&) {
-  return packets_cell(counters(r.rec), r.rec.orig_ctr.packets);
+std::string packets_out_cell(const FlowRow& r, const Ctx& /*ctx*/) {
+  return packets_cell(counters(r.rec), core::sent_counters(r.rec).packets);
 }
-std::string packets_in_cell(const FlowRow& r, const Ctx&) {
-  return packets_cell(counters(r.rec), r.rec.reply_ctr.packets);
+std::string packets_in_cell(const FlowRow& r, const Ctx& /*ctx*/) {
+  return packets_cell(counters(r.rec), core::received_counters(r.rec).packets);
 }
 
-std::string label_cell(const GroupRow& g, const Ctx&) {
+std::string label_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return or_dash(g.label);
 }
-std::string detail_cell(const GroupRow& g, const Ctx&) {
+std::string detail_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return or_dash(g.detail);
 }
-std::string group_pid_cell(const GroupRow& g, const Ctx&) {
+std::string group_pid_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return g.key.pid != 0 ? std::to_string(g.key.pid) : "-";
 }
-std::string group_flows_cell(const GroupRow& g, const Ctx&) {
+std::string group_flows_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return count_cell(g.flows);
 }
-std::string group_bytes_out_cell(const GroupRow& g, const Ctx&) {
+std::string group_bytes_out_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return bytes_cell(g.known_counters, g.bytes_out);
 }
-std::string group_bytes_in_cell(const GroupRow& g, const Ctx&) {
+std::string group_bytes_in_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return bytes_cell(g.known_counters, g.bytes_in);
 }
 std::string group_rate_out_cell(const GroupRow& g, const Ctx& c) {
@@ -222,16 +264,16 @@ std::string group_rate_out_cell(const GroupRow& g, const Ctx& c) {
 std::string group_rate_in_cell(const GroupRow& g, const Ctx& c) {
   return rate_cell(g.known_counters, g.rate_in, c.state.bits);
 }
-std::string group_packets_out_cell(const GroupRow& g, const Ctx&) {
+std::string group_packets_out_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return packets_cell(g.known_counters, g.packets_out);
 }
-std::string group_packets_in_cell(const GroupRow& g, const Ctx&) {
+std::string group_packets_in_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return packets_cell(g.known_counters, g.packets_in);
 }
 
 // ---- the registry ----
 
-// Placements per tab: Flows, Processes, Hosts, Countries, AS. P{priority, min, pref, comfort}.
+// Placements per tab: Flows, Owners, Hosts, Countries, AS. P{priority, min, pref, comfort}.
 using P = Placement;
 constexpr P kNo{};
 // The counter columns stand on every tab with the same widths; on the aggregate tabs they rank
@@ -254,17 +296,18 @@ constexpr std::uint8_t kRateWidth = 10;  // "999.9 kB/s"
 // cell, group cell.
 // clang-format off
 constexpr std::array<ColumnSpec, kColumnCount> kColumns{{
-    {C::Process, "process", "name", "PROCESS", "PROCESS",
+    {C::Process, "owner", "process name", "OWNER", "OWNER",
      {P{7, 7, 15, 10}, P{10, 10, 24, 12}, kNo, kNo, kNo}, false, false, false,
-     core::kNeedProcess, process_key, label_key, process_cell, label_cell},
+     core::kNeedProcess | core::kNeedInsideName, process_key, label_key, process_cell,
+     label_cell},
     {C::Pid, "pid", "", "PID", "PID",
      {P{2, 7, 7, 7}, P{8, 7, 7, 7}, kNo, kNo, kNo}, true, false, false,
      core::kNeedProcess, pid_key, group_pid_key, pid_cell, group_pid_cell},
     {C::User, "user", "", "USER", "USER",
-     {kNo, P{3, 8, 12, 8}, kNo, kNo, kNo}, false, false, false,
+     {kNo, P{3, 8, 17, 8}, kNo, kNo, kNo}, false, false, false,
      0, nullptr, detail_key, nullptr, detail_cell},
     {C::Proto, "proto", "", "PROTO", "PROTO",
-     {P{11, 6, 6, 6}, kNo, kNo, kNo, kNo}, false, false, false,
+     {P{11, 5, 5, 5}, kNo, kNo, kNo, kNo}, false, false, false,
      0, proto_key, nullptr, proto_flow_cell, nullptr},
     {C::State, "state", "", "STATE", "STATE",
      {P{6, 11, 11, 11}, kNo, kNo, kNo, kNo}, false, false, false,
@@ -272,15 +315,21 @@ constexpr std::array<ColumnSpec, kColumnCount> kColumns{{
     {C::Age, "age", "time", "TIME", "TIME",
      {P{4, 4, 4, 4}, kNo, kNo, kNo, kNo}, true, true, false,
      0, age_key, nullptr, age_flow_cell, nullptr},
+    {C::Dir, "dir", "direction", "", "",
+     {P{12, 1, 1, 1}, kNo, kNo, kNo, kNo}, false, false, false,
+     0, dir_key, nullptr, dir_cell, nullptr},
     {C::Address, "address", "host", "ADDRESS", "ADDRESS",
      {P{13, 15, 40, 24}, kNo, P{12, 15, 50, 24, "HOST"}, kNo, kNo}, false, false, false,
-     core::kNeedDstName, address_key, label_key, address_cell, label_cell},
+     core::kNeedRemoteName, address_key, label_key, address_cell, label_cell},
     {C::Port, "port", "service", "PORT", "PORT",
      {P{9, 5, 10, 5}, kNo, kNo, kNo, kNo}, false, false, false,
      0, port_key, nullptr, port_flow_cell, nullptr},
+    {C::Nat, "nat", "", "NAT", "NAT",
+     {P{2, 6, 30, 6}, kNo, kNo, kNo, kNo}, false, false, false,
+     0, nat_key, nullptr, nat_cell, nullptr},
     {C::Geo, "geo", "", "GEO", "GEO",
      {P{3, 3, 28, 3}, kNo, P{4, 3, 28, 3}, kNo, kNo}, false, false, false,
-     core::kNeedDstGeo, geo_key, detail_key, geo_flow_cell, detail_cell},
+     core::kNeedRemoteGeo, geo_key, detail_key, geo_flow_cell, detail_cell},
     {C::Country, "country", "", "COUNTRY", "COUNTRY",
      {kNo, kNo, kNo, P{12, 10, 10, 10}, kNo}, false, false, false,
      0, nullptr, label_key, nullptr, label_cell},
@@ -360,7 +409,7 @@ void each_name(const ColumnSpec& s, F&& fn) {
 std::string_view tab_name(Tab tab) {
   switch (tab) {
     case Tab::Flows: return "Flows";
-    case Tab::Processes: return "Processes";
+    case Tab::Owners: return "Owners";
     case Tab::Hosts: return "Hosts";
     case Tab::Countries: return "Countries";
     case Tab::As: return "AS";
@@ -374,6 +423,9 @@ std::optional<Tab> parse_tab(std::string_view name) {
     if (core::iequals(tab_name(tab), name)) {
       return tab;
     }
+  }
+  if (core::iequals(name, "processes")) {
+    return Tab::Owners;
   }
   return std::nullopt;
 }

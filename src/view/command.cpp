@@ -20,7 +20,7 @@ constexpr std::int32_t kDel = 127;
 constexpr std::int64_t kWheelRows = 3;
 
 constexpr std::array kHelp{
-    KeyHelp{"Tab, Shift-Tab", "next / previous view: Flows, Processes, Hosts, Countries, AS"},
+    KeyHelp{"Tab, Shift-Tab", "next / previous view: Flows, Owners, Hosts, Countries, AS"},
     KeyHelp{"Up k u, Down j d", "move the selection"},
     KeyHelp{"PgUp PgDn Home End", "move by a page, to the top, to the bottom"},
     KeyHelp{"wheel, click", "scroll; select a row, a view, a sort column"},
@@ -32,7 +32,7 @@ constexpr std::array kHelp{
     KeyHelp{"/", "filter, e.g. proto=udp and rate>1MB/s (Esc clears)"},
     KeyHelp{"space", "pause the screen (collection continues)"},
     KeyHelp{"a", "active flows only"},
-    KeyHelp{"s", "show the source end of each flow"},
+    KeyHelp{"s", "show the local (or inside) end and NAT of each flow"},
     KeyHelp{"b", "rates in bits / bytes per second"},
     KeyHelp{"T U D I S", "show TCP, UDP, DCCP, ICMP, SCTP"},
     KeyHelp{"4 6 L", "show IPv4, IPv6, loopback flows"},
@@ -174,8 +174,15 @@ std::string group_filter(Tab tab, const GroupKey& key) {
     return out + '"';
   };
   switch (tab) {
-    case Tab::Processes: return key.pid != 0 ? fmt::format("pid={}", key.pid) : "not pid>=0";
-    case Tab::Hosts: return "addr=" + key.addr.to_string();
+    case Tab::Owners:
+      if (key.pid != 0) {
+        return fmt::format("pid={}", key.pid);
+      }
+      if (key.name.starts_with('\x01')) {  // a LAN device, by its MAC
+        return "mac=" + key.name.substr(1);
+      }
+      return "not pid>=0 and not mac~.";
+    case Tab::Hosts: return "remote=" + key.addr.to_string();
     case Tab::Countries: return key.name.empty() ? "not country~." : "country=" + quote(key.name);
     case Tab::As: return key.asn != 0 ? fmt::format("asn={}", key.asn) : "not asn>=0";
     case Tab::Flows: break;

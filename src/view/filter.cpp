@@ -33,6 +33,8 @@ enum class Kind : std::uint8_t {
   Proto,   // = != name or number, ~ text
   Family,  // = !=
   State,   // = != a state name, ~ text
+  Dir,     // = != in out fwd local
+  Nat,     // = != snat dnat; bare: any translation
 };
 
 // A bare word matches process names and both ends' host names (and addresses).
@@ -77,6 +79,12 @@ constexpr std::array kTerms{
     TermSpec{"rate.out", Field::RateOut, Kind::Rate, 0},
     TermSpec{"rate.in", Field::RateIn, Kind::Rate, 0},
     TermSpec{"age", Field::Age, Kind::Age, 0},
+    TermSpec{"dir", Field::Age, Kind::Dir, 0},
+    TermSpec{"direction", Field::Age, Kind::Dir, 0},
+    TermSpec{"local", Field::Local, Kind::Addr, 0},
+    TermSpec{"remote", Field::Remote, Kind::Addr, 0},
+    TermSpec{"nat", Field::Age, Kind::Nat, 0},
+    TermSpec{"mac", Field::Mac, Kind::Text, core::kNeedProcess},
 };
 
 bool is_space(char c) {
@@ -260,6 +268,9 @@ class Parser {
     }
     i_ += w.size();
     if (!followed_by_op(i_)) {
+      if (core::iequals(w, "nat")) {  // bare `nat`: any address translation
+        return make_nat(Op::Eq, 3);
+      }
       needs_ |= kWordNeeds;
       return make_word(std::string(w));
     }
@@ -327,6 +338,9 @@ class Parser {
     if (ordered && !numeric) {
       fail(op_pos, fmt::format("'{}' takes = != ~, not '{}'", lname, op_text(op)));
     }
+    if ((spec->kind == Kind::Dir || spec->kind == Kind::Nat) && op != Op::Eq && op != Op::Ne) {
+      fail(op_pos, fmt::format("'{}' takes = !=, not '{}'", lname, op_text(op)));
+    }
     skip_ws();
     const std::size_t value_pos = i_;
     std::string v = value(op, op_pos);
@@ -354,7 +368,44 @@ class Parser {
           return make_text(Field::Service, op, std::move(v), nullptr);
         }
         return make_number(spec->field, op, parse_integer(v, value_pos, lname, spec->field));
-      case Kind::Addr: return network(op, v, value_pos);
+      case Kind::Addr:
+        return network(op, v, value_pos,
+                       spec->field == Field::Local    ? Side::Local
+                       : spec->field == Field::Remote ? Side::Remote
+                                                      : Side::Any);
+      case Kind::Dir: {
+        unsigned dirs = 0;
+        for (const std::string_view one : split_commas(v)) {
+          const std::string l = core::ascii_lower(one);
+          const auto bit = [](core::Direction d) { return 1U << static_cast<unsigned>(d); };
+          if (l == "out") {
+            dirs |= bit(core::Direction::Out);
+          } else if (l == "in") {
+            dirs |= bit(core::Direction::In);
+          } else if (l == "local") {
+            dirs |= bit(core::Direction::Local);
+          } else if (l == "fwd" || l == "forward") {
+            dirs |= bit(core::Direction::Forward);
+          } else {
+            fail(value_pos, fmt::format("unknown direction '{}' (in, out, fwd, local)", one));
+          }
+        }
+        return make_dir(op, dirs);
+      }
+      case Kind::Nat: {
+        unsigned kinds = 0;
+        for (const std::string_view one : split_commas(v)) {
+          const std::string l = core::ascii_lower(one);
+          if (l == "snat") {
+            kinds |= 1U;
+          } else if (l == "dnat") {
+            kinds |= 2U;
+          } else {
+            fail(value_pos, fmt::format("unknown translation '{}' (snat or dnat)", one));
+          }
+        }
+        return make_nat(op, kinds);
+      }
       case Kind::Proto: return make_proto(op, parse_protos(v, value_pos));
       case Kind::Family: {
         const std::string l = core::ascii_lower(v);
@@ -375,7 +426,20 @@ class Parser {
     fail(name_pos, "unhandled term");
   }
 
-  static NodePtr network(Op op, std::string_view v, std::size_t pos) {
+  // "in,out" -> {"in", "out"}.
+  static std::vector<std::string_view> split_commas(std::string_view v) {
+    std::vector<std::string_view> out;
+    while (true) {
+      const std::size_t c = v.find(',');
+      out.push_back(v.substr(0, c));
+      if (c == std::string_view::npos) {
+        return out;
+      }
+      v.remove_prefix(c + 1);
+    }
+  }
+
+  static NodePtr network(Op op, std::string_view v, std::size_t pos, Side side) {
     const std::size_t slash = v.find('/');
     const auto addr = core::IpAddr::parse(v.substr(0, slash));
     if (!addr) {
@@ -391,7 +455,7 @@ class Parser {
         fail(pos + slash + 1, fmt::format("bad prefix length '{}' (0 to {})", p, bits));
       }
     }
-    return make_network(op, *addr, addr->is_v4() ? 96 + len : len);
+    return make_network(op, *addr, addr->is_v4() ? 96 + len : len, side);
   }
 
   std::string_view s_;

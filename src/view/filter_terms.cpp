@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "flowtop/core/ends.hpp"
 #include "flowtop/core/text.hpp"
 
 namespace flowtop::view::detail {
@@ -56,7 +57,7 @@ std::pair<bool, bool> each_number(Field field, const EvalContext& ctx, F&& fn) {
     }
     case Field::Asn: {
       bool known = false;
-      for (const auto* g : {&e.src_geo, &e.dst_geo}) {
+      for (const auto* g : {&e.inside_geo, &e.remote_geo}) {
         if (g->ok() && g->value.asn != 0) {
           known = true;
           if (fn(static_cast<double>(g->value.asn))) {
@@ -71,18 +72,20 @@ std::pair<bool, bool> each_number(Field field, const EvalContext& ctx, F&& fn) {
     case Field::Proto: return one(true, rec.key.proto);
     case Field::Bytes:
       return one(ctr, static_cast<double>(rec.orig_ctr.bytes + rec.reply_ctr.bytes));
-    case Field::BytesOut: return one(ctr, static_cast<double>(rec.orig_ctr.bytes));
-    case Field::BytesIn: return one(ctr, static_cast<double>(rec.reply_ctr.bytes));
+    // .out is what the inside end sent, .in what it received (core/ends.hpp).
+    case Field::BytesOut: return one(ctr, static_cast<double>(core::sent_counters(rec).bytes));
+    case Field::BytesIn: return one(ctr, static_cast<double>(core::received_counters(rec).bytes));
     case Field::Packets:
       return one(ctr, static_cast<double>(rec.orig_ctr.packets + rec.reply_ctr.packets));
-    case Field::PacketsOut: return one(ctr, static_cast<double>(rec.orig_ctr.packets));
-    case Field::PacketsIn: return one(ctr, static_cast<double>(rec.reply_ctr.packets));
+    case Field::PacketsOut: return one(ctr, static_cast<double>(core::sent_counters(rec).packets));
+    case Field::PacketsIn:
+      return one(ctr, static_cast<double>(core::received_counters(rec).packets));
     case Field::Rate: {
       const core::Rates r = core::rates_of(rec);
       return one(ctr, r.orig_bytes + r.reply_bytes);
     }
-    case Field::RateOut: return one(ctr, core::rates_of(rec).orig_bytes);
-    case Field::RateIn: return one(ctr, core::rates_of(rec).reply_bytes);
+    case Field::RateOut: return one(ctr, core::sent_rate(rec));
+    case Field::RateIn: return one(ctr, core::received_rate(rec));
     case Field::Age: {
       if (!rec.has(FlowRecord::kHasTimestamp)) {
         return {false, false};
@@ -133,9 +136,11 @@ std::vector<std::string> texts(Field field, const EvalContext& ctx) {
   const core::Enrichment& e = ctx.enrich;
   std::vector<std::string> out;
   switch (field) {
-    case Field::Proc:
+    case Field::Proc:  // the OWNER column: a process, or a LAN device's lease name
       if (e.process.ok()) {
         out.push_back(e.process.value.name);
+      } else if (e.host.ok() && !e.host.value.name.empty()) {
+        out.push_back(e.host.value.name);
       }
       break;
     case Field::User:
@@ -145,7 +150,7 @@ std::vector<std::string> texts(Field field, const EvalContext& ctx) {
       }
       break;
     case Field::Host:
-      for (const auto* n : {&e.src_name, &e.dst_name}) {
+      for (const auto* n : {&e.inside_name, &e.remote_name}) {
         if (n->ok() && !n->value.empty()) {
           out.push_back(n->value);
         }
@@ -156,6 +161,13 @@ std::vector<std::string> texts(Field field, const EvalContext& ctx) {
         out.push_back(a->to_string());
       }
       break;
+    case Field::Local: out.push_back(core::ends_of(rec).inside.addr.to_string()); break;
+    case Field::Remote: out.push_back(core::ends_of(rec).remote.addr.to_string()); break;
+    case Field::Mac:
+      if (e.host.ok()) {
+        out.push_back(e.host.value.mac);
+      }
+      break;
     case Field::Service:
       if (!e.service.empty()) {
         out.push_back(e.service);
@@ -164,8 +176,8 @@ std::vector<std::string> texts(Field field, const EvalContext& ctx) {
     case Field::Country:
     case Field::City:
     case Field::Org:
-      add_geo_text(field, e.src_geo, out);
-      add_geo_text(field, e.dst_geo, out);
+      add_geo_text(field, e.inside_geo, out);
+      add_geo_text(field, e.remote_geo, out);
       break;
     case Field::Proto: {
       out.emplace_back(core::proto_name(rec.key.proto));
@@ -241,7 +253,10 @@ class WordNode final : public FilterNode {
     if (e.process.ok() && core::icontains(e.process.value.name, word_)) {
       return true;
     }
-    for (const auto* n : {&e.src_name, &e.dst_name}) {
+    if (e.host.ok() && core::icontains(e.host.value.name, word_)) {  // a LAN device's lease name
+      return true;
+    }
+    for (const auto* n : {&e.inside_name, &e.remote_name}) {
       if (n->ok() && core::icontains(n->value, word_)) {
         return true;
       }
@@ -320,13 +335,18 @@ bool in_network(const core::IpAddr& a, const core::IpAddr& net, unsigned prefix)
 
 class NetworkNode final : public FilterNode {
  public:
-  NetworkNode(Op op, const core::IpAddr& net, unsigned prefix)
-      : op_(op), net_(net), prefix_(prefix) {}
+  NetworkNode(Op op, const core::IpAddr& net, unsigned prefix, Side side)
+      : op_(op), net_(net), prefix_(prefix), side_(side) {}
   [[nodiscard]] bool eval(const EvalContext& ctx) const override {
     const FlowRecord& rec = ctx.rec;
     bool any = false;
-    for (const auto* a : {&rec.key.orig.src, &rec.key.orig.dst, &rec.reply.src, &rec.reply.dst}) {
-      any = any || in_network(*a, net_, prefix_);
+    if (side_ == Side::Any) {
+      for (const auto* a : {&rec.key.orig.src, &rec.key.orig.dst, &rec.reply.src, &rec.reply.dst}) {
+        any = any || in_network(*a, net_, prefix_);
+      }
+    } else {
+      const core::Ends ends = core::ends_of(rec);
+      any = in_network(side_ == Side::Local ? ends.inside.addr : ends.remote.addr, net_, prefix_);
     }
     return op_ == Op::Eq ? any : !any;
   }
@@ -335,6 +355,35 @@ class NetworkNode final : public FilterNode {
   Op op_;
   core::IpAddr net_;
   unsigned prefix_;
+  Side side_;
+};
+
+class DirNode final : public FilterNode {
+ public:
+  DirNode(Op op, unsigned directions) : op_(op), directions_(directions) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    const bool any = ((1U << static_cast<unsigned>(ctx.rec.direction())) & directions_) != 0;
+    return op_ == Op::Eq ? any : !any;
+  }
+
+ private:
+  Op op_;
+  unsigned directions_;
+};
+
+class NatNode final : public FilterNode {
+ public:
+  NatNode(Op op, unsigned kinds) : op_(op), kinds_(kinds) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    const core::Nat n = core::nat_of(ctx.rec);
+    const unsigned has = (n.snat ? 1U : 0U) | (n.dnat ? 2U : 0U);
+    const bool any = (has & kinds_) != 0;
+    return op_ == Op::Eq ? any : !any;
+  }
+
+ private:
+  Op op_;
+  unsigned kinds_;
 };
 
 class ProtoNode final : public FilterNode {
@@ -406,8 +455,14 @@ NodePtr make_text(Field field, Op op, std::string value, std::shared_ptr<const R
 NodePtr make_number(Field field, Op op, double value) {
   return std::make_unique<NumberNode>(field, op, value);
 }
-NodePtr make_network(Op op, const core::IpAddr& net, unsigned prefix) {
-  return std::make_unique<NetworkNode>(op, net, prefix);
+NodePtr make_network(Op op, const core::IpAddr& net, unsigned prefix, Side side) {
+  return std::make_unique<NetworkNode>(op, net, prefix, side);
+}
+NodePtr make_dir(Op op, unsigned directions) {
+  return std::make_unique<DirNode>(op, directions);
+}
+NodePtr make_nat(Op op, unsigned kinds) {
+  return std::make_unique<NatNode>(op, kinds);
 }
 NodePtr make_proto(Op op, std::vector<std::uint8_t> protos) {
   return std::make_unique<ProtoNode>(op, std::move(protos));

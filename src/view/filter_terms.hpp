@@ -40,7 +40,13 @@ enum class Field : std::uint8_t {
   RateOut,
   RateIn,
   Age,
+  Local,   ///< the inside (or local) end's address
+  Remote,  ///< the remote end's address
+  Mac,     ///< the LAN device owning a forwarded flow
 };
+
+/// Which addresses an address term looks at.
+enum class Side : std::uint8_t { Any, Local, Remote };
 
 /// A compiled POSIX extended regular expression (case-insensitive, unanchored). Thread-safe to
 /// match from several threads.
@@ -67,8 +73,13 @@ NodePtr make_word(const std::string& word);
 NodePtr make_text(Field field, Op op, std::string value, std::shared_ptr<const Regex> re);
 /// A number comparison (any operator but ~).
 NodePtr make_number(Field field, Op op, double value);
-/// addr = / != a network: `net` with `prefix` leading bits (0..128, IPv4 as mapped: 96 + n).
-NodePtr make_network(Op op, const core::IpAddr& net, unsigned prefix);
+/// addr = / != a network: `net` with `prefix` leading bits (0..128, IPv4 as mapped: 96 + n);
+/// `side`: any of the tuples' addresses, or only the inside or the remote end (core/ends.hpp).
+NodePtr make_network(Op op, const core::IpAddr& net, unsigned prefix, Side side = Side::Any);
+/// dir = / != one of the directions (bit 1 << Direction).
+NodePtr make_dir(Op op, unsigned directions);
+/// nat (any translation), nat = / != snat (1), dnat (2): `kinds` is the bits to look for.
+NodePtr make_nat(Op op, unsigned kinds);
 /// proto = / != one of `protos`.
 NodePtr make_proto(Op op, std::vector<std::uint8_t> protos);
 /// family = / !=.

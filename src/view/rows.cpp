@@ -11,6 +11,7 @@
 #include <tuple>
 #include <variant>
 
+#include "flowtop/core/ends.hpp"
 #include "flowtop/core/hash_seed.hpp"
 #include "view/candidates.hpp"
 #include "view/window.hpp"
@@ -26,11 +27,12 @@ core::Enrichment lookup(const Snapshot& snap, const FlowRecord& rec,
   return snap.enrich ? snap.enrich(rec, needs) : core::Enrichment{};
 }
 
-// The tie order of flows, ascending always: the remote address, the local address, ports,
+// The tie order of flows, ascending always: the remote address, the inside address, ports,
 // protocol, zone, ICMP type and code, the kernel's id.
 void tie_order(const FlowRecord& r, SortItem& it) {
-  const auto [dhi, dlo] = r.key.orig.dst.ordered_words();
-  const auto [shi, slo] = r.key.orig.src.ordered_words();
+  const core::Ends ends = core::ends_of(r);
+  const auto [dhi, dlo] = ends.remote.addr.ordered_words();
+  const auto [shi, slo] = ends.inside.addr.ordered_words();
   it.t = {dhi,
           dlo,
           shi,
@@ -43,10 +45,10 @@ void tie_order(const FlowRecord& r, SortItem& it) {
 // The enrichment fields an aggregate tab groups by (and labels its groups with).
 core::EnrichNeeds tab_needs(Tab tab) {
   switch (tab) {
-    case Tab::Processes: return core::kNeedProcess;
-    case Tab::Hosts: return core::kNeedDstName | core::kNeedDstGeo;
+    case Tab::Owners: return core::kNeedProcess | core::kNeedInsideName;
+    case Tab::Hosts: return core::kNeedRemoteName | core::kNeedRemoteGeo;
     case Tab::Countries:
-    case Tab::As: return core::kNeedDstGeo;
+    case Tab::As: return core::kNeedRemoteGeo;
     default: return 0;
   }
 }
@@ -86,7 +88,7 @@ bool inactive(const FlowRecord& rec) {
 const core::Enrichment kEmptyEnrichment{};
 
 // The enrichment of each flow of one pass, looked up once per remote end for the fields that
-// depend on the original destination alone (its name and GeoIP: core::EnrichNeeds): many flows
+// depend on the remote address alone (its name and GeoIP: core::EnrichNeeds): many flows
 // go to few hosts, so a pass copies those strings once per host, not once per flow. The flow's
 // own fields (process, source name and GeoIP, service) are looked up per flow into the same
 // entry; get() returns a reference valid until the next get().
@@ -94,7 +96,7 @@ class EnrichMemo {
  public:
   EnrichMemo(const Snapshot& snap, core::EnrichNeeds needs)
       : snap_(snap),
-        dst_needs_(needs & (core::kNeedDstName | core::kNeedDstGeo)),
+        dst_needs_(needs & (core::kNeedRemoteName | core::kNeedRemoteGeo)),
         flow_needs_(needs & ~dst_needs_) {}
 
   const core::Enrichment& get(const FlowRecord& rec) {
@@ -102,7 +104,7 @@ class EnrichMemo {
       own_ = lookup(snap_, rec, flow_needs_);
       return own_;
     }
-    auto [it, added] = by_dst_.try_emplace(rec.key.orig.dst);
+    auto [it, added] = by_dst_.try_emplace(core::ends_of(rec).remote.addr);
     core::Enrichment& e = it->second;
     if (added) {
       e = lookup(snap_, rec, dst_needs_);
@@ -110,8 +112,9 @@ class EnrichMemo {
     if (flow_needs_ != 0) {
       core::Enrichment f = lookup(snap_, rec, flow_needs_);
       e.process = std::move(f.process);
-      e.src_name = std::move(f.src_name);
-      e.src_geo = std::move(f.src_geo);
+      e.host = std::move(f.host);
+      e.inside_name = std::move(f.inside_name);
+      e.inside_geo = std::move(f.inside_geo);
       e.service = std::move(f.service);
     }
     return e;
@@ -159,9 +162,8 @@ void select(const Snapshot& snap, const ViewState& state, core::EnrichNeeds need
     ++counts.shown;
     counts.hidden.add(Hidden::Shown);
     if (rec.has(FlowRecord::kHasCounters)) {
-      const core::Rates r = core::rates_of(rec);
-      counts.rate_out += r.orig_bytes;
-      counts.rate_in += r.reply_bytes;
+      counts.rate_out += core::sent_rate(rec);
+      counts.rate_in += core::received_rate(rec);
     }
     if (aggregator != nullptr) {
       aggregator->add(rec, e);

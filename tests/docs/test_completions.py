@@ -184,7 +184,7 @@ class Completions(unittest.TestCase):
 
     def test_tabs(self):
         for shell, got in self.both(["flowtop", "--tab", ""]).items():
-            self.assertEqual(got, {"flows", "processes", "hosts", "countries", "as"}, shell)
+            self.assertEqual(got, {"flows", "owners", "hosts", "countries", "as"}, shell)
 
     def test_geoip_dir_completes_directories_only(self):
         prefix = os.path.join(self.tmp, "geo")

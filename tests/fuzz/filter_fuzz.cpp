@@ -40,13 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& filter = std::get<flowtop::view::Filter>(result);
   flowtop::core::Enrichment enr;
   enr.service = "https";
-  enr.dst_name = flowtop::core::Lookup<std::string>::ready("example.com");
+  enr.remote_name = flowtop::core::Lookup<std::string>::ready("example.com");
   flowtop::core::GeoInfo geo;
   geo.country = "DE";
   geo.city = "Berlin";
   geo.asn = 3320;
   geo.org = "DTAG";
-  enr.dst_geo = flowtop::core::Lookup<flowtop::core::GeoInfo>::ready(geo);
+  enr.remote_geo = flowtop::core::Lookup<flowtop::core::GeoInfo>::ready(geo);
   flowtop::core::ProcessInfo proc;
   proc.pid = 4242;
   proc.name = "curl";

@@ -327,7 +327,7 @@ def flow_appears_with_geo_and_wide_city():
 
 
 def header_line(pane: Pane) -> int:
-    return next(i for i, line in enumerate(pane.lines) if "PROCESS" in line and "PORT" in line)
+    return next(i for i, line in enumerate(pane.lines) if "OWNER" in line and "PORT" in line)
 
 
 def selected_row(pane: Pane) -> Optional[int]:
@@ -494,9 +494,9 @@ def aggregate_views_show_the_right_totals():
     }
     with Screen("agg", ["-46", "--filter", "port>18110 and port<18116"]) as s:
         s.t.wait_for(lambda p: all(f" {port} " in p for port in TCP_FLOWS), what="the flows")
-        # Processes: one python3 client per connection, each with its one flow.
+        # Owners: one python3 client per connection, each with its one flow.
         s.t.keys("Tab")
-        pane = s.t.wait_for(lambda p: str(CONNS[18112].proc.pid) in p, what="the Processes tab")
+        pane = s.t.wait_for(lambda p: str(CONNS[18112].proc.pid) in p, what="the Owners tab")
         for port, conn in CONNS.items():
             row = aggregate_row(pane, str(conn.proc.pid))
             assert "python3" in row, row

@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "flowtop/view/column.hpp"
 #include "flowtop/view/filter.hpp"
@@ -30,9 +31,11 @@ struct Options {
   bool track = false;
   bool stats = false;
   std::string geoip_dir;
-  std::optional<view::Column> sort;  ///< --sort KEY (a column name or alias)
-  view::Filter filter;               ///< --filter EXPR, compiled (empty: none)
-  std::optional<view::Tab> tab;      ///< --tab NAME: the tab --batch/--json show (screen: start)
+  std::vector<std::string> lease_files;  ///< --leases FILE, repeatable
+  std::string netns;                     ///< --netns NAME|PATH|PID ("" = this namespace)
+  std::optional<view::Column> sort;      ///< --sort KEY (a column name or alias)
+  view::Filter filter;                   ///< --filter EXPR, compiled (empty: none)
+  std::optional<view::Tab> tab;  ///< --tab NAME: the tab --batch/--json show (screen: start)
   /// Hidden, for tests: event socket receive buffer in bytes (--event-buffer N); 0 = default.
   std::size_t event_buffer = 0;
 };

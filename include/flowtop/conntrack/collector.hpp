@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "flowtop/core/clock.hpp"
+#include "flowtop/core/ends.hpp"
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/stats.hpp"
 #include "flowtop/table/flow_table.hpp"
@@ -27,6 +28,10 @@ struct CollectorConfig {
   /// Called on the collector thread when an entry is first seen (the enrichment hook); must not
   /// block.
   std::function<void(const core::FlowRecord&)> on_new;
+  /// The namespace's facts (its addresses and inside networks), read on the collector thread
+  /// once per batch of samples: every sample is classified with core::classify() before it is
+  /// published. nullptr, or a null result: every flow reads as outbound.
+  std::function<std::shared_ptr<const core::NetFacts>()> net_facts;
   /// Stamps samples (rates) and schedules dumps, GETs and drains; nullptr = core::system_clock().
   const core::Clock* clock = nullptr;
 };

@@ -27,6 +27,12 @@ struct ProcessInfo {
   std::string cmdline;  ///< NUL-separated arguments joined by spaces (untrusted)
 };
 
+/// A device on a directly connected network that owns a forwarded flow.
+struct HostOwner {
+  std::string mac;   ///< "aa:bb:cc:dd:ee:ff"
+  std::string name;  ///< from a DHCP lease, empty when none (untrusted: sanitise before display)
+};
+
 /// What GeoIP knows of an address.
 struct GeoInfo {
   enum class Kind : std::uint8_t {
@@ -49,27 +55,31 @@ struct GeoInfo {
 const char* geo_kind_label(GeoInfo::Kind kind);
 
 /// Which fields of an Enrichment a caller needs: a lookup may leave the others Pending (empty),
-/// so that a pass over every flow copies only what it reads. The destination's name and GeoIP
-/// depend on the flow's original destination address alone (a pass may look them up once per
-/// address), the source's on its original source address.
+/// so that a pass over every flow copies only what it reads. The remote end's name and GeoIP
+/// depend on the remote address alone (a pass may look them up once per address), the inside
+/// end's on the inside address (core/ends.hpp says which end is which). kNeedProcess covers the
+/// owner: the process, or the LAN host of a forwarded flow.
 using EnrichNeeds = std::uint8_t;
 inline constexpr EnrichNeeds kNeedProcess = 1U << 0U;
-inline constexpr EnrichNeeds kNeedSrcName = 1U << 1U;
-inline constexpr EnrichNeeds kNeedDstName = 1U << 2U;
-inline constexpr EnrichNeeds kNeedSrcGeo = 1U << 3U;
-inline constexpr EnrichNeeds kNeedDstGeo = 1U << 4U;
+inline constexpr EnrichNeeds kNeedInsideName = 1U << 1U;
+inline constexpr EnrichNeeds kNeedRemoteName = 1U << 2U;
+inline constexpr EnrichNeeds kNeedInsideGeo = 1U << 3U;
+inline constexpr EnrichNeeds kNeedRemoteGeo = 1U << 4U;
 inline constexpr EnrichNeeds kNeedService = 1U << 5U;
-inline constexpr EnrichNeeds kNeedNames = kNeedSrcName | kNeedDstName;
-inline constexpr EnrichNeeds kNeedGeo = kNeedSrcGeo | kNeedDstGeo;
+inline constexpr EnrichNeeds kNeedNames = kNeedInsideName | kNeedRemoteName;
+inline constexpr EnrichNeeds kNeedGeo = kNeedInsideGeo | kNeedRemoteGeo;
 inline constexpr EnrichNeeds kNeedAll = 0x3F;
 
 /// Everything the enrichment workers know of one flow, as copied out for a frame.
 struct Enrichment {
-  Lookup<ProcessInfo> process;   ///< Failed: no local socket (forwarded flow, or already closed)
-  Lookup<std::string> src_name;  ///< reverse DNS of the original source
-  Lookup<std::string> dst_name;  ///< reverse DNS of the original destination
-  Lookup<GeoInfo> src_geo;
-  Lookup<GeoInfo> dst_geo;
+  Lookup<ProcessInfo> process;  ///< Failed: no local socket (forwarded flow, or already closed)
+  /// The LAN device of a forwarded flow's inside end (Disabled for other flows): its MAC from the
+  /// neighbour table and its name from DHCP leases. Failed: not a neighbour.
+  Lookup<HostOwner> host;
+  Lookup<std::string> inside_name;  ///< reverse DNS of the inside (or local) end
+  Lookup<std::string> remote_name;  ///< reverse DNS of the remote end
+  Lookup<GeoInfo> inside_geo;
+  Lookup<GeoInfo> remote_geo;
   std::string service;  ///< service name of the server port ("https"), empty when none
 };
 

@@ -74,6 +74,13 @@ struct Rates {
   double reply_packets = 0;
 };
 
+/// Which way a flow goes, seen from this machine (core/ends.hpp classifies it):
+///  - Out: the original source is one of its addresses (it opened the flow);
+///  - In: the reply source, the real responder after any DNAT, is one of them;
+///  - Local: both ends are;
+///  - Forward: neither (routed through it).
+enum class Direction : std::uint8_t { Out = 0, In = 1, Local = 2, Forward = 3 };
+
 /// One conntrack entry as last seen. Immutable once published in the FlowTable: an update publishes
 /// a new record. Written by the collector; read by copying inside an rcu::ReadGuard.
 struct FlowRecord {
@@ -84,7 +91,12 @@ struct FlowRecord {
     kHasRates = 8,      ///< rate_* cover a completed window of at least the rate window
     kHasPorts = 16,     ///< the tuples carry ports (not ICMP, GRE, or a generic entry such as DCCP
                         ///< on kernels without a DCCP tracker)
+    kDirectionMask = 32 | 64,  ///< the Direction, shifted by kDirectionShift
+    kInsideResponds = 128,     ///< the inside (or local) end is the responder, not the initiator
   };
+  static constexpr unsigned kDirectionShift = 5;
+  /// The bits core::classify() computes (direction and inside end).
+  static constexpr std::uint8_t kEndsBits = kDirectionMask | kInsideResponds;
 
   FlowKey key;
   FlowTuple reply;
@@ -109,6 +121,9 @@ struct FlowRecord {
   float rate_reply_packets = 0;
 
   [[nodiscard]] bool has(Flags f) const { return (flags & f) != 0; }
+  [[nodiscard]] Direction direction() const {
+    return static_cast<Direction>((flags & kDirectionMask) >> kDirectionShift);
+  }
 };
 
 /// The rates of the record's last completed window; zero before one completed.

@@ -34,7 +34,7 @@ struct IpAddr {
   /// "10.0.0.1" or "2001:db8::1".
   [[nodiscard]] std::string to_string() const;
 
-  auto operator<=>(const IpAddr&) const = default;
+  auto operator<=>(const IpAddr&) const = default;  // NOLINT(modernize-use-nullptr): a tidy bug
 };
 
 }  // namespace flowtop::core

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,12 @@ struct EnricherConfig {
   std::string udp_conf;
   unsigned dns_workers = 8;        ///< at most this many getnameinfo calls in flight
   std::size_t queue_limit = 4096;  ///< per queue; a full queue drops and counts
+  /// The MAC of a neighbour ("aa:bb:…"), nullopt when the address is not one: the owner of a
+  /// forwarded flow. Called from any thread; must not block (net::NetWatcher's table).
+  std::function<std::optional<std::string>(const core::IpAddr&)> neighbour_mac;
+  /// DHCP lease files naming LAN devices, read when they change (besides the usual places).
+  std::vector<std::string> lease_files;
+  bool usual_lease_files = true;  ///< also read dnsmasq's, odhcpd's, ISC dhcpd's and Kea's
 };
 
 /// Counters for --stats and the health line. Plain values (a copy).

@@ -18,7 +18,7 @@ struct FrameInfo {
 };
 
 /// One NDJSON object (no trailing newline) for a flow (the schema README documents). Enrichment
-/// fields (service, process, src_name, dst_name, src_geo, dst_geo) come from `enr`; anything not
+/// fields (service, process, owner, names and geo of both ends) come from `enr`; anything not
 /// known (pending, failed, disabled, a reserved address) is null. Strings are valid UTF-8 JSON
 /// whatever bytes they came from. Pure.
 std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,

@@ -13,7 +13,7 @@ class EventFd {
   EventFd();
   void notify() const noexcept;
   /// Reads and returns the accumulated count (0 when none).
-  std::uint64_t drain() const noexcept;
+  std::uint64_t drain() const noexcept;  // NOLINT(modernize-use-nodiscard): often unused
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
  private:

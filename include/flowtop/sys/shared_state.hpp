@@ -55,7 +55,7 @@ class SharedState {
   /// exclusively, and gives up at once when SIGINT, SIGTERM, SIGHUP or SIGQUIT is pending (they
   /// are blocked while flowtop runs). Throws std::system_error on failure (EINTR: interrupted,
   /// ETIMEDOUT: waited too long, EPERM: a directory or file owned by another user).
-  explicit SharedState(std::string path, LockWait wait = {});
+  explicit SharedState(std::string path, const LockWait& wait = {});
   ~SharedState();  ///< Releases the lock (closing the fd); never removes the file.
   SharedState(const SharedState&) = delete;
   SharedState& operator=(const SharedState&) = delete;

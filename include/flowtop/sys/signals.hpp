@@ -12,7 +12,7 @@ class SignalFd {
  public:
   explicit SignalFd(std::initializer_list<int> signals);
   /// The next pending signal number, or 0 when none.
-  int read() const;
+  [[nodiscard]] int read() const;
   [[nodiscard]] int fd() const noexcept { return fd_.get(); }
 
  private:

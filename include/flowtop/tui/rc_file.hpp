@@ -26,7 +26,7 @@ struct RcFile {
 };
 
 /// The most flowtoprc may hold; a bigger file is not read.
-inline constexpr std::size_t kMaxRcBytes = 64 * 1024;
+inline constexpr std::size_t kMaxRcBytes = std::size_t{64} * 1024;
 /// The most of a bad line (or value) an error message shows, in columns.
 inline constexpr std::size_t kRcExcerptColumns = 40;
 

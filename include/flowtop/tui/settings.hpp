@@ -20,7 +20,7 @@ Settings settings_of(const view::ViewState& state);
 
 /// Applies the entries of `rc` to `state`. An unknown key or a bad value adds
 /// "file:line: reason" to `errors` and is skipped; the rest is used. Pure.
-///   tab=flows|processes|hosts|countries|as
+///   tab=flows|owners|hosts|countries|as (processes: owners' old name)
 ///   sort.<tab>=COLUMN [asc|desc]       (COLUMN as --sort takes it; order: the column's default)
 ///   ipv4 ipv6 tcp udp dccp icmp sctp other loopback dns_flows   (the selection)
 ///   active_only show_src bits dns geoip                          (toggles)

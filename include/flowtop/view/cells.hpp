@@ -5,6 +5,7 @@
 // (names from DNS, /proc, databases): whoever puts them on a terminal sanitises them. Pure.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,7 +43,17 @@ std::string address_text(const core::IpAddr& addr, const core::Lookup<std::strin
 /// "10.0.0.2:51234", "[2001:db8::2]:443", "10.0.0.2" (no ports).
 std::string endpoint(const core::IpAddr& addr, std::uint16_t port, bool ports);
 /// The `-s` source row text: "from laptop.lan (10.0.0.2:51234)" or "from 10.0.0.2:51234".
-std::string source_text(const FlowRow& row, bool dns);
+std::string source_text(const FlowRow& row, bool dns, bool ascii = false);
+/// The owner's name: the process name, else the LAN device's lease name, reverse-DNS name or
+/// address; "" while pending; nullopt when there is none (no socket, not a neighbour).
+std::optional<std::string> owner_text(const FlowRow& row, bool dns);
+/// The direction mark: "→" out, "←" in, "↔" local, "⇄" forwarded (ASCII ">", "<", "=", "~").
+std::string_view dir_mark(core::Direction d, bool ascii);
+/// "out", "in", "local", "fwd": the filter's and JSON's words.
+std::string_view dir_word(core::Direction d);
+/// "SNAT", "DNAT", "S+DNAT", or "" without NAT; wider than 8, with the translated address:port
+/// (DNAT's target first).
+std::string nat_text(const core::FlowRecord& rec, std::size_t width);
 
 /// The short label of an address kind that is not looked up, the same in every column and tab:
 /// "lan" (private: RFC 1918, ULA, CGNAT), "lo", "ll" (link-local), "mc" (multicast), "res"

@@ -13,27 +13,31 @@
 
 namespace flowtop::view {
 
-/// The five tabs, in the order Tab cycles through them.
-enum class Tab : std::uint8_t { Flows, Processes, Hosts, Countries, As };
+/// The five tabs, in the order Tab cycles through them. Hosts, Countries and AS group flows by
+/// their remote end; Owners by owner (a local process, or the LAN device of a forwarded flow).
+enum class Tab : std::uint8_t { Flows, Owners, Hosts, Countries, As };
 inline constexpr std::size_t kTabCount = 5;
 
-/// "Flows", "Processes", "Hosts", "Countries", "AS".
+/// "Flows", "Owners", "Hosts", "Countries", "AS".
 std::string_view tab_name(Tab tab);
-/// Parses tab_name() case-insensitively (flowtoprc, --tab); nullopt for anything else.
+/// Parses tab_name() case-insensitively (flowtoprc, --tab; "processes" is Owners' old name);
+/// nullopt for anything else.
 std::optional<Tab> parse_tab(std::string_view name);
 
 /// Every column of every tab, in the order they stand on screen (a tab shows the ones it has, in
-/// this order). "Out" is the original direction (sent by the flow's initiator), "In" the reply
-/// direction.
+/// this order). "Out" (↑) is what the flow's inside (or local) end sent, "In" (↓) what it
+/// received (core/ends.hpp).
 enum class Column : std::uint8_t {
-  Process,      ///< process name (Flows, Processes)
-  Pid,          ///< (Flows, Processes)
-  User,         ///< owner of the process (Processes)
+  Process,      ///< OWNER: process name, or the LAN device of a forwarded flow (Flows, Owners)
+  Pid,          ///< (Flows, Owners)
+  User,         ///< the process's user, or the device's MAC (Owners)
   Proto,        ///< "tcp4", "udp6"... (Flows)
   State,        ///< protocol state name (Flows)
   Age,          ///< TIME: age of the flow (Flows)
+  Dir,          ///< direction mark: → out, ← in, ↔ local, ⇄ forwarded (Flows)
   Address,      ///< remote end: DNS name or address (Flows, Hosts)
-  Port,         ///< service name or port; ICMP type/code (Flows)
+  Port,         ///< the service: the responder's port (after DNAT); ICMP type/code (Flows)
+  Nat,          ///< SNAT/DNAT mark, with the translated address:port when wide (Flows)
   Geo,          ///< country code, plus city and AS when wide (Flows, Hosts)
   Country,      ///< ISO code (Countries)
   CountryName,  ///< "United States" (Countries)
@@ -47,7 +51,7 @@ enum class Column : std::uint8_t {
   PacketsOut,
   PacketsIn,
 };
-inline constexpr std::size_t kColumnCount = 20;
+inline constexpr std::size_t kColumnCount = 22;
 
 struct FlowRow;
 struct GroupRow;
@@ -80,6 +84,7 @@ struct CellContext {
   const ViewState& state;
   std::int64_t realtime_ns = 0;  ///< the snapshot's wall clock (ages)
   std::size_t width = 0;         ///< the column's width (GEO says more when wider)
+  bool ascii = false;            ///< no UTF-8 terminal: ASCII marks
 };
 
 /// One column, everything about it in one place: its names, the tabs it stands on with their
@@ -121,9 +126,9 @@ const Placement& placement(Tab tab, Column column);
 /// The header label of a column on `tab` ("ADDRESS", "HOST", "RATE↓"; ASCII: "RATE-I").
 std::string_view column_label(Tab tab, Column column, bool ascii);
 
-/// The name used by `--sort`, the F6 menu and flowtoprc: "process", "pid", "user", "proto",
-/// "state", "age", "address", "port", "geo", "country", "country-name", "asn", "org", "flows",
-/// "bytes-out", "rate-out", "bytes-in", "rate-in", "packets-out", "packets-in".
+/// The name used by `--sort`, the F6 menu and flowtoprc: "owner", "pid", "user", "proto",
+/// "state", "age", "dir", "address", "port", "nat", "geo", "country", "country-name", "asn", "org",
+/// "flows", "bytes-out", "rate-out", "bytes-in", "rate-in", "packets-out", "packets-in".
 std::string_view column_name(Column column);
 /// Parses a column name or alias, case-insensitively ("time" is age, "rate" rate-in...);
 /// nullopt for anything else.

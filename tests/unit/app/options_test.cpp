@@ -167,21 +167,25 @@ TEST(Options, BadSortFilterOrTabIsOneUsageLine) {
   const std::string sort = error_of({"--sort", "nonsense"});
   EXPECT_TRUE(
       sort.starts_with("flowtop: unknown sort key 'nonsense' for --sort: expected a "
-                       "column name: process name pid"))
+                       "column name: owner process name pid"))
       << sort;
   EXPECT_EQ(error_of({"--filter", "prot=tcp"}),
             "flowtop: invalid --filter 'prot=tcp': at 1: unknown term 'prot'");
   EXPECT_EQ(error_of({"--tab", "flow"}),
-            "flowtop: unknown tab 'flow' for --tab: expected flows, processes, hosts, countries "
+            "flowtop: unknown tab 'flow' for --tab: expected flows, owners, hosts, countries "
             "or as");
+  EXPECT_EQ(parse({"--tab", "processes"}).tab, view::Tab::Owners) << "the tab's old name";
+  EXPECT_EQ(error_of({"--leases", ""}), "flowtop: empty file name for --leases");
+  EXPECT_EQ(error_of({"--netns", ""}), "flowtop: empty namespace for --netns");
+  EXPECT_EQ(parse({"--netns", "4242"}).netns, "4242");
   EXPECT_EQ(error_of({"--sort", "\x1b[2J"}).find('\x1b'), std::string::npos) << "sanitised";
 }
 
 TEST(Options, BatchAndJsonSortByAColumnOfTheirTab) {
   EXPECT_EQ(parse({"--batch", "--tab", "hosts", "--sort", "flows"}).sort, view::Column::Flows);
   EXPECT_EQ(error_of({"--json", "--sort", "flows"}),
-            "flowtop: --sort flows: the Flows tab has no such column (it has: process pid proto "
-            "state age address port geo bytes-out rate-out bytes-in rate-in packets-out "
+            "flowtop: --sort flows: the Flows tab has no such column (it has: owner pid proto "
+            "state age dir address port nat geo bytes-out rate-out bytes-in rate-in packets-out "
             "packets-in)");
   EXPECT_EQ(error_of({"--batch", "--tab", "as", "--sort", "state"}).substr(0, 46),
             "flowtop: --sort state: the AS tab has no such ");
@@ -331,7 +335,7 @@ TEST(Options, HelpListsEveryOptionAligned) {
     EXPECT_EQ(desc, column) << line;
     EXPECT_LE(line.size(), 100U) << line;
   }
-  EXPECT_EQ(option_lines, 28);
+  EXPECT_EQ(option_lines, 30);
 }
 
 TEST(Options, VersionText) {

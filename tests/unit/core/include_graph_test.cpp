@@ -20,19 +20,20 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"conntrack", {"core", "sys", "table", "rcu"}},
     {"geoip", {"core", "sys"}},
     {"enrich", {"core", "sys", "geoip", "rcu"}},
+    {"net", {"core", "sys"}},
     {"view", {"core"}},
     {"render", {"view", "core"}},
     {"tui", {"render", "view", "core", "sys"}},
     {"output", {"render", "view", "core"}},
     {"app",
-     {"core", "sys", "rcu", "table", "conntrack", "geoip", "enrich", "view", "render", "tui",
+     {"core", "sys", "rcu", "table", "conntrack", "geoip", "enrich", "net", "view", "render", "tui",
       "output"}},
 };
 
 // Third-party headers and the only module allowed to include them.
 const std::map<std::string, std::set<std::string>> kWrappedBy = {
-    {"urcu", {"rcu"}},                     // the one RCU layer under the flow table and caches
-    {"libmnl/", {"conntrack", "enrich"}},  // ctnetlink; sock_diag for socket owners
+    {"urcu", {"rcu"}},  // the one RCU layer under the flow table and caches
+    {"libmnl/", {"conntrack", "enrich", "net"}},  // ctnetlink; sock_diag; rtnetlink
     {"libnetfilter_conntrack/", {"conntrack"}},
     {"ncurses", {"tui"}},
     {"curses.h", {"tui"}},

@@ -80,30 +80,30 @@ TEST(Enricher, GeoIpFromTheFixtureDatabases) {
   const Enricher e(quiet_config());
   const FlowRecord rec = flow(kTcp, "10.0.0.2", 40000, "81.2.69.142", 443);
   const Enrichment first = e.lookup(rec);
-  ASSERT_EQ(first.src_geo.state, flowtop::core::Lookup<GeoInfo>::State::Ok)
+  ASSERT_EQ(first.inside_geo.state, flowtop::core::Lookup<GeoInfo>::State::Ok)
       << "reserved ranges are labelled at once";
-  EXPECT_EQ(first.src_geo.value.kind, GeoInfo::Kind::Private);
-  const Enrichment got = settle(e, rec, [](const Enrichment& x) { return x.dst_geo.ok(); });
-  ASSERT_TRUE(got.dst_geo.ok());
-  EXPECT_EQ(got.dst_geo.value.kind, GeoInfo::Kind::Located);
-  EXPECT_EQ(got.dst_geo.value.country, "GB");
-  EXPECT_EQ(got.dst_geo.value.country_name, "United Kingdom");
-  EXPECT_EQ(got.dst_geo.value.city, "London");
-  EXPECT_EQ(got.dst_geo.value.asn, 20712U);
-  EXPECT_EQ(got.dst_geo.value.org, "Andrews & Arnold Ltd");
+  EXPECT_EQ(first.inside_geo.value.kind, GeoInfo::Kind::Private);
+  const Enrichment got = settle(e, rec, [](const Enrichment& x) { return x.remote_geo.ok(); });
+  ASSERT_TRUE(got.remote_geo.ok());
+  EXPECT_EQ(got.remote_geo.value.kind, GeoInfo::Kind::Located);
+  EXPECT_EQ(got.remote_geo.value.country, "GB");
+  EXPECT_EQ(got.remote_geo.value.country_name, "United Kingdom");
+  EXPECT_EQ(got.remote_geo.value.city, "London");
+  EXPECT_EQ(got.remote_geo.value.asn, 20712U);
+  EXPECT_EQ(got.remote_geo.value.org, "Andrews & Arnold Ltd");
   EXPECT_EQ(got.service, "https");
 
   const FlowRecord v6 = flow(kTcp, "fd00::2", 40000, "2001:218::1", 80);
-  const Enrichment got6 = settle(e, v6, [](const Enrichment& x) { return x.dst_geo.ok(); });
-  EXPECT_EQ(got6.dst_geo.value.country, "JP");
-  EXPECT_EQ(got6.dst_geo.value.city, "東京");
-  EXPECT_EQ(got6.dst_geo.value.asn, 2914U);
+  const Enrichment got6 = settle(e, v6, [](const Enrichment& x) { return x.remote_geo.ok(); });
+  EXPECT_EQ(got6.remote_geo.value.country, "JP");
+  EXPECT_EQ(got6.remote_geo.value.city, "東京");
+  EXPECT_EQ(got6.remote_geo.value.asn, 2914U);
 
   const FlowRecord unknown = flow(kTcp, "10.0.0.2", 40000, "8.8.8.8", 53);
   const Enrichment none = settle(e, unknown, [](const Enrichment& x) {
-    return x.dst_geo.state != flowtop::core::Lookup<GeoInfo>::State::Pending;
+    return x.remote_geo.state != flowtop::core::Lookup<GeoInfo>::State::Pending;
   });
-  EXPECT_EQ(none.dst_geo.state, flowtop::core::Lookup<GeoInfo>::State::Failed);
+  EXPECT_EQ(none.remote_geo.state, flowtop::core::Lookup<GeoInfo>::State::Failed);
   EXPECT_GE(e.stats().geo_lookups, 3U);
 }
 
@@ -113,10 +113,10 @@ TEST(Enricher, TurnedOffLookupsAreDisabled) {
   Enricher e(c);
   const FlowRecord rec = flow(kTcp, "10.0.0.2", 40000, "81.2.69.142", 443);
   Enrichment got = e.lookup(rec);
-  EXPECT_EQ(got.src_name.state, flowtop::core::Lookup<std::string>::State::Disabled);
-  EXPECT_EQ(got.dst_name.state, flowtop::core::Lookup<std::string>::State::Disabled);
-  EXPECT_EQ(got.src_geo.state, flowtop::core::Lookup<GeoInfo>::State::Disabled);
-  EXPECT_EQ(got.dst_geo.state, flowtop::core::Lookup<GeoInfo>::State::Disabled);
+  EXPECT_EQ(got.inside_name.state, flowtop::core::Lookup<std::string>::State::Disabled);
+  EXPECT_EQ(got.remote_name.state, flowtop::core::Lookup<std::string>::State::Disabled);
+  EXPECT_EQ(got.inside_geo.state, flowtop::core::Lookup<GeoInfo>::State::Disabled);
+  EXPECT_EQ(got.remote_geo.state, flowtop::core::Lookup<GeoInfo>::State::Disabled);
   EXPECT_FALSE(e.dns());
   EXPECT_FALSE(e.geoip());
   std::this_thread::sleep_for(30ms);
@@ -124,10 +124,10 @@ TEST(Enricher, TurnedOffLookupsAreDisabled) {
   // The `g` key: on again, the databases open and lookups work.
   e.set_geoip(true);
   EXPECT_TRUE(e.geoip());
-  got = settle(e, rec, [](const Enrichment& x) { return x.dst_geo.ok(); });
-  EXPECT_EQ(got.dst_geo.value.country, "GB");
+  got = settle(e, rec, [](const Enrichment& x) { return x.remote_geo.ok(); });
+  EXPECT_EQ(got.remote_geo.value.country, "GB");
   e.set_geoip(false);
-  EXPECT_EQ(e.lookup(rec).dst_geo.state, flowtop::core::Lookup<GeoInfo>::State::Disabled);
+  EXPECT_EQ(e.lookup(rec).remote_geo.state, flowtop::core::Lookup<GeoInfo>::State::Disabled);
 }
 
 TEST(Enricher, LoopbackNamesAreNeverLookedUp) {
@@ -137,12 +137,12 @@ TEST(Enricher, LoopbackNamesAreNeverLookedUp) {
   const FlowRecord rec = flow(kTcp, "127.0.0.1", 40000, "127.0.0.1", 8080);
   e.on_new(rec);
   const Enrichment got = e.lookup(rec);
-  EXPECT_EQ(got.src_name.state, flowtop::core::Lookup<std::string>::State::Failed);
-  EXPECT_EQ(got.dst_name.state, flowtop::core::Lookup<std::string>::State::Failed);
-  EXPECT_EQ(got.src_geo.value.kind, GeoInfo::Kind::Loopback);
+  EXPECT_EQ(got.inside_name.state, flowtop::core::Lookup<std::string>::State::Failed);
+  EXPECT_EQ(got.remote_name.state, flowtop::core::Lookup<std::string>::State::Failed);
+  EXPECT_EQ(got.inside_geo.value.kind, GeoInfo::Kind::Loopback);
   EXPECT_EQ(e.stats().dns_queued, 0U) << "queued: it would be looked up";
   e.set_dns(false);
-  EXPECT_EQ(e.lookup(rec).src_name.state, flowtop::core::Lookup<std::string>::State::Disabled);
+  EXPECT_EQ(e.lookup(rec).inside_name.state, flowtop::core::Lookup<std::string>::State::Disabled);
 }
 
 TEST(Enricher, HealthNamesBadConfLinesAndAMissingDatabase) {
@@ -168,9 +168,9 @@ TEST(Enricher, HealthNamesBadConfLinesAndAMissingDatabase) {
     // Without a database lookups fail; nothing crashes.
     const FlowRecord rec = flow(kTcp, "10.0.0.2", 40000, "81.2.69.142", 22);
     const Enrichment got = settle(e, rec, [](const Enrichment& x) {
-      return x.dst_geo.state != flowtop::core::Lookup<GeoInfo>::State::Pending;
+      return x.remote_geo.state != flowtop::core::Lookup<GeoInfo>::State::Pending;
     });
-    EXPECT_EQ(got.dst_geo.state, flowtop::core::Lookup<GeoInfo>::State::Failed);
+    EXPECT_EQ(got.remote_geo.state, flowtop::core::Lookup<GeoInfo>::State::Failed);
     EXPECT_EQ(got.service, "ssh");
   }
   fs::remove_all(dir);

@@ -33,7 +33,7 @@ std::vector<std::string> split(const std::string& text) {
   return out;
 }
 
-// The index of the column header line ("PROCESS ...", "HOST ...", "COUNTRY ...").
+// The index of the column header line ("OWNER ...", "HOST ...", "COUNTRY ...").
 std::size_t header_of(const std::vector<std::string>& lines, std::string_view first) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].starts_with(first)) {
@@ -83,7 +83,7 @@ class Batch : public ::testing::Test {
 };
 
 TEST_F(Batch, TheTableIsTheScreensTableLineForLine) {
-  for (const Tab tab : {Tab::Flows, Tab::Processes, Tab::Hosts, Tab::Countries, Tab::As}) {
+  for (const Tab tab : {Tab::Flows, Tab::Owners, Tab::Hosts, Tab::Countries, Tab::As}) {
     for (const int cols : {80, 120, 200}) {
       const view::ViewState state = state_for(tab);
       const auto b = split(batch(state, static_cast<std::size_t>(cols)));
@@ -111,13 +111,13 @@ TEST_F(Batch, SourceRowsAndBitsAsOnScreen) {
   state.bits = true;
   const auto b = split(batch(state, 120));
   const auto s = split(screen(state, 120));
-  const std::size_t bh = header_of(b, "PROCESS");
-  const std::size_t sh = header_of(s, "PROCESS");
+  const std::size_t bh = header_of(b, "OWNER");
+  const std::size_t sh = header_of(s, "OWNER");
   ASSERT_LT(bh + 4, b.size());
   for (std::size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(b[bh + i], s[sh + i]) << i;
   }
-  EXPECT_NE(b[bh + 2].find("from 10.0.0.2:51000"), std::string::npos) << b[bh + 2];
+  EXPECT_NE(b[bh + 2].find("local 10.0.0.2:51000"), std::string::npos) << b[bh + 2];
   EXPECT_NE(b[bh + 1].find("Mbit/s"), std::string::npos) << b[bh + 1];
 }
 
@@ -128,7 +128,7 @@ TEST_F(Batch, TitleStatusAndHealthLines) {
   EXPECT_TRUE(l[1].starts_with(" 7 shown · 9 tracked · 2 hidden: loopback 1, DNS 1")) << l[1];
   EXPECT_EQ(l[2], " accounting was off");
   EXPECT_EQ(l[3], " events lost: ?[2Jresync");  // sanitised: no escape reaches a terminal
-  EXPECT_TRUE(l[4].starts_with("PROCESS")) << l[4];
+  EXPECT_TRUE(l[4].starts_with("OWNER")) << l[4];
   report_.version.clear();
   EXPECT_EQ(split(batch(state_for(Tab::Flows), 120))[0], "flowtop - 20:26:40 - frame 3");
 }
@@ -140,7 +140,7 @@ TEST_F(Batch, FilteredFlowsAreCountedAsOnScreen) {
   EXPECT_TRUE(l[1].starts_with(" 2 shown · 9 tracked · 7 hidden: loopback 1, DNS 1, filter 5"))
       << l[1];
   EXPECT_NE(l[1].find("filter: proc=firefox-esr"), std::string::npos) << l[1];
-  const std::size_t h = header_of(l, "PROCESS");
+  const std::size_t h = header_of(l, "OWNER");
   ASSERT_EQ(l.size(), h + 1 + 2 + 1) << "two rows and the blank line";
 }
 
@@ -148,7 +148,7 @@ TEST_F(Batch, RowsFollowTheSortColumn) {
   view::ViewState state = state_for(Tab::Flows);
   state.sort[0] = view::SortSpec{Column::Port, false};
   const auto l = split(batch(state, 160));
-  const std::size_t h = header_of(l, "PROCESS");
+  const std::size_t h = header_of(l, "OWNER");
   // The PORT column's display column; rows hold wide characters, so find each row's byte there.
   const std::size_t col = core::display_width(l[h].substr(0, l[h].find("PORT")));
   std::vector<std::string> ports;
@@ -163,17 +163,17 @@ TEST_F(Batch, RowsFollowTheSortColumn) {
 
 TEST_F(Batch, UnknownIsDashZeroIsBlankPendingIsBlank) {
   const auto l = split(batch(state_for(Tab::Flows), 160));
-  const std::size_t h = header_of(l, "PROCESS");
+  const std::size_t h = header_of(l, "OWNER");
   for (std::size_t i = h + 1; i + 1 < l.size(); ++i) {
     if (l[i].find("backup.lan") != std::string::npos) {  // accounting was off: "-"
       EXPECT_NE(l[i].find("       -          -        -          -"), std::string::npos) << l[i];
     }
   }
-  // A pending enrichment is blank, not "-": the process column of flow 1 while looked up.
+  // A pending enrichment is blank, not "-": the OWNER column of flow 1 while looked up.
   world_.enrichment[1].process = {};
   snapshot_ = world_.snapshot();
   const auto p = split(batch(state_for(Tab::Flows), 160));
-  const std::size_t ph = header_of(p, "PROCESS");
+  const std::size_t ph = header_of(p, "OWNER");
   bool seen = false;
   for (std::size_t i = ph + 1; i + 1 < p.size(); ++i) {
     if (p[i].find("example.com") != std::string::npos && p[i].find("evil") == std::string::npos) {
@@ -198,13 +198,13 @@ TEST_F(Batch, EmptyTableSaysWhy) {
   view::ViewState state = state_for(Tab::Flows);
   state.filter = std::get<view::Filter>(view::compile_filter("port=1"));
   const auto l = split(batch(state, 120));
-  const std::size_t h = header_of(l, "PROCESS");
+  const std::size_t h = header_of(l, "OWNER");
   ASSERT_LT(h + 1, l.size());
   EXPECT_EQ(l[h + 1], " no flows match TCP+UDP+ICMP, IPv4+IPv6, filter port=1 (9 hidden)");
   world_.flows.clear();
   snapshot_ = world_.snapshot();
   const auto e = split(batch(state_for(Tab::Flows), 120));
-  EXPECT_EQ(e[header_of(e, "PROCESS") + 1],
+  EXPECT_EQ(e[header_of(e, "OWNER") + 1],
             " conntrack is not tracking in this namespace: try --track");
 }
 

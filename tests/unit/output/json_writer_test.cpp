@@ -3,10 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "flowtop/view/rows.hpp"
+#include "unit/view/ends_fixture.hpp"
 
 namespace flowtop::output {
 namespace {
@@ -79,9 +83,10 @@ TEST(JsonWriter, TcpV4EveryField) {
 TEST(JsonWriter, KeysInSpecOrder) {
   const std::string text = json_line(tcp_v4(), FrameInfo{1, kNow});
   const std::vector<std::string> keys{
-      "ts",     "frame",   "id",       "family",   "proto",   "state",  "orig", "reply",
-      "icmp",   "service", "bytes",    "packets",  "rate",    "age_s",  "mark", "zone",
-      "status", "process", "src_name", "dst_name", "src_geo", "dst_geo"};
+      "ts",     "frame",   "id",       "family",   "proto",   "state",   "orig",      "reply",
+      "icmp",   "service", "bytes",    "packets",  "rate",    "age_s",   "mark",      "zone",
+      "status", "process", "src_name", "dst_name", "src_geo", "dst_geo", "direction", "local",
+      "remote", "sent",    "received", "nat",      "owner"};
   const json j = json::parse(text);
   EXPECT_EQ(j.size(), keys.size());
   std::size_t pos = 0;
@@ -252,7 +257,7 @@ TEST(JsonWriter, HostileRecordsStillGiveValidJson) {
     const std::string text = json_line(r, FrameInfo{1, kNow});
     ASSERT_TRUE(json::accept(text)) << text;
     const json j = json::parse(text);
-    ASSERT_EQ(j.size(), 22U);
+    ASSERT_EQ(j.size(), 29U);
     ASSERT_TRUE(j["orig"]["src"].is_string());
   }
 }
@@ -266,18 +271,18 @@ namespace {
 TEST(JsonWriterEnrichment, FilledFieldsFollowTheSchema) {
   core::Enrichment e;
   e.process = core::Lookup<core::ProcessInfo>::ready({4242, 1000, "curl", "alice", "curl -s x"});
-  e.dst_name = core::Lookup<std::string>::ready("example.com");
-  e.src_name = core::Lookup<std::string>::failed();
+  e.remote_name = core::Lookup<std::string>::ready("example.com");
+  e.inside_name = core::Lookup<std::string>::failed();
   core::GeoInfo g;
   g.country = "US";
   g.country_name = "United States";
   g.city = "Norwell";
   g.asn = 15133;
   g.org = "Edgecast";
-  e.dst_geo = core::Lookup<core::GeoInfo>::ready(g);
+  e.remote_geo = core::Lookup<core::GeoInfo>::ready(g);
   core::GeoInfo priv;
   priv.kind = core::GeoInfo::Kind::Private;
-  e.src_geo = core::Lookup<core::GeoInfo>::ready(priv);
+  e.inside_geo = core::Lookup<core::GeoInfo>::ready(priv);
   e.service = "https";
   const json j = json::parse(json_line(tcp_v4(), e, FrameInfo{1, kNow}));
   EXPECT_EQ(j["process"], json::parse(R"({"pid":4242,"name":"curl","user":"alice"})"));
@@ -291,10 +296,10 @@ TEST(JsonWriterEnrichment, FilledFieldsFollowTheSchema) {
 
 TEST(JsonWriterEnrichment, PendingDisabledAndPartialGeoAreNull) {
   core::Enrichment e;
-  e.dst_name = core::Lookup<std::string>::disabled();
+  e.remote_name = core::Lookup<std::string>::disabled();
   core::GeoInfo g;
   g.country = "SE";
-  e.dst_geo = core::Lookup<core::GeoInfo>::ready(g);
+  e.remote_geo = core::Lookup<core::GeoInfo>::ready(g);
   const json j = json::parse(json_line(tcp_v4(), e, FrameInfo{1, kNow}));
   EXPECT_TRUE(j["process"].is_null());
   EXPECT_TRUE(j["dst_name"].is_null());
@@ -306,12 +311,167 @@ TEST(JsonWriterEnrichment, PendingDisabledAndPartialGeoAreNull) {
 
 TEST(JsonWriterEnrichment, HostileNamesStayValidJson) {
   core::Enrichment e;
-  e.dst_name = core::Lookup<std::string>::ready(std::string("evil\x1b[2J\xff\xfe.example", 19));
+  e.remote_name = core::Lookup<std::string>::ready(std::string("evil\x1b[2J\xff\xfe.example", 19));
   e.process = core::Lookup<core::ProcessInfo>::ready({1, 0, "a\"b\\c\n", "root", ""});
   const std::string text = json_line(tcp_v4(), e, FrameInfo{1, kNow});
   EXPECT_EQ(text.find('\x1b'), std::string::npos) << "control bytes are escaped";
   const json j = json::parse(text);
   EXPECT_EQ(j["process"]["name"], "a\"b\\c\n");
+}
+
+}  // namespace
+}  // namespace flowtop::output
+
+// Flows classified as a server and a router see them (unit/view/ends_fixture.hpp): the two ends,
+// the direction, what the inside end sent and received, NAT and the owner.
+namespace flowtop::output {
+namespace {
+
+json flow_json(const test::FakeWorld& w, std::uint32_t id) {
+  for (const auto& rec : w.flows) {
+    if (rec.id == id) {
+      return json::parse(json_line(rec, w.enrichment.at(id), FrameInfo{1, kNow}));
+    }
+  }
+  ADD_FAILURE() << "no flow " << id;
+  return {};
+}
+
+TEST(JsonWriterEnds, AnInboundFlowOnAServer) {
+  const json j = flow_json(test::server_world(), 21);
+  EXPECT_EQ(j["direction"], "in");
+  EXPECT_EQ(j["local"], json::parse(R"({"addr":"192.0.2.10","port":22,
+                                        "name":"server.example.org","geo":null})"));
+  EXPECT_EQ(j["remote"]["addr"], "198.51.100.23");
+  EXPECT_EQ(j["remote"]["port"], 50123);
+  EXPECT_EQ(j["remote"]["name"], "client.example.net");
+  EXPECT_EQ(j["remote"]["geo"]["country"], "GB");
+  // ↑ sent by the server: the reply direction of a flow the client opened.
+  EXPECT_EQ(j["sent"], json::parse(R"({"bytes":2000000,"packets":1500,"rate":200000})"));
+  EXPECT_EQ(j["received"], json::parse(R"({"bytes":4000,"packets":80,"rate":400})"));
+  EXPECT_EQ(j["bytes"], json::parse(R"({"orig":4000,"reply":2000000})"));  // unchanged
+  EXPECT_TRUE(j["nat"].is_null());
+  EXPECT_EQ(j["owner"], json::parse(R"({"kind":"process","pid":900,"name":"sshd","user":"root"})"));
+  // src_* and dst_* stay the initiator's and the responder's.
+  EXPECT_EQ(j["src_name"], "client.example.net");
+  EXPECT_EQ(j["dst_name"], "server.example.org");
+  EXPECT_EQ(j["src_geo"]["country"], "GB");
+  EXPECT_TRUE(j["dst_geo"].is_null());
+
+  const json out = flow_json(test::server_world(), 24);
+  EXPECT_EQ(out["direction"], "out");
+  EXPECT_EQ(out["local"]["addr"], "192.0.2.10");
+  EXPECT_EQ(out["remote"]["name"], "example.com");
+  EXPECT_EQ(out["sent"]["bytes"], 600);
+  EXPECT_EQ(out["src_name"].is_null(), true);
+  EXPECT_EQ(out["dst_name"], "example.com");
+}
+
+TEST(JsonWriterEnds, InboundIpv6) {
+  const json j = flow_json(test::server_world(), 22);
+  EXPECT_EQ(j["family"], "ipv6");
+  EXPECT_EQ(j["direction"], "in");
+  EXPECT_EQ(j["local"]["addr"], "2001:db8:5::10");
+  EXPECT_EQ(j["local"]["port"], 443);
+  EXPECT_EQ(j["remote"], json::parse(R"({"addr":"2001:db8:99::5","port":40400,"name":null,
+      "geo":{"country":"DE","country_name":"Germany","city":"Berlin","asn":3320,
+             "org":"Deutsche Telekom AG"}})"));
+  EXPECT_EQ(j["sent"]["bytes"], 80000);
+  EXPECT_EQ(j["received"]["bytes"], 1500);
+}
+
+TEST(JsonWriterEnds, AMasqueradedFlowOnARouter) {
+  const json j = flow_json(test::router_world(), 31);
+  EXPECT_EQ(j["direction"], "fwd");
+  EXPECT_EQ(j["local"], json::parse(R"({"addr":"192.168.77.23","port":41000,
+                                        "name":"laptop.lan","geo":null})"));
+  EXPECT_EQ(j["remote"]["addr"], "93.184.216.34");
+  EXPECT_EQ(j["remote"]["port"], 443);
+  EXPECT_EQ(j["nat"], json::parse(R"({"snat":"203.0.113.9:61000","dnat":null})"));
+  EXPECT_EQ(j["sent"]["bytes"], 1200);
+  EXPECT_EQ(j["received"]["bytes"], 53000);
+  EXPECT_TRUE(j["process"].is_null());
+  EXPECT_EQ(j["owner"],
+            json::parse(R"({"kind":"host","mac":"aa:bb:cc:00:00:23","name":"laptop"})"));
+}
+
+TEST(JsonWriterEnds, APortForwardOnARouter) {
+  const json j = flow_json(test::router_world(), 32);
+  EXPECT_EQ(j["direction"], "fwd");
+  // The inside end is the internal server, after DNAT; the remote end the Internet client.
+  EXPECT_EQ(j["local"], json::parse(R"({"addr":"192.168.77.10","port":22,"name":null,
+                                        "geo":null})"));
+  EXPECT_EQ(j["remote"]["addr"], "198.51.100.99");
+  EXPECT_EQ(j["remote"]["port"], 55555);
+  EXPECT_EQ(j["remote"]["geo"]["country"], "NL");
+  EXPECT_EQ(j["nat"], json::parse(R"({"snat":null,"dnat":"192.168.77.10:22"})"));
+  EXPECT_EQ(j["orig"]["dport"], 2222);
+  EXPECT_EQ(j["service"], "ssh");
+  // The NAS sent the reply direction.
+  EXPECT_EQ(j["sent"], json::parse(R"({"bytes":900000,"packets":700,"rate":90000})"));
+  EXPECT_EQ(j["received"], json::parse(R"({"bytes":3000,"packets":50,"rate":300})"));
+  EXPECT_EQ(j["owner"], json::parse(R"({"kind":"host","mac":"aa:bb:cc:00:00:10","name":"nas"})"));
+  EXPECT_EQ(j["src_geo"]["country"], "NL");  // the initiator: the client
+  EXPECT_TRUE(j["dst_geo"].is_null());       // the responder: private
+}
+
+TEST(JsonWriterEnds, ForwardedIpv6AndAFlowWithoutOwner) {
+  const json v6 = flow_json(test::router_world(), 33);
+  EXPECT_EQ(v6["direction"], "fwd");
+  EXPECT_EQ(v6["local"]["addr"], "2001:db8:77::23");
+  EXPECT_EQ(v6["remote"]["addr"], "2a00:1450:4001:82b::200e");
+  EXPECT_TRUE(v6["nat"].is_null());
+  EXPECT_EQ(v6["owner"]["kind"], "host");
+
+  const json none = flow_json(test::router_world(), 35);
+  EXPECT_TRUE(none["owner"].is_null());
+  EXPECT_EQ(none["nat"]["snat"], "203.0.113.9:62000");
+
+  // A device without a lease name: null, not "".
+  test::FakeWorld w = test::router_world();
+  w.enrichment[31].host = test::device("aa:bb:cc:00:00:23", "");
+  EXPECT_EQ(flow_json(w, 31)["owner"],
+            json::parse(R"({"kind":"host","mac":"aa:bb:cc:00:00:23","name":null})"));
+}
+
+TEST(JsonWriterEnds, IcmpEndsHaveNoPorts) {
+  const core::FlowRecord r = test::classified(
+      {.src = "198.51.100.23", .dst = "192.0.2.10", .proto = 1, .sport = 77, .id = 26},
+      test::server_facts());
+  const json j = json::parse(json_line(r, FrameInfo{1, kNow}));
+  EXPECT_EQ(j["direction"], "in");
+  EXPECT_EQ(j["local"]["addr"], "192.0.2.10");
+  EXPECT_TRUE(j["local"]["port"].is_null());
+  EXPECT_TRUE(j["remote"]["port"].is_null());
+  EXPECT_TRUE(j["nat"].is_null());
+}
+
+TEST(JsonWriterEnds, OwnersGroupLines) {
+  const test::FakeWorld w = test::router_world();
+  view::ViewState s = view::default_view_state();
+  s.tab = view::Tab::Owners;
+  const view::Rows rows = view::build_rows(w.snapshot(), s, 100);
+  std::map<std::string, json> by_label;
+  for (const view::GroupRow& g : rows.groups) {
+    const json j = json::parse(json_group_line(g, view::Tab::Owners, FrameInfo{1, kNow}));
+    EXPECT_EQ(j["tab"], "owners");
+    by_label[g.label] = j;
+  }
+  ASSERT_EQ(by_label.size(), 4U);
+  const json& laptop = by_label["laptop"];
+  EXPECT_EQ(laptop["kind"], "host");
+  EXPECT_EQ(laptop["mac"], "aa:bb:cc:00:00:23");
+  EXPECT_EQ(laptop["name"], "laptop");
+  EXPECT_EQ(laptop["flows"], 2);
+  const json& curl = by_label["curl"];
+  EXPECT_EQ(curl["kind"], "process");
+  EXPECT_EQ(curl["pid"], 4242);
+  EXPECT_EQ(curl["name"], "curl");
+  EXPECT_EQ(curl["user"], "alice");
+  const json& none = by_label["-"];
+  EXPECT_TRUE(none["kind"].is_null());
+  EXPECT_TRUE(none["pid"].is_null());
+  EXPECT_TRUE(none["name"].is_null());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/command.hpp"
+#include "unit/view/ends_fixture.hpp"
 #include "unit/view/fixture.hpp"
 
 namespace flowtop::render {
@@ -83,15 +84,15 @@ TEST(Render, GoldenFrame80x24) {
   const std::string want =
       " flowtop 0.1.0                                                         every 1s\n"
       " 7 shown · 9 tracked · 2 hidden: loopback 1, DNS 1 · ↑ 125.2 kB/s ↓ 2.4 MB/s\n"
-      " Flows   Processes   Hosts   Countries   AS\n"
-      "PROCESS PROTO  STATE       ADDRESS          PORT       RATE↑   BYTES↓     RATE↓▼\n"
-      "firefo… tcp4   ESTABLISHED lhr25s34-in-f14… https  25.0 kB/s 910.0 MB   2.4 MB/s\n"
-      "curl    tcp4   ESTABLISHED example.com      https    120 B/s  53.0 kB   5.3 kB/s\n"
-      "-       tcp4   ESTABLISHED ?]0;pwned??[2Je… 22    100.0 kB/s 150.0 kB   2.0 kB/s\n"
-      "-       icmp4              198.51.100.200   8/0       84 B/s     84 B     84 B/s\n"
-      "?[31m…  udp4               ns.example.org   5353\n"
-      "firefo… tcp6   ESTABLISHED 2a00-1450.examp… https             70.0 kB\n"
-      "sshd    tcp4   ESTABLISHED backup.lan       50022          -        -          -\n"
+      " Flows   Owners   Hosts   Countries   AS\n"
+      "OWNER   PROTO STATE         ADDRESS         PORT       RATE↑   BYTES↓     RATE↓▼\n"
+      "firefo… tcp4  ESTABLISHED → lhr25s34-in-f1… https  25.0 kB/s 910.0 MB   2.4 MB/s\n"
+      "curl    tcp4  ESTABLISHED → example.com     https    120 B/s  53.0 kB   5.3 kB/s\n"
+      "-       tcp4  ESTABLISHED → ?]0;pwned??[2J… 22    100.0 kB/s 150.0 kB   2.0 kB/s\n"
+      "-       icmp4             → 198.51.100.200  8/0       84 B/s     84 B     84 B/s\n"
+      "?[31m…  udp4              → ns.example.org  5353\n"
+      "firefo… tcp6  ESTABLISHED → 2a00-1450.exam… https             70.0 kB\n"
+      "sshd    tcp4  ESTABLISHED → backup.lan      50022          -        -          -\n"
       "\n\n\n\n\n\n\n\n\n\n\n\n\n";
   EXPECT_EQ(text_of(test::sample_world(), all_protocols(), {80, 24}), want);
 }
@@ -107,42 +108,45 @@ TEST(Render, GoldenFrame120x40WithDetailPane) {
       "                   every 1s\n"
       " 7 shown · 9 tracked · 2 hidden: loopback 1, DNS 1 · ↑ 125.2 kB/s ↓ 2.4 MB/s · "
       "TCP+UDP+ICMP, IPv4+IPv6\n"
-      " Flows   Processes   Hosts   Countries   AS\n"
-      "PROCESS        PID PROTO  STATE       TIME ADDRESS                     PORT  GEO   BYTES↑   "
+      " Flows   Owners   Hosts   Countries   AS\n"
+      "OWNER          PID PROTO STATE       TIME   ADDRESS                    PORT  GEO   BYTES↑   "
       "   RATE↑   BYTES↓     RATE↓▼\n"
-      "firefox-e…    1201 tcp4   ESTABLISHED   1h lhr25s34-in-f14.1e100.net   https GB   25.0 MB  "
+      "firefox-e…    1201 tcp4  ESTABLISHED   1h → lhr25s34-in-f14.1e100.net  https GB   25.0 MB  "
       "25.0 kB/s 910.0 MB   2.4 MB/s\n"
-      "                                           from 10.0.0.2:51000\n"
-      "curl          4242 tcp4   ESTABLISHED   1m example.com                 https US    1.2 kB   "
+      "                                            local 10.0.0.2:51000\n"
+      "curl          4242 tcp4  ESTABLISHED   1m → example.com                https US    1.2 kB   "
       " 120 B/s  53.0 kB   5.3 kB/s\n"
-      "                                           from 10.0.0.2:40000\n"
-      "-                - tcp4   ESTABLISHED   2d ?]0;pwned??[2Jevil.example  22    NL    4.0 MB "
+      "                                            local 10.0.0.2:40000\n"
+      "-                - tcp4  ESTABLISHED   2d → ?]0;pwned??[2Jevil.example 22    NL    4.0 MB "
       "100.0 kB/s 150.0 kB   2.0 kB/s\n"
-      "                                           from 192.168.1.50:33000\n"
-      "-                - icmp4                2s 198.51.100.200              8/0   US      84 B   "
+      "                                            local 192.168.1.50:33000 · SNAT to "
+      "203.0.113.9:33000\n"
+      "-                - icmp4               2s → 198.51.100.200             8/0   US      84 B   "
       "  84 B/s     84 B     84 B/s\n"
-      "                                           from 10.0.0.2\n"
-      "?[31m日本…     777 udp4                 5s ns.example.org              5353  JP     500 B\n"
-      "                                           from 10.0.0.2:5353\n"
-      "firefox-e…    1201 tcp6   ESTABLISHED  30s 2a00-1450.example.net       https DE    3.0 kB   "
+      "                                            local 10.0.0.2\n"
+      "?[31m日本…     777 udp4                5s → ns.example.org             5353  JP     500 B\n"
+      "                                            local 10.0.0.2:5353\n"
+      "firefox-e…    1201 tcp6  ESTABLISHED  30s → 2a00-1450.example.net      https DE    3.0 kB   "
       "          70.0 kB\n"
-      "                                           from [2001:db8::2]:51002\n"
-      "sshd           900 tcp4   ESTABLISHED    - backup.lan                  50022 lan        -   "
+      "                                            local [2001:db8::2]:51002\n"
+      "sshd           900 tcp4  ESTABLISHED    - → backup.lan                 50022 lan        -   "
       "       -        -          -\n"
-      "                                           from 10.0.0.2:22\n"
+      "                                            local 10.0.0.2:22\n"
       "\n\n\n\n"
       " Flow tcp4 ESTABLISHED   id 4   zone 0   mark 0x10   timeout 431999s\n"
-      "orig     192.168.1.50:33000 → 198.51.100.7:22\n"
-      "reply    198.51.100.7:22 → 203.0.113.9:33000  NAT: source\n"
-      "out ↑    4,000,000 B (4.0 MB)  12 packets  100.0 kB/s  1000.0 pkt/s\n"
-      "in ↓     150,000 B (150.0 kB)  40 packets  2.0 kB/s  2.0 pkt/s\n"
-      "process  - (no local socket: forwarded, or already closed)\n"
-      "source   192.168.1.50  name looking up  geo looking up\n"
-      "dest     198.51.100.7  ?]0;pwned??[2Jevil.example  NL Netherlands, Amsterdam, AS1136 KPN "
+      "direction  → outbound (opened here)\n"
+      "orig       192.168.1.50:33000 → 198.51.100.7:22\n"
+      "reply      198.51.100.7:22 → 203.0.113.9:33000\n"
+      "nat        SNAT to 203.0.113.9:33000\n"
+      "sent ↑     4,000,000 B (4.0 MB)  12 packets  100.0 kB/s  1000.0 pkt/s\n"
+      "received ↓ 150,000 B (150.0 kB)  40 packets  2.0 kB/s  2.0 pkt/s\n"
+      "owner      - (no local socket: forwarded, or already closed)\n"
+      "local      192.168.1.50  name looking up  geo looking up\n"
+      "remote     198.51.100.7  ?]0;pwned??[2Jevil.example  NL Netherlands, Amsterdam, AS1136 KPN "
       "B.V.\n"
-      "started  2026-05-26 12:53:20 UTC (2d ago)\n"
-      "status   SEEN_REPLY ASSURED CONFIRMED\n"
-      "\n\n\n\n\n\n\n\n";
+      "started    2026-05-26 12:53:20 UTC (2d ago)\n"
+      "status     SEEN_REPLY ASSURED CONFIRMED\n"
+      "\n\n\n\n\n\n";
   EXPECT_EQ(got, want);
 }
 
@@ -176,7 +180,7 @@ TEST(Render, EverySizeFits) {
   }
   {
     view::ViewState s = all_protocols();
-    s.tab = view::Tab::Processes;
+    s.tab = view::Tab::Owners;
     s.h_scroll = 2;
     states.push_back(s);
   }
@@ -218,17 +222,19 @@ std::string header_at(int cols, bool bits = false) {
 }
 
 TEST(Render, ColumnsDropLeastImportantFirst) {
-  EXPECT_EQ(header_at(40), "PROTO  ADDRESS                    RATE↓▼");
-  EXPECT_EQ(header_at(60), "PROTO  ADDRESS          PORT       RATE↑   BYTES↓     RATE↓▼");
+  // DIR (its label is empty) stands between STATE/TIME and ADDRESS from 40 columns on; NAT is
+  // among the first to go.
+  EXPECT_EQ(header_at(40), "PROTO   ADDRESS                   RATE↓▼");
+  EXPECT_EQ(header_at(60), "PROTO   ADDRESS         PORT       RATE↑   BYTES↓     RATE↓▼");
   EXPECT_EQ(header_at(80),
-            "PROCESS PROTO  STATE       ADDRESS          PORT       RATE↑   BYTES↓     RATE↓▼");
+            "OWNER   PROTO STATE         ADDRESS         PORT       RATE↑   BYTES↓     RATE↓▼");
   EXPECT_EQ(header_at(80, true),
-            "PROCESS PROTO  ADDRESS                  PORT         RATE↑   BYTES↓       RATE↓▼");
+            "OWNER   PROTO   ADDRESS                 PORT         RATE↑   BYTES↓       RATE↓▼");
   EXPECT_EQ(header_at(120),
-            "PROCESS        PID PROTO  STATE       TIME ADDRESS                     PORT  GEO   "
+            "OWNER          PID PROTO STATE       TIME   ADDRESS                    PORT  GEO   "
             "BYTES↑      RATE↑   BYTES↓     RATE↓▼");
   const std::string wide = header_at(200);
-  for (const char* c : {"PROCESS", "PID", "PROTO", "STATE", "TIME", "ADDRESS", "PORT", "GEO",
+  for (const char* c : {"OWNER", "PID", "PROTO", "STATE", "TIME", "ADDRESS", "PORT", "NAT", "GEO",
                         "BYTES↑", "RATE↑", "BYTES↓", "RATE↓", "PKTS↑", "PKTS↓"}) {
     EXPECT_NE(wide.find(c), std::string::npos) << c;
   }
@@ -239,9 +245,15 @@ TEST(Render, ColumnsDropLeastImportantFirst) {
 
 TEST(Render, HorizontalScrollBringsDroppedColumnsBack) {
   view::ViewState s = all_protocols();
-  s.h_scroll = 1;  // PROCESS scrolled off
+  EXPECT_EQ(line_with(text_of(test::sample_world(), s, {80, 24}), "ADDRESS").find("BYTES↑"),
+            std::string::npos);
+  s.h_scroll = 1;  // OWNER scrolled off: the room goes to ADDRESS, BYTES↑ needs one more column
+  EXPECT_EQ(line_with(text_of(test::sample_world(), s, {80, 24}), "ADDRESS"),
+            "PROTO STATE         ADDRESS                 PORT       RATE↑   BYTES↓     RATE↓▼");
+  s.h_scroll = 3;  // OWNER, PID (dropped anyway) and PROTO scrolled off
   const std::string header = line_with(text_of(test::sample_world(), s, {80, 24}), "ADDRESS");
-  EXPECT_EQ(header.find("PROCESS"), std::string::npos);
+  EXPECT_EQ(header.find("OWNER"), std::string::npos);
+  EXPECT_EQ(header.find("PROTO"), std::string::npos);
   EXPECT_NE(header.find("BYTES↑"), std::string::npos);
 }
 
@@ -250,12 +262,12 @@ TEST(Render, ZeroIsBlankAndUnknownIsDash) {
   // sshd: accounting and timestamps were off.
   EXPECT_EQ(
       line_with(text, "sshd"),
-      "sshd           900 tcp4   ESTABLISHED    - backup.lan                  50022 lan        -"
+      "sshd           900 tcp4  ESTABLISHED    - → backup.lan                 50022 lan        -"
       "          -        -          -");
   // The IPv6 flow: idle, nothing sent back yet counted as blank, not 0.
   EXPECT_EQ(
       line_with(text, "2a00-1450"),
-      "firefox-e…    1201 tcp6   ESTABLISHED  30s 2a00-1450.example.net       https DE    3.0 kB"
+      "firefox-e…    1201 tcp6  ESTABLISHED  30s → 2a00-1450.example.net      https DE    3.0 kB"
       "             70.0 kB");
 }
 
@@ -265,7 +277,7 @@ TEST(Render, HostileNamesAreSanitised) {
   EXPECT_EQ(text.find('\x07'), std::string::npos);
   EXPECT_NE(text.find("?]0;pwned??[2Jevil.example"), std::string::npos);
   view::ViewState processes = all_protocols();
-  processes.tab = view::Tab::Processes;
+  processes.tab = view::Tab::Owners;
   const std::string by_process = text_of(test::sample_world(), processes, {200, 30});
   EXPECT_EQ(by_process.find('\x1b'), std::string::npos);
   // The colour escape is defused and the invalid byte is one U+FFFD.
@@ -274,7 +286,7 @@ TEST(Render, HostileNamesAreSanitised) {
 
 TEST(Render, WideCharactersAreCutOnTheirBoundary) {
   const std::string text = text_of(test::sample_world(), all_protocols(), {120, 24});
-  // PROCESS is 10 columns: "?[31m" (5) + 日本 (4) + "…" (1).
+  // OWNER is 10 columns: "?[31m" (5) + 日本 (4) + "…" (1).
   EXPECT_EQ(line_with(text, "udp4").substr(0, std::string("?[31m日本…").size()), "?[31m日本…");
 }
 
@@ -282,11 +294,14 @@ TEST(Render, SourceRowsWithDashS) {
   view::ViewState s = all_protocols();
   s.show_src = true;
   const std::string text = text_of(test::sample_world(), s, {80, 24});
-  EXPECT_EQ(line_with(text, "from 10.0.0.2:51000"),
-            "                           from 10.0.0.2:51000");
-  EXPECT_NE(text.find("from [2001:db8::2]:51002"), std::string::npos);
-  EXPECT_NE(text.find("from 10.0.0.2\n"), std::string::npos);  // ICMP: no port
-  EXPECT_EQ(table_capacity({}, s, {80, 24}), 10U);             // two lines per flow
+  // The inside end, under ADDRESS (the remote end).
+  EXPECT_EQ(line_with(text, "local 10.0.0.2:51000"),
+            "                            local 10.0.0.2:51000");
+  EXPECT_NE(text.find("local [2001:db8::2]:51002"), std::string::npos);
+  EXPECT_NE(text.find("local 10.0.0.2\n"), std::string::npos);  // ICMP: no port
+  EXPECT_EQ(line_with(text, "local 192.168.1.50"),
+            "                            local 192.168.1.50:33000 · SNAT to 203.0.113.9:33000");
+  EXPECT_EQ(table_capacity({}, s, {80, 24}), 10U);  // two lines per flow
 }
 
 TEST(Render, DetailPaneShowsBothTuplesSoNatIsVisible) {
@@ -294,12 +309,12 @@ TEST(Render, DetailPaneShowsBothTuplesSoNatIsVisible) {
   s = view::apply(s, Command{K::SelectRow, 2});  // the forwarded, masqueraded flow
   s = view::apply(s, Command{K::Enter});
   const std::string text = text_of(test::sample_world(), s, {120, 40});
-  EXPECT_NE(text.find("orig     192.168.1.50:33000 → 198.51.100.7:22"), std::string::npos);
-  EXPECT_NE(text.find("reply    198.51.100.7:22 → 203.0.113.9:33000  NAT: source"),
-            std::string::npos);
+  EXPECT_NE(text.find("orig       192.168.1.50:33000 → 198.51.100.7:22\n"), std::string::npos);
+  EXPECT_NE(text.find("reply      198.51.100.7:22 → 203.0.113.9:33000\n"), std::string::npos);
+  EXPECT_NE(text.find("nat        SNAT to 203.0.113.9:33000\n"), std::string::npos);
   EXPECT_NE(text.find("mark 0x10"), std::string::npos);
   EXPECT_NE(text.find("4,000,000 B (4.0 MB)"), std::string::npos);
-  EXPECT_NE(text.find("status   SEEN_REPLY ASSURED CONFIRMED"), std::string::npos);
+  EXPECT_NE(text.find("status     SEEN_REPLY ASSURED CONFIRMED"), std::string::npos);
   EXPECT_NE(text.find("NL Netherlands, Amsterdam, AS1136 KPN B.V."), std::string::npos);
   EXPECT_NE(text.find("no local socket"), std::string::npos);
 }
@@ -309,10 +324,14 @@ TEST(Render, DetailPaneShowsTheProcessAndItsCommandLine) {
   s = view::apply(s, Command{K::SelectRow, 1});
   s = view::apply(s, Command{K::Enter});
   const std::string text = text_of(test::sample_world(), s, {120, 40});
-  EXPECT_NE(text.find("process  curl  pid 4242  user alice"), std::string::npos);
-  EXPECT_NE(text.find("cmdline  curl -s https://example.com/"), std::string::npos);
-  EXPECT_NE(text.find("started  2026-05-28 20:25:07 UTC (1m ago)"), std::string::npos);
-  EXPECT_NE(text.find("service  https"), std::string::npos);
+  EXPECT_NE(text.find("direction  → outbound (opened here)"), std::string::npos);
+  EXPECT_NE(text.find("owner      curl  pid 4242  user alice"), std::string::npos);
+  EXPECT_NE(text.find("cmdline    curl -s https://example.com/"), std::string::npos);
+  EXPECT_NE(text.find("local      10.0.0.2  name -  private"), std::string::npos);
+  EXPECT_NE(text.find("remote     93.184.216.34  example.com  US United States, Norwell"),
+            std::string::npos);
+  EXPECT_NE(text.find("started    2026-05-28 20:25:07 UTC (1m ago)"), std::string::npos);
+  EXPECT_NE(text.find("service    https"), std::string::npos);
 }
 
 TEST(Render, HelpListsEveryKey) {
@@ -353,7 +372,9 @@ TEST(Render, SortMenuAndIndicator) {
 TEST(Render, AsciiTerminal) {
   const std::string text = text_of(test::sample_world(), all_protocols(), {80, 24}, true);
   EXPECT_EQ(line_with(text, "ADDRESS"),
-            "PROCESS PROTO  STATE       ADDRESS          PORT      RATE-O  BYTES-I    RATE-Iv");
+            "OWNER   PROTO STATE         ADDRESS         PORT      RATE-O  BYTES-I    RATE-Iv");
+  EXPECT_EQ(line_with(text, "curl"),
+            "curl    tcp4  ESTABLISHED > example.com     https    120 B/s  53.0 kB   5.3 kB/s");
   EXPECT_NE(text.find("firefo~"), std::string::npos);
   EXPECT_NE(text.find(" | out 125.2 kB/s in 2.4 MB/s"), std::string::npos);
 }
@@ -416,7 +437,7 @@ TEST(Render, FilterPromptWithCursorAndError) {
 TEST(Render, ClicksMapToCommands) {
   view::ViewState s = all_protocols();
   const Frame f = frame_of(test::sample_world(), s, {80, 24});
-  EXPECT_EQ(hit_test(f, 2, 10), (Command{K::SetTab, 1}));  // " Processes "
+  EXPECT_EQ(hit_test(f, 2, 10), (Command{K::SetTab, 1}));  // " Owners "
   EXPECT_EQ(hit_test(f, 3, 0),
             (Command{K::SortBy, static_cast<std::int64_t>(view::Column::Process)}));
   EXPECT_EQ(hit_test(f, 3, 30),
@@ -428,10 +449,10 @@ TEST(Render, ClicksMapToCommands) {
 
 TEST(Render, AggregateViews) {
   view::ViewState s = all_protocols();
-  s.tab = view::Tab::Processes;
+  s.tab = view::Tab::Owners;
   const std::string text = text_of(test::sample_world(), s, {80, 24});
   EXPECT_EQ(line_with(text, "FLOWS"),
-            "PROCESS              PID USER      FLOWS   BYTES↑      RATE↑   BYTES↓     RATE↓▼");
+            "OWNER                PID USER      FLOWS   BYTES↑      RATE↑   BYTES↓     RATE↓▼");
   EXPECT_EQ(line_with(text, "firefox"),
             "firefox-esr         1201 alice         2  25.0 MB  25.0 kB/s 910.1 MB   2.4 MB/s");
   EXPECT_EQ(line_with(text, "sshd"),
@@ -439,6 +460,235 @@ TEST(Render, AggregateViews) {
   s.tab = view::Tab::Countries;
   EXPECT_NE(line_with(text_of(test::sample_world(), s, {80, 24}), "United States").find(" 2 "),
             std::string::npos);
+}
+
+// ---- flows with a direction and two ends (unit/view/ends_fixture.hpp) ----
+
+TEST(Render, ARoutersFlowsShowTheirDirectionAndTheirLanOwner) {
+  const test::FakeWorld w = test::router_world();
+  const std::string text = text_of(w, view::default_view_state(), {80, 12});
+  EXPECT_EQ(line_with(text, "ADDRESS"),
+            "OWNER   PROTO STATE         ADDRESS         PORT       RATE↑   BYTES↓     RATE↓▼");
+  EXPECT_EQ(line_with(text, "example.com"),
+            "laptop  tcp4  ESTABLISHED ⇄ example.com     https    120 B/s  53.0 kB   5.3 kB/s");
+  EXPECT_EQ(line_with(text, "curl"),
+            "curl    tcp4  ESTABLISHED → example.com     https     60 B/s  20.0 kB   2.0 kB/s");
+  // The port forward: the Internet client, the internal server's service (22, not 2222), and
+  // ↑ what the NAS sent.
+  EXPECT_EQ(line_with(text, "nas"),
+            "nas     tcp4  ESTABLISHED ⇄ 198.51.100.99   ssh    90.0 kB/s   3.0 kB    300 B/s");
+  EXPECT_EQ(line_with(text, "tcp6"),
+            "laptop  tcp6  ESTABLISHED ⇄ 2a00-1450.exam… https    200 B/s  70.0 kB   7.0 kB/s");
+  EXPECT_EQ(line_with(text, "198.51.100.7 "),
+            "-       tcp4  ESTABLISHED ⇄ 198.51.100.7    80        10 B/s    200 B     20 B/s");
+  // The status line sums what the inside ends sent and received.
+  EXPECT_NE(text.find(" 5 shown · 5 tracked · ↑ 90.4 kB/s ↓ 14.6 kB/s"), std::string::npos);
+  // ASCII: "~" forwarded, ">" out.
+  const std::string ascii = text_of(w, view::default_view_state(), {80, 12}, true);
+  EXPECT_NE(ascii.find("laptop  tcp4  ESTABLISHED ~ example.com"), std::string::npos) << ascii;
+  EXPECT_NE(ascii.find("curl    tcp4  ESTABLISHED > example.com"), std::string::npos) << ascii;
+}
+
+TEST(Render, TheNatColumnShowsTheTranslatedEndWhenThereIsRoom) {
+  const test::FakeWorld w = test::router_world();
+  const std::string text = text_of(w, view::default_view_state(), {240, 12});
+  const std::string header = line_with(text, "ADDRESS");
+  EXPECT_NE(header.find("PORT       NAT  "), std::string::npos) << header;
+  EXPECT_NE(line_with(text, "example.com  ").find("https      SNAT 203.0.113.9:61000   "),
+            std::string::npos);
+  EXPECT_NE(line_with(text, "nas").find(" ssh        DNAT 192.168.77.10:22   "), std::string::npos);
+  EXPECT_NE(line_with(text, "198.51.100.7 ").find(" 80         SNAT 203.0.113.9:62000   "),
+            std::string::npos);
+  // No NAT: blank.
+  EXPECT_NE(line_with(text, "curl").find(" https                                     US "),
+            std::string::npos)
+      << line_with(text, "curl");
+  // At 120 columns NAT is among the first columns to go.
+  EXPECT_EQ(line_with(text_of(w, view::default_view_state(), {120, 12}), "ADDRESS").find("NAT"),
+            std::string::npos);
+}
+
+TEST(Render, SourceRowsOnARouterShowTheInsideEndAndNat) {
+  view::ViewState s = view::default_view_state();
+  s.show_src = true;
+  const std::string text = text_of(test::router_world(), s, {120, 16});
+  const std::string pad(44, ' ');  // under ADDRESS
+  EXPECT_EQ(line_with(text, "192.168.77.23:41000"),
+            pad + "inside laptop.lan (192.168.77.23:41000) · SNAT to 203.0.113.9:61000");
+  EXPECT_EQ(line_with(text, "192.168.77.10"),
+            pad + "inside 192.168.77.10:22 · DNAT from 203.0.113.9:2222");
+  EXPECT_EQ(line_with(text, "2001:db8:77::23"),
+            pad + "inside laptop.lan ([2001:db8:77::23]:42000)");
+  EXPECT_EQ(line_with(text, "local 203.0.113.9"), pad + "local 203.0.113.9:45000");
+}
+
+TEST(Render, AServersInboundFlowsShowTheClientAndWhatTheServerSent) {
+  view::ViewState s = view::default_view_state();
+  s.show_src = true;
+  const std::string text = text_of(test::server_world(), s, {120, 16});
+  EXPECT_NE(text.find(" 4 shown · 4 tracked · ↑ 211.1 kB/s ↓ 500.6 kB/s"), std::string::npos);
+  EXPECT_EQ(line_with(text, "sshd"),
+            "sshd           900 tcp4  ESTABLISHED   1m ← client.example.net         ssh   GB    "
+            "2.0 MB 200.0 kB/s   4.0 kB    400 B/s");
+  EXPECT_EQ(line_with(text, "(192.0.2.10:22)"),
+            std::string(44, ' ') + "local server.example.org (192.0.2.10:22)");
+  EXPECT_EQ(line_with(text, "tcp6"),
+            "nginx         1300 tcp6  ESTABLISHED   1m ← 2001:db8:99::5             https DE   "
+            "80.0 kB   8.0 kB/s   1.5 kB    150 B/s");
+  EXPECT_EQ(line_with(text, "[2001:db8:5::10]"),
+            std::string(44, ' ') + "local [2001:db8:5::10]:443");
+  EXPECT_EQ(line_with(text, "apt"),
+            "apt           2000 tcp4  ESTABLISHED   1m → example.com                https US     "
+            "600 B     60 B/s   5.0 MB 500.0 kB/s");
+  EXPECT_NE(text_of(test::server_world(), s, {120, 16}, true).find(" 1m < client.example.net"),
+            std::string::npos);
+}
+
+TEST(Render, DetailPaneOfAnInboundFlow) {
+  view::ViewState s = view::default_view_state();
+  s = view::apply(s, Command{K::SelectRow, 1});  // sshd
+  s = view::apply(s, Command{K::Enter});
+  const std::string text = text_of(test::server_world(), s, {120, 30});
+  const std::size_t from = text.find(" Flow tcp4");
+  const std::size_t to = text.find("CONFIRMED\n", from);
+  ASSERT_NE(to, std::string::npos) << text;
+  const std::string pane = text.substr(from, to + 10 - from);
+  EXPECT_EQ(
+      pane,
+      " Flow tcp4 ESTABLISHED   id 21   zone 0   mark 0x0   timeout 431999s\n"
+      "direction  ← inbound (answered here)\n"
+      "orig       198.51.100.23:50123 → 192.0.2.10:22\n"
+      "reply      192.0.2.10:22 → 198.51.100.23:50123\n"
+      "sent ↑     2,000,000 B (2.0 MB)  1,500 packets  200.0 kB/s  200.0 pkt/s\n"
+      "received ↓ 4,000 B (4.0 kB)  80 packets  400 B/s  4.0 pkt/s\n"
+      "owner      sshd  pid 900  user root\n"
+      "local      192.0.2.10  server.example.org  geo looking up\n"
+      "remote     198.51.100.23  client.example.net  GB United Kingdom, London, AS5089 Virgin "
+      "Media\n"
+      "service    ssh\n"
+      "started    2026-05-28 20:25:07 UTC (1m ago)\n"
+      "status     SEEN_REPLY ASSURED CONFIRMED\n");
+}
+
+TEST(Render, DetailPaneOfAPortForward) {
+  view::ViewState s = view::default_view_state();
+  s = view::apply(s, Command{K::SelectRow, 3});  // nas
+  s = view::apply(s, Command{K::Enter});
+  const std::string text = text_of(test::router_world(), s, {120, 30});
+  const std::size_t from = text.find(" Flow tcp4");
+  const std::size_t to = text.find("CONFIRMED\n", from);
+  ASSERT_NE(to, std::string::npos) << text;
+  const std::string pane = text.substr(from, to + 10 - from);
+  EXPECT_EQ(pane,
+            " Flow tcp4 ESTABLISHED   id 32   zone 0   mark 0x0   timeout 431999s\n"
+            "direction  ⇄ forwarded (routed through here)\n"
+            "orig       198.51.100.99:55555 → 203.0.113.9:2222\n"
+            "reply      192.168.77.10:22 → 198.51.100.99:55555\n"
+            "nat        DNAT to 192.168.77.10:22\n"
+            "sent ↑     900,000 B (900.0 kB)  700 packets  90.0 kB/s  90.0 pkt/s\n"
+            "received ↓ 3,000 B (3.0 kB)  50 packets  300 B/s  3.0 pkt/s\n"
+            "owner      LAN device aa:bb:cc:00:00:10  nas\n"
+            "inside     192.168.77.10  name -  private\n"
+            "remote     198.51.100.99  name -  NL Netherlands, Amsterdam, AS1136 KPN B.V.\n"
+            "service    ssh\n"
+            "started    2026-05-28 20:25:07 UTC (1m ago)\n"
+            "status     SEEN_REPLY ASSURED CONFIRMED\n");
+  // The masqueraded flow: the LAN client inside, SNAT.
+  s = view::apply(view::default_view_state(), Command{K::SelectRow, 1});
+  s = view::apply(s, Command{K::Enter});
+  const std::string snat = text_of(test::router_world(), s, {120, 30});
+  EXPECT_NE(snat.find("\nnat        SNAT to 203.0.113.9:61000\n"), std::string::npos);
+  EXPECT_NE(snat.find("\nowner      LAN device aa:bb:cc:00:00:23  laptop\n"), std::string::npos);
+  EXPECT_NE(snat.find("\ninside     192.168.77.23  laptop.lan  private\n"), std::string::npos);
+}
+
+TEST(Render, OwnersOnARouterListItsLanDevices) {
+  view::ViewState s = view::default_view_state();
+  s.tab = view::Tab::Owners;
+  const std::string text = text_of(test::router_world(), s, {80, 12});
+  EXPECT_EQ(line_with(text, "FLOWS"),
+            "OWNER                PID USER      FLOWS   BYTES↑      RATE↑   BYTES↓     RATE↓▼");
+  // The laptop's IPv4 and IPv6 flows are one device (one MAC); sent ↑, received ↓.
+  EXPECT_TRUE(line_with(text, "laptop").starts_with("laptop                 - "))
+      << line_with(text, "laptop");
+  EXPECT_TRUE(
+      line_with(text, "laptop").ends_with("      2   3.2 kB    320 B/s 123.0 kB  12.3 kB/s"))
+      << line_with(text, "laptop");
+  EXPECT_TRUE(line_with(text, "nas").ends_with("      1 900.0 kB  90.0 kB/s   3.0 kB    300 B/s"))
+      << line_with(text, "nas");
+  EXPECT_EQ(line_with(text, "curl"),
+            "curl                4242 alice         1    600 B     60 B/s  20.0 kB   2.0 kB/s");
+  EXPECT_EQ(line_with(text, "  20 B/s"),
+            "-                      - -             1    100 B     10 B/s    200 B     20 B/s");
+}
+
+// A LAN device's USER cell is its MAC: two devices of one vendor differ only at its end, so it
+// must not be cut where there is room for it.
+TEST(Render, OwnersShowTheWholeMacOfALanDevice) {
+  view::ViewState s = view::default_view_state();
+  s.tab = view::Tab::Owners;
+  for (const int cols : {120, 200}) {
+    const std::string text = text_of(test::router_world(), s, {cols, 12});
+    EXPECT_NE(line_with(text, "laptop").find("aa:bb:cc:00:00:23"), std::string::npos)
+        << cols << ": " << line_with(text, "laptop");
+    EXPECT_NE(line_with(text, "nas").find("aa:bb:cc:00:00:10"), std::string::npos)
+        << cols << ": " << line_with(text, "nas");
+  }
+}
+
+// Marks, NAT cells and inside-end lines fit every width, in UTF-8 and in ASCII.
+TEST(Render, ARoutersFlowsFitEveryWidth) {
+  const test::FakeWorld w = test::router_world();
+  view::ViewState s = view::default_view_state();
+  s = view::apply(s, Command{K::SelectRow, 3});
+  s = view::apply(s, Command{K::Enter});
+  s.show_src = true;
+  for (const view::Tab tab : {view::Tab::Flows, view::Tab::Owners, view::Tab::Hosts}) {
+    for (int cols = 1; cols <= 300; ++cols) {
+      for (const int lines : {10, 40}) {
+        for (const bool ascii : {false, true}) {
+          view::ViewState t = s;
+          t.tab = tab;
+          const Frame f = frame_of(w, t, {cols, lines}, ascii);
+          for (std::size_t i = 0; i < f.lines.size(); ++i) {
+            ASSERT_LE(line_width(f.lines[i]), static_cast<std::size_t>(cols))
+                << view::tab_name(tab) << " " << cols << "x" << lines << " line " << i;
+          }
+          ASSERT_TRUE(clean(f)) << cols << "x" << lines;
+        }
+      }
+    }
+  }
+}
+
+// Without UTF-8 the ends read in ASCII too: the marks, the arrows, and the separators of the -s
+// line ("inside ... · SNAT to ...").
+TEST(Render, AsciiTerminalGetsTheEndsInAscii) {
+  view::ViewState s = view::default_view_state();
+  s = view::apply(s, Command{K::SelectRow, 3});  // the port forward, in the detail pane
+  s = view::apply(s, Command{K::Enter});
+  s.show_src = true;
+  const std::string text = text_of(test::router_world(), s, {120, 40}, true);
+  EXPECT_NE(text.find("direction  ~ forwarded (routed through here)"), std::string::npos);
+  EXPECT_NE(text.find("orig       198.51.100.99:55555 -> 203.0.113.9:2222"), std::string::npos);
+  EXPECT_NE(text.find("inside 192.168.77.10:22"), std::string::npos);
+  EXPECT_NE(text.find("DNAT from 203.0.113.9:2222"), std::string::npos);
+  for (const char* utf8 : {"⇄", "→", "←", "↑", "↓", "·", "…"}) {
+    EXPECT_EQ(text.find(utf8), std::string::npos) << utf8 << " in:\n" << text;
+  }
+}
+
+TEST(Render, HostsOnAServerAreItsClients) {
+  view::ViewState s = view::default_view_state();
+  s.tab = view::Tab::Hosts;
+  const std::string text = text_of(test::server_world(), s, {80, 12});
+  EXPECT_EQ(line_with(text, "client"),
+            "client.example.net            GB       2   2.0 MB 203.0 kB/s   4.9 kB    490 B/s");
+  EXPECT_EQ(line_with(text, "2001:db8:99::5"),
+            "2001:db8:99::5                DE       1  80.0 kB   8.0 kB/s   1.5 kB    150 B/s");
+  EXPECT_EQ(text.find("192.0.2.10"), std::string::npos);
+  EXPECT_EQ(text.find("server.example.org"), std::string::npos);
+  EXPECT_EQ(text.find("2001:db8:5::10"), std::string::npos);
 }
 
 }  // namespace

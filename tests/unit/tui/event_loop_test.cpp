@@ -485,7 +485,7 @@ TEST_F(EventLoop, AKeyIsPreparedWhileASnapshotIsInProgress) {
   ASSERT_EQ(c.next_event(), "snapshot 200");
   ASSERT_EQ(c.next_event(), "held");
   const std::size_t before = c.output.size();
-  c.type("\t");  // Processes: its USER header is drawn once its rows are prepared
+  c.type("\t");  // Owners: its USER header is drawn once its rows are prepared
   EXPECT_TRUE(c.wait_for_output("USER", before)) << "a tab key waited for the snapshot";
   c.type("\t\t\t\t");  // back to Flows
   command(c, "open");
@@ -494,7 +494,10 @@ TEST_F(EventLoop, AKeyIsPreparedWhileASnapshotIsInProgress) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   const Report r = Report::read(path_);
   EXPECT_EQ(r.num("tab"), static_cast<long>(view::Tab::Flows)) << "five tab keys: back to Flows";
-  EXPECT_GE(r.num("prepares"), r.num("snapshots") + 1) << "the tab key was not prepared again";
+  // The USER header above was drawn while the snapshot was held: the tab key was prepared from
+  // the old snapshot. (Comparing the counts of prepares and snapshots at exit raced with the
+  // snapshot that may start after "open".)
+  EXPECT_GE(r.num("prepares"), 2) << "the first snapshot and the tab key";
 }
 
 TEST_F(EventLoop, ASnapshotExceptionEndsTheLoopOnTheUiThread) {
@@ -546,22 +549,22 @@ TEST_F(EventLoop, AKeyThatChangesWhatIsShownPreparesABigTableOffTheUiThreadEvenP
   ASSERT_TRUE(c.checkpoint());
   ASSERT_TRUE(await(c, "snapshot 0"));
   ASSERT_TRUE(c.wait_for_output("10.1.", 0));  // the prepared snapshot is on screen: Flows tab
-  ASSERT_EQ(c.output.find("USER"), std::string::npos) << "the Processes tab is not shown yet";
+  ASSERT_EQ(c.output.find("USER"), std::string::npos) << "the Owners tab is not shown yet";
   std::size_t before = c.output.size();
   c.type(" ");  // pause: no new snapshot reaches the screen...
   ASSERT_TRUE(c.wait_for_output("PAUSED", before));
   c.send("advance 1000");
   ASSERT_TRUE(await(c, "ok advance 1000"));
   before = c.output.size();
-  c.type("\t");  // ...but the paused one is aggregated for the Processes tab
-  EXPECT_TRUE(c.wait_for_output("USER", before)) << "the Processes tab was not drawn";
+  c.type("\t");  // ...but the paused one is aggregated for the Owners tab
+  EXPECT_TRUE(c.wait_for_output("USER", before)) << "the Owners tab was not drawn";
   before = c.output.size();
   c.type("\t");  // Hosts
   EXPECT_TRUE(c.wait_for_output("HOST", before)) << "the Hosts tab was not drawn";
   c.type("\t\t\t");  // Countries, AS, Flows
   before = c.output.size();
   c.type("r");  // Flows, sorted the other way: prepared off the UI thread too
-  EXPECT_TRUE(c.wait_for_output("PROCES", before));  // "PROCES▼" at 80 columns
+  EXPECT_TRUE(c.wait_for_output("OWNER▼", before));  // the sorted column's mark, reversed
   c.type("q");
   const int status = c.wait();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;

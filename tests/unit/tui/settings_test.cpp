@@ -27,11 +27,10 @@ view::ViewState from_text(const std::string& text, std::vector<std::string>* err
 TEST(Settings, DefaultsCoverEveryRememberedSetting) {
   const Settings s = settings_of(view::default_view_state());
   for (const char* key :
-       {"tab",       "sort.flows",  "sort.processes", "sort.hosts", "sort.countries",
-        "sort.as",   "ipv4",        "ipv6",           "tcp",        "udp",
-        "dccp",      "icmp",        "sctp",           "other",      "loopback",
-        "dns_flows", "active_only", "show_src",       "bits",       "dns",
-        "geoip",     "interval"}) {
+       {"tab",  "sort.flows", "sort.owners", "sort.hosts", "sort.countries", "sort.as",
+        "ipv4", "ipv6",       "tcp",         "udp",        "dccp",           "icmp",
+        "sctp", "other",      "loopback",    "dns_flows",  "active_only",    "show_src",
+        "bits", "dns",        "geoip",       "interval"}) {
     EXPECT_TRUE(s.contains(key)) << key;
   }
   EXPECT_EQ(s.size(), 22U);
@@ -73,7 +72,7 @@ TEST(Settings, BadValuesAreReportedAndSkipped) {
       "interval=0.01\ninterval2=1\nudp=1\n",
       &errors);
   const std::vector<std::string> want{
-      "rc:1: unknown tab 'graphs': expected flows, processes, hosts, countries or as",
+      "rc:1: unknown tab 'graphs': expected flows, owners, hosts, countries or as",
       "rc:2: 'flows' is not a column of the Flows tab",
       "rc:3: unknown setting 'sort.nope'",
       "rc:4: bad sort order 'sideways': expected asc or desc",
@@ -93,7 +92,7 @@ TEST(Settings, BadValuesAreReportedAndSkipped) {
 TEST(Settings, FormatParseRoundTrip) {
   view::ViewState s = view::default_view_state();
   s.tab = Tab::As;
-  s.sort[static_cast<std::size_t>(Tab::Processes)] = {Column::Pid, false};
+  s.sort[static_cast<std::size_t>(Tab::Owners)] = {Column::Pid, false};
   s.selection.icmp = true;
   s.bits = true;
   s.interval_s = 2.5;
@@ -104,7 +103,24 @@ TEST(Settings, FormatParseRoundTrip) {
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(settings_of(back), settings_of(s));
   EXPECT_NE(text.find("\ninterval=2.5\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\nsort.processes=pid asc\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nsort.owners=pid asc\n"), std::string::npos) << text;
+}
+
+// The Processes tab is now Owners. A flowtoprc written before the rename still reads: "processes"
+// is the Owners tab's old name (view::parse_tab), for tab= and for its sort key; errors name the
+// tab by its new name.
+TEST(Settings, TheOwnersTabsOldNameStillReads) {
+  std::vector<std::string> errors;
+  const view::ViewState s = from_text("tab=processes\nsort.processes=pid asc\n", &errors);
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(s.tab, Tab::Owners);
+  EXPECT_EQ(s.sort[static_cast<std::size_t>(Tab::Owners)], (view::SortSpec{Column::Pid, false}));
+  EXPECT_EQ(settings_of(s).at("tab"), "owners");
+  EXPECT_EQ(from_text("tab=Owners\n").tab, Tab::Owners);
+  from_text("tab=graphs\n", &errors);
+  ASSERT_EQ(errors.size(), 1U);
+  EXPECT_EQ(errors[0],
+            "rc:1: unknown tab 'graphs': expected flows, owners, hosts, countries or as");
 }
 
 TEST(Settings, MergeKeepsFileValuesAndTakesOnlyWhatChangedOnScreen) {

@@ -208,7 +208,7 @@ TEST(Reducer, TabsCycleBothWaysAndCloseTheDetailPane) {
   ViewState s = default_view_state();
   s.detail_open = true;
   s = press(s, '\t');
-  EXPECT_EQ(s.tab, Tab::Processes);
+  EXPECT_EQ(s.tab, Tab::Owners);
   EXPECT_FALSE(s.detail_open);
   s = press(press(press(press(s, '\t'), '\t'), '\t'), '\t');
   EXPECT_EQ(s.tab, Tab::Flows);
@@ -351,8 +351,8 @@ TEST(Reducer, PauseAndDetail) {
 
 TEST(Reducer, EnterOnAGroupShowsItsFlows) {
   ViewState s = press(default_view_state(), '\t');
-  ASSERT_EQ(s.tab, Tab::Processes);
-  s.cursor[static_cast<std::size_t>(Tab::Processes)].group = GroupKey{.pid = 4242, .name = "curl"};
+  ASSERT_EQ(s.tab, Tab::Owners);
+  s.cursor[static_cast<std::size_t>(Tab::Owners)].group = GroupKey{.pid = 4242, .name = "curl"};
   s = press(s, kKeyEnter);
   EXPECT_EQ(s.tab, Tab::Flows);
   EXPECT_EQ(s.filter.text(), "pid=4242");
@@ -385,7 +385,7 @@ TEST(Columns, NamesRoundTrip) {
     EXPECT_EQ(parse_tab(tab_name(t)), t);
     EXPECT_FALSE(columns_of(t).empty());
   }
-  EXPECT_EQ(parse_tab("processes"), Tab::Processes);
+  EXPECT_EQ(parse_tab("processes"), Tab::Owners);
   EXPECT_EQ(parse_tab("as"), Tab::As);
   EXPECT_EQ(parse_tab("nope"), std::nullopt);
 }

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "unit/view/ends_fixture.hpp"
 #include "unit/view/fixture.hpp"
 
 namespace flowtop::view {
@@ -200,6 +201,122 @@ TEST_F(FilterTest, RegexValueMayHoldParentheses) {
   EXPECT_EQ(ids("proc~\"fire fox|curl\""), Ids{1});
 }
 
+struct ErrorCase {
+  const char* text;
+  std::size_t pos;
+  const char* message_part;
+};
+
+// Ids of the flows of `w` that `text` matches, with their enrichment.
+Ids ids_in(const test::FakeWorld& w, const std::string& text) {
+  const Filter f = compile(text);
+  Ids out;
+  for (const auto& rec : w.flows) {
+    const auto it = w.enrichment.find(rec.id);
+    const core::Enrichment e = it != w.enrichment.end() ? it->second : core::Enrichment{};
+    if (matches(f, rec, e, kNowNs)) {
+      out.push_back(rec.id);
+    }
+  }
+  return out;
+}
+
+// The server's flows 21-24, and one over loopback (a local flow: both ends are the server's).
+test::FakeWorld server_with_loopback() {
+  test::FakeWorld w = test::server_world();
+  w.flows.push_back(test::classified(
+      {.src = "127.0.0.1", .dst = "127.0.0.1", .sport = 40100, .dport = 631, .id = 25},
+      test::server_facts()));
+  return w;
+}
+
+TEST(FilterEnds, DirectionTerms) {
+  const test::FakeWorld server = server_with_loopback();
+  const test::FakeWorld router = test::router_world();
+  EXPECT_EQ(ids_in(server, "dir=in"), (Ids{21, 22, 23}));
+  EXPECT_EQ(ids_in(server, "dir=out"), Ids{24});
+  EXPECT_EQ(ids_in(server, "dir=local"), Ids{25});
+  EXPECT_TRUE(ids_in(server, "dir=fwd").empty());
+  EXPECT_EQ(ids_in(server, "dir=in,local"), (Ids{21, 22, 23, 25}));
+  EXPECT_EQ(ids_in(server, "dir!=in"), (Ids{24, 25}));
+  EXPECT_EQ(ids_in(server, "direction=OUT"), Ids{24});
+  EXPECT_EQ(ids_in(router, "dir=fwd"), (Ids{31, 32, 33, 35}));
+  EXPECT_EQ(ids_in(router, "dir=forward"), (Ids{31, 32, 33, 35}));
+  EXPECT_EQ(ids_in(router, "not dir=fwd"), Ids{34});
+  EXPECT_TRUE(ids_in(router, "dir=in").empty());  // a port forward is forwarded, not inbound
+}
+
+TEST(FilterEnds, LocalAndRemoteAreTheEndsTheRowsShow) {
+  const test::FakeWorld server = test::server_world();
+  const test::FakeWorld router = test::router_world();
+  // On the server: the local end is the server, the remote end the client, whoever opened it.
+  EXPECT_EQ(ids_in(server, "local=192.0.2.10"), (Ids{21, 23, 24}));
+  EXPECT_EQ(ids_in(server, "local=2001:db8:5::/64"), Ids{22});
+  EXPECT_EQ(ids_in(server, "remote=198.51.100.23"), (Ids{21, 23}));
+  EXPECT_EQ(ids_in(server, "remote=2001:db8:99::5"), Ids{22});
+  EXPECT_TRUE(ids_in(server, "remote=192.0.2.10").empty());
+  EXPECT_EQ(ids_in(server, "addr=192.0.2.10"), (Ids{21, 23, 24}));  // either end
+  // On the router: the inside end of a forwarded flow is the LAN's.
+  EXPECT_EQ(ids_in(router, "local=192.168.77.0/24"), (Ids{31, 32, 35}));
+  EXPECT_EQ(ids_in(router, "local=192.168.77.10"), Ids{32});  // the port forward's target
+  EXPECT_EQ(ids_in(router, "local=2001:db8:77::/64"), Ids{33});
+  EXPECT_EQ(ids_in(router, "local=203.0.113.9"), Ids{34});
+  EXPECT_EQ(ids_in(router, "remote=93.184.216.34"), (Ids{31, 34}));
+  EXPECT_EQ(ids_in(router, "remote=198.51.100.99"), Ids{32});
+  // The address a port forward was sent to, or a masquerade's, is neither end; addr= sees it.
+  EXPECT_TRUE(ids_in(router, "remote=203.0.113.9").empty());
+  EXPECT_EQ(ids_in(router, "addr=203.0.113.9"), (Ids{31, 32, 34, 35}));
+  EXPECT_EQ(ids_in(router, "remote!=93.184.216.34"), (Ids{32, 33, 35}));
+}
+
+TEST(FilterEnds, NatTerms) {
+  const test::FakeWorld router = test::router_world();
+  EXPECT_EQ(ids_in(router, "nat"), (Ids{31, 32, 35}));  // bare: any translation
+  EXPECT_EQ(ids_in(router, "NAT"), (Ids{31, 32, 35}));
+  EXPECT_EQ(ids_in(router, "not nat"), (Ids{33, 34}));
+  EXPECT_EQ(ids_in(router, "nat=snat"), (Ids{31, 35}));
+  EXPECT_EQ(ids_in(router, "nat=dnat"), Ids{32});
+  EXPECT_EQ(ids_in(router, "nat=snat,dnat"), (Ids{31, 32, 35}));
+  EXPECT_EQ(ids_in(router, "nat!=dnat"), (Ids{31, 33, 34, 35}));
+  EXPECT_EQ(ids_in(router, "nat=dnat and port=22"), Ids{32});
+  EXPECT_TRUE(ids_in(test::server_world(), "nat").empty());
+}
+
+TEST(FilterEnds, MacIsTheLanDevicesOwner) {
+  const test::FakeWorld router = test::router_world();
+  EXPECT_EQ(ids_in(router, "mac=aa:bb:cc:00:00:23"), (Ids{31, 33}));
+  EXPECT_EQ(ids_in(router, "mac=AA:BB:CC:00:00:10"), Ids{32});
+  EXPECT_EQ(ids_in(router, "mac~^aa:bb"), (Ids{31, 32, 33}));
+  EXPECT_TRUE(ids_in(router, "mac=aa:bb:cc:00:00:99").empty());
+  EXPECT_EQ(ids_in(router, "dir=fwd and not mac~."), Ids{35});
+}
+
+TEST(FilterEnds, TermsOnTheRecordNeedNoEnrichment) {
+  const auto needs = [](const char* text) {
+    return std::get<Filter>(compile_filter(text)).needs();
+  };
+  EXPECT_EQ(needs("dir=in and local=10.0.0.0/8 and remote=192.0.2.1 and nat and nat=dnat"), 0);
+  EXPECT_EQ(needs("mac=aa:bb:cc:dd:ee:ff"), core::kNeedProcess);
+}
+
+TEST(FilterEnds, Errors) {
+  const ErrorCase cases[] = {
+      {"dir=sideways", 4, "unknown direction 'sideways'"},
+      {"dir=in,up", 4, "unknown direction 'up'"},
+      {"dir>in", 3, "'dir' takes = !="},
+      {"dir~in", 3, "'dir' takes = !="},
+      {"nat=pat", 4, "unknown translation 'pat'"},
+      {"nat~snat", 3, "'nat' takes = !="},
+      {"local=laptop", 6, "not an address"},
+      {"remote=10.0.0.0/40", 16, "bad prefix length"},
+  };
+  for (const ErrorCase& c : cases) {
+    const FilterError e = error_of(c.text);
+    EXPECT_EQ(e.pos, c.pos) << c.text << ": " << e.message;
+    EXPECT_NE(e.message.find(c.message_part), std::string::npos) << c.text << ": " << e.message;
+  }
+}
+
 TEST(Filter, NeedsEnrichmentOnlyForEnrichedTerms) {
   EXPECT_FALSE(
       std::get<Filter>(compile_filter("proto=tcp and port=443 and rate>1kB/s")).needs_enrichment());
@@ -226,12 +343,6 @@ TEST(Filter, NamesTheEnrichmentFieldsItsTermsRead) {
 TEST(Filter, KeepsItsText) {
   EXPECT_EQ(std::get<Filter>(compile_filter("proto=udp")).text(), "proto=udp");
 }
-
-struct ErrorCase {
-  const char* text;
-  std::size_t pos;
-  const char* message_part;
-};
 
 TEST(Filter, ErrorsNameThePosition) {
   const ErrorCase cases[] = {

@@ -135,27 +135,28 @@ struct FakeWorld {
         e = it->second;
       } else {
         e.process = core::Lookup<core::ProcessInfo>::failed();
-        e.src_name = core::Lookup<std::string>::failed();
-        e.dst_name = core::Lookup<std::string>::failed();
-        e.src_geo = core::Lookup<core::GeoInfo>::failed();
-        e.dst_geo = core::Lookup<core::GeoInfo>::failed();
+        e.inside_name = core::Lookup<std::string>::failed();
+        e.remote_name = core::Lookup<std::string>::failed();
+        e.inside_geo = core::Lookup<core::GeoInfo>::failed();
+        e.remote_geo = core::Lookup<core::GeoInfo>::failed();
       }
       // As the app's enricher: fields not asked for stay Pending, so a view that forgets to ask
       // for what it reads shows it wrong in these tests.
-      if ((needs & core::kNeedProcess) == 0) {
+      if ((needs & core::kNeedProcess) == 0) {  // the owner: a process or a LAN device
         e.process = {};
+        e.host = {};
       }
-      if ((needs & core::kNeedSrcName) == 0) {
-        e.src_name = {};
+      if ((needs & core::kNeedInsideName) == 0) {
+        e.inside_name = {};
       }
-      if ((needs & core::kNeedDstName) == 0) {
-        e.dst_name = {};
+      if ((needs & core::kNeedRemoteName) == 0) {
+        e.remote_name = {};
       }
-      if ((needs & core::kNeedSrcGeo) == 0) {
-        e.src_geo = {};
+      if ((needs & core::kNeedInsideGeo) == 0) {
+        e.inside_geo = {};
       }
-      if ((needs & core::kNeedDstGeo) == 0) {
-        e.dst_geo = {};
+      if ((needs & core::kNeedRemoteGeo) == 0) {
+        e.remote_geo = {};
       }
       if ((needs & core::kNeedService) == 0) {
         e.service.clear();
@@ -185,18 +186,18 @@ inline FakeWorld sample_world() {
   {
     core::Enrichment e;
     e.process = process(4242, "curl", "alice", "curl -s https://example.com/");
-    e.src_name = core::Lookup<std::string>::failed();
-    e.dst_name = ok_name("example.com");
-    e.src_geo = ok_geo(private_geo());
-    e.dst_geo = ok_geo(geo("US", "United States", "Norwell", 15133, "Edgecast"));
+    e.inside_name = core::Lookup<std::string>::failed();
+    e.remote_name = ok_name("example.com");
+    e.inside_geo = ok_geo(private_geo());
+    e.remote_geo = ok_geo(geo("US", "United States", "Norwell", 15133, "Edgecast"));
     e.service = "https";
     add({.id = 1}, e);
   }
   {
     core::Enrichment e;
     e.process = process(1201, "firefox-esr");
-    e.dst_name = ok_name("lhr25s34-in-f14.1e100.net");
-    e.dst_geo = ok_geo(geo("GB", "United Kingdom", "London", 15169, "Google LLC"));
+    e.remote_name = ok_name("lhr25s34-in-f14.1e100.net");
+    e.remote_geo = ok_geo(geo("GB", "United Kingdom", "London", 15169, "Google LLC"));
     e.service = "https";
     add({.dst = "142.250.187.206",
          .sport = 51000,
@@ -213,8 +214,8 @@ inline FakeWorld sample_world() {
   {
     core::Enrichment e;
     e.process = process(1201, "firefox-esr");
-    e.dst_name = ok_name("2a00-1450.example.net");
-    e.dst_geo = ok_geo(geo("DE", "Germany", "Frankfurt am Main", 15169, "Google LLC"));
+    e.remote_name = ok_name("2a00-1450.example.net");
+    e.remote_geo = ok_geo(geo("DE", "Germany", "Frankfurt am Main", 15169, "Google LLC"));
     e.service = "https";
     add({.src = "2001:db8::2",
          .dst = "2a00:1450:4001:82b::200e",
@@ -230,8 +231,8 @@ inline FakeWorld sample_world() {
   {
     core::Enrichment e;  // a forwarded flow from the LAN through NAT: no local process
     e.process = core::Lookup<core::ProcessInfo>::failed();
-    e.dst_name = ok_name("\x1b]0;pwned\x07\x1b[2Jevil.example");
-    e.dst_geo = ok_geo(geo("NL", "Netherlands", "Amsterdam", 1136, "KPN B.V."));
+    e.remote_name = ok_name("\x1b]0;pwned\x07\x1b[2Jevil.example");
+    e.remote_geo = ok_geo(geo("NL", "Netherlands", "Amsterdam", 1136, "KPN B.V."));
     add({.src = "192.168.1.50",
          .dst = "198.51.100.7",
          .sport = 33000,
@@ -249,8 +250,8 @@ inline FakeWorld sample_world() {
   {
     core::Enrichment e;
     e.process = process(777, "\x1b[31m日本語ツール\xcc");
-    e.dst_name = ok_name("ns.example.org");
-    e.dst_geo = ok_geo(geo("JP", "Japan", "Tōkyō", 2497, "IIJ"));
+    e.remote_name = ok_name("ns.example.org");
+    e.remote_geo = ok_geo(geo("JP", "Japan", "Tōkyō", 2497, "IIJ"));
     add({.dst = "203.0.113.53",
          .proto = 17,
          .sport = 5353,
@@ -267,8 +268,8 @@ inline FakeWorld sample_world() {
   {
     core::Enrichment e;  // accounting and timestamps were off when it started
     e.process = process(900, "sshd", "root");
-    e.dst_name = ok_name("backup.lan");
-    e.dst_geo = ok_geo(private_geo());
+    e.remote_name = ok_name("backup.lan");
+    e.remote_geo = ok_geo(private_geo());
     add({.dst = "10.0.0.9",
          .sport = 22,
          .dport = 50022,
@@ -280,7 +281,7 @@ inline FakeWorld sample_world() {
   {
     core::Enrichment e;
     e.process = core::Lookup<core::ProcessInfo>::failed();
-    e.dst_geo = ok_geo(geo("US", "United States", "Ashburn", 14618, "Amazon"));
+    e.remote_geo = ok_geo(geo("US", "United States", "Ashburn", 14618, "Amazon"));
     add({.dst = "198.51.100.200",
          .proto = 1,
          .sport = 77,
@@ -344,16 +345,16 @@ inline FakeWorld random_world(std::size_t n, unsigned seed = 42, bool enrich = t
       e.process = core::Lookup<core::ProcessInfo>::failed();
     }  // else pending
     if (host % 3 != 0) {
-      e.dst_name = core::Lookup<std::string>::ready("host" + std::to_string(host) + ".example");
+      e.remote_name = core::Lookup<std::string>::ready("host" + std::to_string(host) + ".example");
     } else {
-      e.dst_name = core::Lookup<std::string>::failed();
+      e.remote_name = core::Lookup<std::string>::failed();
     }
     if (host % 7 != 0) {
-      e.dst_geo = core::Lookup<core::GeoInfo>::ready(geo(
+      e.remote_geo = core::Lookup<core::GeoInfo>::ready(geo(
           countries[host % countries.size()], "Country " + countries[host % countries.size()],
           "City" + std::to_string(host % 5), 64500 + host % 9, "Org" + std::to_string(host % 9)));
     } else {
-      e.dst_geo = core::Lookup<core::GeoInfo>::ready(private_geo());
+      e.remote_geo = core::Lookup<core::GeoInfo>::ready(private_geo());
     }
     e.service = s.dport == 443 ? "https" : "";
     w.enrichment[s.id] = std::move(e);

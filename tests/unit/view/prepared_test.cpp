@@ -44,7 +44,7 @@ void expect_same(const Rows& a, const Rows& b) {
 TEST(Prepared, OnePrepareServesEveryCursorMoveWithTheRowsOfAWholeBuild) {
   const FakeWorld w = test::random_world(3000, 11);
   const Snapshot snap = w.snapshot();
-  for (const Tab tab : {Tab::Flows, Tab::Processes, Tab::Hosts, Tab::Countries, Tab::As}) {
+  for (const Tab tab : {Tab::Flows, Tab::Owners, Tab::Hosts, Tab::Countries, Tab::As}) {
     SCOPED_TRACE(static_cast<int>(tab));
     ViewState a = default_view_state();
     a.tab = tab;

@@ -7,6 +7,7 @@
 #include <set>
 #include <variant>
 
+#include "flowtop/core/ends.hpp"
 #include "flowtop/view/command.hpp"
 #include "unit/view/fixture.hpp"
 
@@ -25,16 +26,118 @@ ViewState with_sort(Tab tab, Column column, bool descending) {
   return s;
 }
 
+// random_world() as a router sees it: flows from 10.1.0.0/24 are its own (out; some to one of its
+// own addresses: local), flows to 10.1.1.0/24 come in to it from the Internet (in), 10.1.2.0/24 is
+// a LAN it masquerades (forwarded, SNAT) and 10.1.3.0/24 a LAN with port forwards (forwarded,
+// DNAT; some also SNAT). Forwarded flows have no process; most have a LAN device as owner.
+FakeWorld routed_world(std::size_t n, unsigned seed = 42) {
+  FakeWorld w = test::random_world(n, seed);
+  core::NetFacts facts;
+  facts.inside.push_back({*core::IpAddr::parse("10.1.2.0"), 96 + 23});
+  const core::IpAddr wan = *core::IpAddr::parse("203.0.113.9");
+  const core::IpAddr self = *core::IpAddr::parse("10.1.0.254");
+  facts.local = {wan, self};
+  for (core::FlowRecord& r : w.flows) {
+    const std::uint8_t lan = r.key.orig.src.bytes[14];  // 10.1.<lan>.x
+    core::Enrichment& e = w.enrichment[r.id];
+    switch (lan) {
+      case 0:
+        facts.local.push_back(r.key.orig.src);
+        if (r.id % 5 == 0) {  // to itself: the remote end's name and GeoIP are its own
+          r.key.orig.dst = r.reply.src = self;
+          e.remote_name = core::Lookup<std::string>::ready("router.lan");
+          e.remote_geo = core::Lookup<core::GeoInfo>::ready(test::private_geo());
+        }
+        break;
+      case 1:  // the Internet end opened it
+        facts.local.push_back(r.key.orig.src);
+        std::swap(r.key.orig.src, r.key.orig.dst);
+        std::swap(r.key.orig.sport, r.key.orig.dport);
+        std::swap(r.reply.src, r.reply.dst);
+        std::swap(r.reply.sport, r.reply.dport);
+        break;
+      case 2:  // masqueraded
+        r.reply.dst = wan;
+        r.reply.dport = static_cast<std::uint16_t>(61000 + r.id % 1000);
+        break;
+      default: {  // port-forwarded: the Internet end opened it to the WAN address
+        const core::IpAddr server = r.key.orig.src;
+        const std::uint16_t port = r.key.orig.sport;
+        r.key.orig.src = r.reply.dst = r.key.orig.dst;
+        r.key.orig.sport = r.reply.dport = r.key.orig.dport;
+        r.key.orig.dst = wan;
+        r.key.orig.dport = static_cast<std::uint16_t>(2000 + r.id % 7);
+        r.reply.src = server;
+        r.reply.sport = port;
+        if (r.id % 4 == 0) {  // hairpin: also SNAT
+          r.reply.dst = wan;
+        }
+        break;
+      }
+    }
+    if (lan >= 2) {
+      e.process = core::Lookup<core::ProcessInfo>::failed();
+      const unsigned dev = r.id % 9;
+      if (dev < 6) {
+        e.host =
+            core::Lookup<core::HostOwner>::ready({"aa:bb:cc:00:00:0" + std::to_string(dev),
+                                                  dev % 2 == 0 ? "dev" + std::to_string(dev) : ""});
+        if (dev == 3) {
+          e.inside_name = core::Lookup<std::string>::ready("printer.lan");
+        }
+      } else if (dev < 8) {
+        e.host = core::Lookup<core::HostOwner>::failed();
+      }  // else pending
+    } else {
+      e.host = core::Lookup<core::HostOwner>::disabled();
+    }
+  }
+  std::sort(facts.local.begin(), facts.local.end());
+  facts.local.erase(std::unique(facts.local.begin(), facts.local.end()), facts.local.end());
+  for (core::FlowRecord& r : w.flows) {
+    r.flags = static_cast<std::uint8_t>((r.flags & ~core::FlowRecord::kEndsBits) |
+                                        core::classify(r, facts));
+  }
+  return w;
+}
+
 // A sort key computed here, independently of the view code: a number or a text; nullopt when
 // the row does not have the value.
 using Key = std::optional<std::variant<double, std::string>>;
+
+// Names first (as text), then addresses (by value): one text key that orders the same.
+Key name_or_address(const core::Lookup<std::string>& name, const core::IpAddr& addr) {
+  if (name.ok() && !name.value.empty()) {
+    return Key("0" + name.value);
+  }
+  std::string bytes = "1";
+  for (const auto b : addr.bytes) {
+    bytes += static_cast<char>('A' + (b >> 4));
+    bytes += static_cast<char>('A' + (b & 15));
+  }
+  return Key(bytes);
+}
 
 Key flow_key(const FlowRow& r, Column c) {
   const core::FlowRecord& rec = r.rec;
   const bool ctr = rec.has(core::FlowRecord::kHasCounters);
   const auto num = [](bool known, double v) { return known ? Key(v) : Key(); };
+  // Which end is inside, from the record's addresses: the local (or LAN) end.
+  const bool inside_responds = rec.has(core::FlowRecord::kInsideResponds);
+  const core::IpAddr& inside = inside_responds ? rec.reply.src : rec.key.orig.src;
+  const core::IpAddr& remote = inside_responds ? rec.key.orig.src : rec.reply.src;
+  const core::Counters& sent = inside_responds ? rec.reply_ctr : rec.orig_ctr;
+  const core::Counters& received = inside_responds ? rec.orig_ctr : rec.reply_ctr;
   switch (c) {
-    case Column::Process: return r.enrich.process.ok() ? Key(r.enrich.process.value.name) : Key();
+    case Column::Process:  // OWNER: the process, else the LAN device
+      if (r.enrich.process.ok()) {
+        return Key("0" + r.enrich.process.value.name);
+      }
+      if (r.enrich.host.ok()) {
+        return r.enrich.host.value.name.empty() ? name_or_address(r.enrich.inside_name, inside)
+                                                : Key("0" + r.enrich.host.value.name);
+      }
+      return Key();
     case Column::Pid: return num(r.enrich.process.ok(), r.enrich.process.value.pid);
     case Column::Proto: return Key(std::string(core::proto_name(rec.key.proto)));
     case Column::State:
@@ -44,32 +147,30 @@ Key flow_key(const FlowRow& r, Column c) {
     case Column::Age:
       return num(rec.has(core::FlowRecord::kHasTimestamp),
                  static_cast<double>(kNowNs) - static_cast<double>(rec.start_ns));
-    case Column::Port: return num(rec.has(core::FlowRecord::kHasPorts), rec.key.orig.dport);
+    case Column::Dir: return Key(static_cast<double>((rec.flags >> 5) & 3));
+    case Column::Port:  // the responder's port, after any DNAT
+      return num(rec.has(core::FlowRecord::kHasPorts), rec.reply.sport);
+    case Column::Nat: {
+      const bool dnat = rec.reply.src != rec.key.orig.dst || rec.reply.sport != rec.key.orig.dport;
+      const bool snat = rec.reply.dst != rec.key.orig.src || rec.reply.dport != rec.key.orig.sport;
+      return num(dnat || snat, (dnat ? 2 : 0) + (snat ? 1 : 0));
+    }
     case Column::Geo:
-      if (!r.enrich.dst_geo.ok()) {
+      if (!r.enrich.remote_geo.ok()) {
         return Key();
       }
-      return Key(r.enrich.dst_geo.value.kind == core::GeoInfo::Kind::Located
-                     ? r.enrich.dst_geo.value.country
-                     : std::string(core::geo_kind_label(r.enrich.dst_geo.value.kind)));
-    case Column::BytesOut: return num(ctr, static_cast<double>(rec.orig_ctr.bytes));
-    case Column::BytesIn: return num(ctr, static_cast<double>(rec.reply_ctr.bytes));
-    case Column::PacketsOut: return num(ctr, static_cast<double>(rec.orig_ctr.packets));
-    case Column::PacketsIn: return num(ctr, static_cast<double>(rec.reply_ctr.packets));
-    case Column::RateOut: return num(ctr, r.rates.orig_bytes);
-    case Column::RateIn: return num(ctr, r.rates.reply_bytes);
-    case Column::Address: {
-      // Names first (as text), then addresses (by value): one text key that orders the same.
-      if (r.enrich.dst_name.ok() && !r.enrich.dst_name.value.empty()) {
-        return Key("0" + r.enrich.dst_name.value);
-      }
-      std::string bytes = "1";
-      for (const auto b : rec.key.orig.dst.bytes) {
-        bytes += static_cast<char>('A' + (b >> 4));
-        bytes += static_cast<char>('A' + (b & 15));
-      }
-      return Key(bytes);
-    }
+      return Key(r.enrich.remote_geo.value.kind == core::GeoInfo::Kind::Located
+                     ? r.enrich.remote_geo.value.country
+                     : std::string(core::geo_kind_label(r.enrich.remote_geo.value.kind)));
+    case Column::BytesOut: return num(ctr, static_cast<double>(sent.bytes));
+    case Column::BytesIn: return num(ctr, static_cast<double>(received.bytes));
+    case Column::PacketsOut: return num(ctr, static_cast<double>(sent.packets));
+    case Column::PacketsIn: return num(ctr, static_cast<double>(received.packets));
+    case Column::RateOut:
+      return num(ctr, inside_responds ? r.rates.reply_bytes : r.rates.orig_bytes);
+    case Column::RateIn:
+      return num(ctr, inside_responds ? r.rates.orig_bytes : r.rates.reply_bytes);
+    case Column::Address: return name_or_address(r.enrich.remote_name, remote);
     default: return Key();
   }
 }
@@ -119,7 +220,20 @@ void expect_sorted(const std::vector<Key>& keys, bool descending, const std::str
 }
 
 TEST(BuildRows, SortsFlowsByEveryColumnBothWays) {
-  const FakeWorld w = test::random_world(400);
+  const FakeWorld w = routed_world(400);
+  // Every direction, every kind of translation, and LAN devices as owners are in it.
+  std::set<int> dirs;
+  std::set<int> nats;
+  std::size_t devices = 0;
+  for (const auto& rec : w.flows) {
+    dirs.insert(static_cast<int>(rec.direction()));
+    const core::Nat n = core::nat_of(rec);
+    nats.insert((n.snat ? 1 : 0) + (n.dnat ? 2 : 0));
+    devices += w.enrichment.at(rec.id).host.ok() ? 1 : 0;
+  }
+  ASSERT_EQ(dirs.size(), 4U);
+  ASSERT_EQ(nats.size(), 4U);
+  ASSERT_GT(devices, 20U);
   const Snapshot snap = w.snapshot();
   for (const Column c : columns_of(Tab::Flows)) {
     for (const bool desc : {false, true}) {
@@ -135,9 +249,9 @@ TEST(BuildRows, SortsFlowsByEveryColumnBothWays) {
 }
 
 TEST(BuildRows, SortsGroupsByEveryColumnBothWays) {
-  const FakeWorld w = test::random_world(400);
+  const FakeWorld w = routed_world(400);
   const Snapshot snap = w.snapshot();
-  for (const Tab tab : {Tab::Processes, Tab::Hosts, Tab::Countries, Tab::As}) {
+  for (const Tab tab : {Tab::Owners, Tab::Hosts, Tab::Countries, Tab::As}) {
     for (const Column c : columns_of(tab)) {
       for (const bool desc : {false, true}) {
         const Rows rows = build_rows(snap, with_sort(tab, c, desc), kAll);
@@ -182,7 +296,7 @@ TEST(BuildRows, AWindowHoldsTheSameRowsAsTheWholeSortedTable) {
 }
 
 TEST(BuildRows, AggregatesSumTheShownFlows) {
-  const FakeWorld w = test::random_world(500);
+  const FakeWorld w = routed_world(500);
   const Snapshot snap = w.snapshot();
   // The totals, computed here from the flows the selection shows.
   const Selection sel;
@@ -193,17 +307,18 @@ TEST(BuildRows, AggregatesSumTheShownFlows) {
       continue;
     }
     ++flows;
-    if (rec.has(core::FlowRecord::kHasCounters)) {
-      out += rec.orig_ctr.bytes;
-      in += rec.reply_ctr.bytes;
-      pout += rec.orig_ctr.packets;
-      pin += rec.reply_ctr.packets;
-      rout += rec.rate_orig_bytes;
-      rin += rec.rate_reply_bytes;
+    if (rec.has(core::FlowRecord::kHasCounters)) {  // ↑ sent and ↓ received by the inside end
+      const bool flip = rec.has(core::FlowRecord::kInsideResponds);
+      out += flip ? rec.reply_ctr.bytes : rec.orig_ctr.bytes;
+      in += flip ? rec.orig_ctr.bytes : rec.reply_ctr.bytes;
+      pout += flip ? rec.reply_ctr.packets : rec.orig_ctr.packets;
+      pin += flip ? rec.orig_ctr.packets : rec.reply_ctr.packets;
+      rout += flip ? rec.rate_reply_bytes : rec.rate_orig_bytes;
+      rin += flip ? rec.rate_orig_bytes : rec.rate_reply_bytes;
     }
   }
   ASSERT_GT(flows, 100U);
-  for (const Tab tab : {Tab::Processes, Tab::Hosts, Tab::Countries, Tab::As}) {
+  for (const Tab tab : {Tab::Owners, Tab::Hosts, Tab::Countries, Tab::As}) {
     ViewState s = default_view_state();
     s.tab = tab;
     const Rows rows = build_rows(snap, s, kAll);
@@ -243,7 +358,7 @@ const GroupRow* find_group(const Rows& rows, const std::string& label) {
 TEST(BuildRows, ProcessesCountAndSumPerProcess) {
   const FakeWorld w = test::sample_world();
   ViewState s = default_view_state();
-  s.tab = Tab::Processes;
+  s.tab = Tab::Owners;
   const Rows rows = build_rows(w.snapshot(), s, kAll);
   ASSERT_EQ(rows.groups.size(), 4U);  // curl, firefox-esr, sshd, and "-" (the forwarded flow)
   const GroupRow* ff = find_group(rows, "firefox-esr");
@@ -393,7 +508,7 @@ TEST(BuildRows, HundredThousandFlowsEnrichOnlyTheWindow) {
 
 TEST(BuildRows, AggregatesLookUpEachRemoteEndOncePerPass) {
   // 10,000 flows to 50 hosts: the Countries tab needs the remote end's GeoIP only, looked up
-  // once per host; the Processes tab needs each flow's owner.
+  // once per host; the Owners tab needs each flow's owner.
   const FakeWorld w = test::random_world(10'000);
   const Snapshot snap = w.snapshot();
   std::set<core::IpAddr> hosts;
@@ -416,7 +531,7 @@ TEST(BuildRows, AggregatesLookUpEachRemoteEndOncePerPass) {
     flows += g.flows;
   }
   EXPECT_EQ(flows, shown) << "every shown flow is in a country group";
-  s.tab = Tab::Processes;
+  s.tab = Tab::Owners;
   w.enrich_calls = 0;
   (void)build_rows(snap, s, 20);
   EXPECT_EQ(w.enrich_calls, shown);
@@ -562,7 +677,7 @@ TEST(Selection, DetailPaneShowsTheSelectedFlow) {
 TEST(Selection, GroupsAreSelectedByKey) {
   FakeWorld w = test::sample_world();
   ViewState s = default_view_state();
-  s.tab = Tab::Processes;
+  s.tab = Tab::Owners;
   frame(w, s, 10);
   s = apply(s, Command{Command::Kind::Down});
   Rows rows = frame(w, s, 10);
