@@ -258,6 +258,14 @@ int run_collecting(const Options& opts) {
           ? sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGWINCH, SIGTSTP, SIGCONT})
           : sys::SignalFd({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE});
   sys::install_fatal_signal_handlers();
+  // Sockets in containers' namespaces (the owners of their forwarded flows): a thread that keeps
+  // CAP_SYS_ADMIN for setns(), started before the drop below.
+  std::optional<sys::NetnsSockets> netns_sockets;
+  try {
+    netns_sockets.emplace();
+  } catch (const std::system_error&) {
+    // No foreign owners: forwarded flows from containers show their LAN-device owner only.
+  }
   // Before any thread starts (liburcu's start with the first table): keeps CAP_NET_ADMIN and what
   // /proc needs, which is all the set-up below uses.
   sys::drop_privileges();
@@ -313,6 +321,7 @@ int run_collecting(const Options& opts) {
   enrich_config.tcp_conf = find_config("tcp.conf");
   enrich_config.udp_conf = find_config("udp.conf");
   enrich_config.lease_files = opts.lease_files;
+  enrich_config.netns_sockets = netns_sockets ? &*netns_sockets : nullptr;
   if (network) {
     enrich_config.neighbour_mac =
         [&network](const core::IpAddr& addr) -> std::optional<std::string> {

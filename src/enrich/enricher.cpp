@@ -41,6 +41,7 @@ HostResolverOptions host_options(const EnricherConfig& c) {
 OwnerResolverOptions owner_options(const EnricherConfig& c) {
   OwnerResolverOptions o;
   o.queue_limit = c.queue_limit;
+  o.netns = c.netns_sockets;
   return o;
 }
 
@@ -107,9 +108,7 @@ Enricher::~Enricher() = default;
 
 void Enricher::on_new(const core::FlowRecord& rec) {
   const core::Ends ends = core::ends_of(rec);
-  if (ends.direction != core::Direction::Forward) {
-    impl_->owners.request(rec);
-  }
+  impl_->owners.request(rec, ends.direction == core::Direction::Forward);
   if (dns()) {
     impl_->hosts.request(ends.inside.addr);
     impl_->hosts.request(ends.remote.addr);
@@ -129,7 +128,8 @@ core::Enrichment Enricher::lookup(const core::FlowRecord& rec, core::EnrichNeeds
   e.host = core::Lookup<core::HostOwner>::disabled();
   if ((needs & core::kNeedProcess) != 0) {
     if (ends.direction == core::Direction::Forward) {
-      e.process = core::Lookup<core::ProcessInfo>::failed();  // no local socket
+      // No local socket; perhaps one in a container here, else a LAN device.
+      e.process = impl_->owners.lookup_or_request(rec, true);
       e.host = impl_->host_of(ends.inside.addr);
     } else {
       e.process = impl_->owners.lookup_or_request(rec);

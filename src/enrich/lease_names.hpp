@@ -58,7 +58,7 @@ class LeaseNames {
   }
 
   void run(const std::stop_token& st) {
-    sys::enter_worker_thread("flowtop-leases");
+    sys::enter_worker_thread("ft-leases");
     std::unique_lock lock(mu_);
     while (!st.stop_requested()) {
       cv_.wait_for(lock, std::chrono::seconds(2), [&st] { return st.stop_requested(); });

@@ -10,8 +10,10 @@
 #include <unordered_map>
 #include <utility>
 
+#include "enrich/foreign_netns.hpp"
 #include "enrich/sock_diag.hpp"
 #include "flowtop/core/clock.hpp"
+#include "flowtop/core/ends.hpp"
 #include "flowtop/enrich/enrich_cache.hpp"
 #include "flowtop/enrich/proc_index.hpp"
 #include "flowtop/enrich/work_queue.hpp"
@@ -36,6 +38,8 @@ struct Request {
   core::FlowTuple reply;
   int attempts = 0;
   std::int64_t due_ns = 0;  // deferred: when to retry
+  bool foreign = false;     // look in the other namespaces (a forwarded flow)
+  core::IpAddr inside{};    // foreign: the flow's inside end, whose namespace is asked
 };
 struct RequestHash {
   std::size_t operator()(const Request& r) const { return OwnerKeyHash{}(r.key); }
@@ -105,7 +109,57 @@ struct OwnerResolver::Impl {
   ProcIndex procs{opts.proc_root};
   std::int64_t last_scan_ns = std::numeric_limits<std::int64_t>::min() / 2;
   std::unordered_map<std::uint32_t, std::string> users;
+  std::unique_ptr<ForeignNetnsDirectory> foreign;
+  std::int64_t last_netns_scan_ns = std::numeric_limits<std::int64_t>::min() / 2;
+
+  // The socket of each foreign request, matched in the namespace that has its inside address
+  // (the container a flow came from, or the one it was port-forwarded to).
+  void match_foreign(const std::vector<const Request*>& reqs,
+                     std::vector<std::pair<const Request*, SocketInfo>>& matched,
+                     std::vector<std::string>& labels, std::vector<const Request*>& unmatched);
 };
+
+void OwnerResolver::Impl::match_foreign(const std::vector<const Request*>& reqs,
+                                        std::vector<std::pair<const Request*, SocketInfo>>& matched,
+                                        std::vector<std::string>& labels,
+                                        std::vector<const Request*>& unmatched) {
+  if (opts.netns == nullptr) {
+    unmatched = reqs;
+    return;
+  }
+  if (!foreign) {
+    foreign = std::make_unique<ForeignNetnsDirectory>(*opts.netns, opts.proc_root);
+  }
+  if (clock.steady_ns() - last_netns_scan_ns >= opts.min_netns_rescan_ns) {
+    foreign->rescan();
+    last_netns_scan_ns = clock.steady_ns();
+  }
+  std::map<ForeignNetns*, std::unique_ptr<SocketIndex>> indexes;  // one dump per namespace
+  for (const Request* req : reqs) {
+    bool hit = false;
+    for (ForeignNetns* ns : foreign->owners_of(req->inside)) {
+      auto [it, added] = indexes.try_emplace(ns);
+      if (added) {
+        try {
+          it->second = std::make_unique<SocketIndex>(ns->diag->dump(), ns->addrs);
+        } catch (const std::exception&) {
+          ns->diag.reset();  // reopened next time
+        }
+      }
+      const auto m =
+          it->second ? it->second->match(req->key.key.proto, req->orig, req->reply) : std::nullopt;
+      if (m) {
+        matched.emplace_back(req, m->socket);
+        labels.push_back(ns->label);
+        hit = true;
+        break;
+      }
+    }
+    if (!hit) {
+      unmatched.push_back(req);
+    }
+  }
+}
 
 OwnerResolver::OwnerResolver(OwnerResolverOptions opts)
     : impl_(std::make_unique<Impl>(std::move(opts))) {
@@ -158,6 +212,19 @@ void OwnerResolver::Impl::run() {
 }
 
 void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Request>& deferred) {
+  // Forwarded flows first: their sockets, if any, are in other namespaces.
+  const auto local_end =
+      std::partition(batch.begin(), batch.end(), [](const Request& r) { return !r.foreign; });
+  std::vector<const Request*> foreign_reqs;
+  for (auto it = local_end; it != batch.end(); ++it) {
+    foreign_reqs.push_back(&*it);
+  }
+  std::vector<std::pair<const Request*, SocketInfo>> foreign_hits;
+  std::vector<std::string> foreign_labels;
+  std::vector<const Request*> foreign_misses;
+  if (!foreign_reqs.empty()) {
+    match_foreign(foreign_reqs, foreign_hits, foreign_labels, foreign_misses);
+  }
   std::vector<SocketInfo> sockets;
   try {
     if (opts.dump) {
@@ -177,7 +244,8 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
   const SocketIndex index(sockets, std::move(addrs));
 
   std::map<std::int32_t, std::pair<std::string, std::string>> seen;  // pid → comm, cmdline
-  const auto settle = [&](const Request& req, const SocketInfo* sock, std::int32_t pid) {
+  const auto settle = [&](const Request& req, const SocketInfo* sock, std::int32_t pid,
+                          const std::string& netns = std::string()) {
     lookups.fetch_add(1, std::memory_order_relaxed);
     if (sock != nullptr && pid > 0) {
       auto it = seen.find(pid);
@@ -198,6 +266,7 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
           user = users.emplace(sock->uid, user_name(sock->uid)).first;
         }
         info.user = user->second;
+        info.netns = netns;
         // Counted before it is published: whoever sees the owner also sees the count.
         found.fetch_add(1, std::memory_order_relaxed);
         cache.put(req.key, core::Lookup<core::ProcessInfo>::ready(std::move(info)),
@@ -209,7 +278,21 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
   };
 
   std::vector<std::pair<const Request*, SocketInfo>> misses;
-  for (const Request& req : batch) {
+  std::map<const Request*, std::string> miss_labels;
+  for (const Request* req : foreign_misses) {
+    settle(*req, nullptr, 0);
+  }
+  for (std::size_t i = 0; i < foreign_hits.size(); ++i) {
+    const auto& [req, sock] = foreign_hits[i];
+    if (const auto pid = procs.pid_of(sock.inode)) {
+      settle(*req, &sock, *pid, foreign_labels[i]);
+    } else {
+      misses.emplace_back(req, sock);
+      miss_labels.emplace(req, foreign_labels[i]);
+    }
+  }
+  for (auto it = batch.begin(); it != local_end; ++it) {
+    const Request& req = *it;
     const auto m = index.match(req.key.key.proto, req.orig, req.reply);
     if (!m) {
       settle(req, nullptr, 0);
@@ -228,7 +311,9 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
     proc_scans.fetch_add(1, std::memory_order_relaxed);
     for (const auto& [req, sock] : misses) {
       const auto pid = procs.pid_of(sock.inode);
-      settle(*req, &sock, pid.value_or(0));
+      const auto label = miss_labels.find(req);
+      settle(*req, &sock, pid.value_or(0),
+             label != miss_labels.end() ? label->second : std::string());
     }
     return;
   }
@@ -245,8 +330,8 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
   }
 }
 
-void OwnerResolver::request(const core::FlowRecord& rec) {
-  if (!has_sockets(rec) || !impl_->maybe_local(rec)) {
+void OwnerResolver::request(const core::FlowRecord& rec, bool foreign) {
+  if (!has_sockets(rec) || (foreign ? impl_->opts.netns == nullptr : !impl_->maybe_local(rec))) {
     return;
   }
   const OwnerKey key{rec.key, rec.id};
@@ -254,14 +339,18 @@ void OwnerResolver::request(const core::FlowRecord& rec) {
     return;
   }
   using Push = WorkQueue<Request, RequestHash, RequestEq>::Push;
-  const Push pushed = impl_->queue.push(Request{key, rec.key.orig, rec.reply});
+  Request req{key, rec.key.orig, rec.reply};
+  req.foreign = foreign;
+  req.inside = core::ends_of(rec).inside.addr;
+  const Push pushed = impl_->queue.push(req);
   if (pushed == Push::Full || pushed == Push::Closed) {
     impl_->cache.abandon(key);
   }
 }
 
-core::Lookup<core::ProcessInfo> OwnerResolver::lookup(const core::FlowRecord& rec) const {
-  if (!has_sockets(rec) || !impl_->maybe_local(rec)) {
+core::Lookup<core::ProcessInfo> OwnerResolver::lookup(const core::FlowRecord& rec,
+                                                      bool foreign) const {
+  if (!has_sockets(rec) || (foreign ? impl_->opts.netns == nullptr : !impl_->maybe_local(rec))) {
     return core::Lookup<core::ProcessInfo>::failed();
   }
   if (auto hit = impl_->cache.get(OwnerKey{rec.key, rec.id})) {
@@ -270,10 +359,11 @@ core::Lookup<core::ProcessInfo> OwnerResolver::lookup(const core::FlowRecord& re
   return {};
 }
 
-core::Lookup<core::ProcessInfo> OwnerResolver::lookup_or_request(const core::FlowRecord& rec) {
-  auto out = lookup(rec);
+core::Lookup<core::ProcessInfo> OwnerResolver::lookup_or_request(const core::FlowRecord& rec,
+                                                                 bool foreign) {
+  auto out = lookup(rec, foreign);
   if (out.state == core::Lookup<core::ProcessInfo>::State::Pending) {
-    request(rec);
+    request(rec, foreign);
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -136,9 +137,14 @@ struct SockDiag::Impl {
   }
 };
 
-SockDiag::SockDiag() : impl_(std::make_unique<Impl>()) {
-  impl_->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+SockDiag::SockDiag() : SockDiag(-1) {}
+
+SockDiag::SockDiag(int fd) : impl_(std::make_unique<Impl>()) {
+  impl_->nl = fd < 0 ? mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC) : mnl_socket_fdopen(fd);
   if (impl_->nl == nullptr) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
     sys::throw_errno("sock_diag: cannot open a NETLINK_SOCK_DIAG socket");
   }
   if (mnl_socket_bind(impl_->nl, 0, MNL_SOCKET_AUTOPID) < 0) {

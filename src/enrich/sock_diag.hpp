@@ -20,6 +20,9 @@ class SockDiag {
  public:
   /// Throws std::system_error when the netlink socket cannot be opened.
   SockDiag();
+  /// The same over a NETLINK_SOCK_DIAG socket made elsewhere (in another network namespace:
+  /// sys::NetnsSockets); takes ownership of `fd`.
+  explicit SockDiag(int fd);
   ~SockDiag();
   SockDiag(const SockDiag&) = delete;
   SockDiag& operator=(const SockDiag&) = delete;

@@ -8,6 +8,7 @@
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -166,7 +167,80 @@ bool link_local_v6(const core::Prefix& p) {
   return !p.net.is_v4() && p.net.bytes[0] == 0xfe && (p.net.bytes[1] & 0xc0U) == 0x80;
 }
 
+// Dumps one message type on `sock`; calls fn(RouteMessage) for each entry. Throws
+// std::system_error.
+template <class Fn>
+void dump_on(mnl_socket* sock, std::uint32_t seq, std::uint16_t type, std::size_t header_size,
+             Fn& fn) {
+  std::vector<char> buf(kRecvBuffer);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = seq;
+  auto* fam = static_cast<std::uint8_t*>(mnl_nlmsg_put_extra_header(nlh, header_size));
+  fam[0] = AF_UNSPEC;  // every family (the first byte of each family header)
+  if (mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) < 0) {
+    throw_errno("rtnetlink dump request");
+  }
+  const unsigned portid = mnl_socket_get_portid(sock);
+  struct Ctx {
+    Fn* fn;
+  } ctx{&fn};
+  for (;;) {
+    const ssize_t n = mnl_socket_recvfrom(sock, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw_errno("rtnetlink dump");
+    }
+    const int rc = mnl_cb_run(
+        buf.data(), static_cast<std::size_t>(n), seq, portid,
+        [](const nlmsghdr* h, void* data) -> int {
+          const auto* bytes = reinterpret_cast<const std::uint8_t*>(h);
+          if (auto m = parse_route_message({bytes, h->nlmsg_len})) {
+            (*static_cast<Ctx*>(data)->fn)(*m);
+          }
+          return MNL_CB_OK;
+        },
+        &ctx);
+    if (rc == MNL_CB_STOP) {
+      return;
+    }
+    if (rc < 0) {
+      throw_errno("rtnetlink dump");
+    }
+  }
+}
+
 }  // namespace
+
+std::vector<core::IpAddr> dump_addresses(int rtnl_fd) {
+  mnl_socket* sock = mnl_socket_fdopen(rtnl_fd);
+  if (sock == nullptr) {
+    ::close(rtnl_fd);
+    throw_errno("cannot use the rtnetlink socket");
+  }
+  std::vector<core::IpAddr> out;
+  try {
+    if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+      throw_errno("cannot bind the rtnetlink socket");
+    }
+    auto add = [&out](const RouteMessage& m) {
+      if (m.kind == RouteMessage::Kind::Addr) {
+        out.push_back(m.addr.addr);
+      }
+    };
+    dump_on(sock, 1, RTM_GETADDR, sizeof(ifaddrmsg), add);
+  } catch (...) {
+    mnl_socket_close(sock);
+    throw;
+  }
+  mnl_socket_close(sock);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 std::string mac_text(const Mac& mac) {
   return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3],
@@ -263,49 +337,9 @@ struct NetWatcher::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  // Dumps one message type; calls fn(RouteMessage) for each entry.
   template <class Fn>
   void dump(std::uint16_t type, std::size_t header_size, Fn&& fn) {
-    std::vector<char> buf(kRecvBuffer);
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    const std::uint32_t seq = ++dump_seq;
-    nlh->nlmsg_seq = seq;
-    auto* fam = static_cast<std::uint8_t*>(mnl_nlmsg_put_extra_header(nlh, header_size));
-    fam[0] = AF_UNSPEC;  // every family (the first byte of each family header)
-    if (mnl_socket_sendto(dump_sock, nlh, nlh->nlmsg_len) < 0) {
-      throw_errno("rtnetlink dump request");
-    }
-    const unsigned portid = mnl_socket_get_portid(dump_sock);
-    struct Ctx {
-      Fn* fn;
-    } ctx{&fn};
-    for (;;) {
-      const ssize_t n = mnl_socket_recvfrom(dump_sock, buf.data(), buf.size());
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        throw_errno("rtnetlink dump");
-      }
-      const int rc = mnl_cb_run(
-          buf.data(), static_cast<std::size_t>(n), seq, portid,
-          [](const nlmsghdr* h, void* data) -> int {
-            const auto* bytes = reinterpret_cast<const std::uint8_t*>(h);
-            if (auto m = parse_route_message({bytes, h->nlmsg_len})) {
-              (*static_cast<Ctx*>(data)->fn)(*m);
-            }
-            return MNL_CB_OK;
-          },
-          &ctx);
-      if (rc == MNL_CB_STOP) {
-        return;
-      }
-      if (rc < 0) {
-        throw_errno("rtnetlink dump");
-      }
-    }
+    dump_on(dump_sock, ++dump_seq, type, header_size, fn);
   }
 
   void refresh() {

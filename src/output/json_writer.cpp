@@ -160,6 +160,7 @@ Json owner(const core::Enrichment& enr) {
     out["pid"] = enr.process.value.pid;
     out["name"] = enr.process.value.name;
     out["user"] = enr.process.value.user;
+    out["netns"] = text_or_null(enr.process.value.netns);
     return out;
   }
   if (enr.host.ok()) {
@@ -281,7 +282,7 @@ std::string json_group_line(const view::GroupRow& g, view::Tab tab, const FrameI
       }
       j["kind"] = g.key.pid != 0 ? Json("process") : Json(nullptr);
       j["pid"] = g.key.pid != 0 ? Json(g.key.pid) : Json(nullptr);
-      j["name"] = known(g.key.name) ? Json(g.key.name) : Json(nullptr);
+      j["name"] = known(g.label) ? Json(g.label) : Json(nullptr);  // "curl@web" in a container
       j["user"] = known(g.detail) ? Json(g.detail) : Json(nullptr);
       break;
     case view::Tab::Hosts: {

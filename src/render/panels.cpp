@@ -184,6 +184,9 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
     if (e.process.ok()) {
       const core::ProcessInfo& pi = e.process.value;
       p = fmt::format("{}  pid {}  user {}", pi.name, pi.pid, pi.user.empty() ? "-" : pi.user);
+      if (!pi.netns.empty()) {
+        p += "  in network namespace " + pi.netns;
+      }
     } else if (e.host.ok()) {
       p = fmt::format(
           "LAN device {}  {}", e.host.value.mac,

@@ -35,6 +35,7 @@ unsigned int cap_number(Capability cap) {
     case Capability::NetAdmin: return CAP_NET_ADMIN;
     case Capability::SysPtrace: return CAP_SYS_PTRACE;
     case Capability::DacReadSearch: return CAP_DAC_READ_SEARCH;
+    case Capability::SysAdmin: return CAP_SYS_ADMIN;
   }
   return CAP_NET_ADMIN;
 }

@@ -48,7 +48,9 @@ GroupRow make_group(Tab tab, const FlowRecord& rec, const core::Enrichment& e, b
       if (e.process.ok()) {
         g.key.pid = e.process.value.pid;
         g.key.name = e.process.value.name;
-        g.label = e.process.value.name;
+        g.label = e.process.value.netns.empty()
+                      ? e.process.value.name
+                      : e.process.value.name + "@" + e.process.value.netns;
         g.detail = e.process.value.user;
       } else if (e.host.ok()) {
         // A LAN device: its MAC is the key, its lease or DNS name (else address) the label.

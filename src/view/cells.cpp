@@ -133,7 +133,8 @@ std::string source_text(const FlowRow& row, bool dns, bool ascii) {
 std::optional<std::string> owner_text(const FlowRow& row, bool dns) {
   const core::Enrichment& e = row.enrich;
   if (e.process.ok()) {
-    return e.process.value.name;
+    return e.process.value.netns.empty() ? e.process.value.name
+                                         : e.process.value.name + "@" + e.process.value.netns;
   }
   if (e.host.ok()) {
     if (!e.host.value.name.empty()) {

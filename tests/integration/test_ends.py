@@ -3,8 +3,10 @@
 forward to the LAN host) -> an outside peer, all namespaces.
 
 - On the router, the LAN host's flow out is forwarded, its inside end is the LAN host, its remote
-  end the outside peer, it is marked SNAT, and its owner is the LAN host's MAC with its name from
-  a dnsmasq lease file (--leases).
+  end the outside peer, and it is marked SNAT. The LAN host is a namespace on this machine, like a
+  container: the owner of its TCP flow is the process in it (python3@NAMESPACE, found through that
+  namespace's sock_diag). Its ICMP flow has no socket: its owner is the LAN device, the LAN host's
+  MAC with its name from a dnsmasq lease file (--leases).
 - The port-forwarded flow in is forwarded with the internal server as its inside end, marked DNAT;
   what the internal server sent is ↑ (the reply direction).
 - On the LAN host, the port-forwarded connection is inbound and its remote end is the outside peer.
@@ -105,13 +107,30 @@ def router_forwarded_flow_has_the_lan_host_as_owner_and_snat():
         assert f["remote"]["addr"] == WAN_IP and f["remote"]["port"] == 7001, f["remote"]
         assert f["nat"] is not None and f["nat"]["dnat"] is None, f["nat"]
         assert f["nat"]["snat"].startswith(RTR_WAN + ":"), f["nat"]
-        assert f["owner"] == {"kind": "host", "mac": LAN_MAC, "name": "laptop-anna"}, f["owner"]
-        assert f["process"] is None, f["process"]
+        # The LAN host is a namespace of this machine: the process in it owns the flow.
+        assert f["owner"] == {"kind": "process", "pid": c.proc.pid, "name": "python3",
+                              "user": "root", "netns": LAN.name}, f["owner"]
+        assert f["process"]["pid"] == c.proc.pid, f["process"]
         # ↑ is what the LAN host sent (3000 B and headers), ↓ the 6000 B echo.
         assert 3000 < f["sent"]["bytes"] < 6000, f["sent"]
         assert f["received"]["bytes"] > 6000, f["received"]
     finally:
         c.close()
+
+
+@R.case
+def router_icmp_flow_has_the_lan_device_as_owner():
+    assert N.icmp_echo(LAN, WAN_IP, ident=4242, count=2) == 2, "no echo replies"
+    objs = json_frame(RTR, ["-I", "--leases", LEASES])
+    f = only(objs, "forwarded ping", proto="icmp")
+    assert f["direction"] == "fwd" and f["local"]["addr"] == LAN_IP, f
+    assert f["owner"] == {"kind": "host", "mac": LAN_MAC, "name": "laptop-anna"}, f["owner"]
+    assert f["process"] is None, f["process"]
+    # A bare word finds the device by its lease name; mac= by its address.
+    assert [o["id"] for o in json_frame(RTR, ["-I", "--leases", LEASES, "--filter",
+                                              "laptop and proto=icmp"])] == [f["id"]]
+    assert [o["id"] for o in json_frame(RTR, ["-I", "--leases", LEASES, "--filter",
+                                              f"mac={LAN_MAC}"])] == [f["id"]]
 
 
 @R.case
@@ -124,7 +143,8 @@ def dnat_port_forward_has_the_internal_server_as_inside_end():
         assert f["local"] == {"addr": LAN_IP, "port": 7022, "name": None, "geo": None}, f["local"]
         assert f["remote"]["addr"] == WAN_IP and f["remote"]["port"] == c.sport, f["remote"]
         assert f["nat"]["dnat"] == f"{LAN_IP}:7022", f["nat"]
-        assert f["owner"]["kind"] == "host" and f["owner"]["mac"] == LAN_MAC, f["owner"]
+        assert f["owner"]["kind"] == "process" and f["owner"]["netns"] == LAN.name, f["owner"]
+        assert f["owner"]["name"] == "python3", f["owner"]
         # The internal server sent the 4000 B echo (the reply direction): that is ↑.
         assert f["sent"]["bytes"] > 4000 and f["received"]["bytes"] < 4000, (f["sent"],
                                                                           f["received"])
@@ -135,7 +155,7 @@ def dnat_port_forward_has_the_internal_server_as_inside_end():
                       "-G", "-s", "--leases", LEASES, "--filter", f"nat=dnat and remote={WAN_IP}"])
         assert cp.returncode == 0, cp.stderr
         lines = cp.stdout.split(" - frame 2")[1].splitlines()
-        rows = [i for i, ln in enumerate(lines) if ln.startswith("laptop-anna")]
+        rows = [i for i, ln in enumerate(lines) if ln.startswith("python3@" + LAN.name[:6])]
         assert len(rows) >= 1, "\n".join(lines)
         row, src = lines[rows[0]], lines[rows[0] + 1]
         assert f" {WAN_IP} " in row and "DNAT" in row, row
@@ -170,15 +190,18 @@ def lan_host_sees_the_port_forward_as_inbound_from_the_outside_peer():
 def router_hosts_tab_never_lists_its_own_addresses():
     a = N.connect(LAN, "tcp", WAN_IP, 7001, 500)
     b = N.connect(WAN, "tcp", RTR_WAN, 8022, 500)
+    assert N.icmp_echo(LAN, WAN_IP, ident=4343, count=1) == 1, "no echo reply"
     try:
         hosts = group_frame(RTR, ["--tab", "hosts", "--leases", LEASES])
         addrs = {h["addr"] for h in hosts}
         assert WAN_IP in addrs, addrs
         assert not addrs & {RTR_LAN, RTR_WAN}, f"Hosts lists the router itself: {addrs}"
-        owners = group_frame(RTR, ["--tab", "owners", "--leases", LEASES])
+        owners = group_frame(RTR, ["--tab", "owners", "-TI", "--leases", LEASES])
         anna = [o for o in owners if o.get("kind") == "host"]
         assert len(anna) == 1 and anna[0]["name"] == "laptop-anna" and \
-            anna[0]["mac"] == LAN_MAC and anna[0]["flows"] >= 2, owners
+            anna[0]["mac"] == LAN_MAC and anna[0]["flows"] >= 1, owners
+        procs = {(o["name"], o["pid"]) for o in owners if o.get("kind") == "process"}
+        assert (f"python3@{LAN.name}", a.proc.pid) in procs, owners
     finally:
         a.close()
         b.close()

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Least privilege: once set up, a running flowtop keeps only CAP_NET_ADMIN and the /proc
 capabilities (CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH), with no_new_privs; its reverse-DNS and GeoIP
-worker threads keep none, and the socket-owner thread only the /proc ones. Read from
+worker threads keep none, the socket-owner thread only the /proc ones, and the one thread that
+opens sockets in containers' namespaces only CAP_SYS_ADMIN (setns) and CAP_SYS_PTRACE. Read from
 /proc/PID/status and /proc/PID/task/TID/status of a flowtop running in a test namespace.
 """
 
@@ -18,8 +19,10 @@ A: N.Namespace = None
 CAP_DAC_READ_SEARCH = 1 << 2
 CAP_NET_ADMIN = 1 << 12
 CAP_SYS_PTRACE = 1 << 19
+CAP_SYS_ADMIN = 1 << 21
 KEPT = CAP_NET_ADMIN | CAP_SYS_PTRACE | CAP_DAC_READ_SEARCH
 PROC_CAPS = CAP_SYS_PTRACE | CAP_DAC_READ_SEARCH
+NETNS_CAPS = CAP_SYS_ADMIN | CAP_SYS_PTRACE
 
 
 def setup():
@@ -56,9 +59,9 @@ def threads(pid: int) -> dict:
 
 def names(mask: int) -> str:
     known = {CAP_DAC_READ_SEARCH: "dac_read_search", CAP_NET_ADMIN: "net_admin",
-             CAP_SYS_PTRACE: "sys_ptrace"}
+             CAP_SYS_PTRACE: "sys_ptrace", CAP_SYS_ADMIN: "sys_admin"}
     return ",".join(n for bit, n in known.items() if mask & bit) + (
-        f" + others {mask & ~KEPT:#x}" if mask & ~KEPT else "")
+        f" + others {mask & ~(KEPT | CAP_SYS_ADMIN):#x}" if mask & ~(KEPT | CAP_SYS_ADMIN) else "")
 
 
 @R.case
@@ -77,7 +80,7 @@ def running_flowtop_keeps_only_what_it_uses():
 
         by_name = threads(p.pid)
         for comm, want in (("ft-dns", 0), ("ft-geoip", 0), ("ft-owner", PROC_CAPS),
-                           ("ft-userfiles", 0)):
+                           ("ft-userfiles", 0), ("ft-leases", 0), ("ft-netns", NETNS_CAPS)):
             assert comm in by_name, f"no {comm} thread among {sorted(by_name)}"
             for t in by_name[comm]:
                 eff, prm = caps(t, "CapEff"), caps(t, "CapPrm")
@@ -86,6 +89,8 @@ def running_flowtop_keeps_only_what_it_uses():
                     f"expected {names(want) or 'none'}")
                 assert t["NoNewPrivs"] == "1", f"{comm}: NoNewPrivs {t['NoNewPrivs']}"
         for comm, group in by_name.items():
+            if comm == "ft-netns":
+                continue  # checked above: setns needs CAP_SYS_ADMIN, and it does nothing else
             for t in group:
                 assert caps(t, "CapPrm") & ~KEPT == 0, (
                     f"thread {comm} keeps {names(caps(t, 'CapPrm'))}")

@@ -25,6 +25,9 @@ struct ProcessInfo {
   std::string name;     ///< comm (untrusted: sanitise before display)
   std::string user;     ///< user name, or the uid as text
   std::string cmdline;  ///< NUL-separated arguments joined by spaces (untrusted)
+  /// The network namespace the process is in, when it is not this one: its `ip netns` name, its
+  /// container's name, or "netns:INODE" (a forwarded flow from a container). Untrusted.
+  std::string netns;
 };
 
 /// A device on a directly connected network that owns a forwarded flow.

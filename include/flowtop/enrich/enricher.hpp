@@ -9,6 +9,7 @@
 
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/flow.hpp"
+#include "flowtop/sys/netns.hpp"
 
 namespace flowtop::enrich {
 
@@ -28,6 +29,9 @@ struct EnricherConfig {
   /// DHCP lease files naming LAN devices, read when they change (besides the usual places).
   std::vector<std::string> lease_files;
   bool usual_lease_files = true;  ///< also read dnsmasq's, odhcpd's, ISC dhcpd's and Kea's
+  /// Opens sockets in the machine's other network namespaces: the owner of a forwarded flow from
+  /// a container is the process in it. nullptr: none looked up.
+  sys::NetnsSockets* netns_sockets = nullptr;
 };
 
 /// Counters for --stats and the health line. Plain values (a copy).

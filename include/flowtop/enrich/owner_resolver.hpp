@@ -10,6 +10,7 @@
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/flow.hpp"
 #include "flowtop/enrich/socket_index.hpp"
+#include "flowtop/sys/netns.hpp"
 
 namespace flowtop::enrich {
 
@@ -38,6 +39,10 @@ struct OwnerResolverOptions {
   /// The host's addresses; empty = local_addresses().
   std::function<std::vector<core::IpAddr>()> local_addrs;
   const core::Clock* clock = nullptr;  ///< nullptr = core::system_clock()
+  /// Opens sockets in other network namespaces: forwarded flows from a container on this machine
+  /// are looked up in the container's sock_diag. nullptr: no such lookups (Failed).
+  sys::NetnsSockets* netns = nullptr;
+  std::int64_t min_netns_rescan_ns = 5'000'000'000;  ///< namespaces listed at most every 5 s
 };
 
 struct OwnerResolverStats {
@@ -67,9 +72,13 @@ class OwnerResolver {
   OwnerResolver(const OwnerResolver&) = delete;
   OwnerResolver& operator=(const OwnerResolver&) = delete;
 
-  void request(const core::FlowRecord& rec);
-  [[nodiscard]] core::Lookup<core::ProcessInfo> lookup(const core::FlowRecord& rec) const;
-  core::Lookup<core::ProcessInfo> lookup_or_request(const core::FlowRecord& rec);
+  /// `foreign`: a forwarded flow, whose socket may be in another namespace of this machine (a
+  /// container's): looked up there (ProcessInfo::netns names it).
+  void request(const core::FlowRecord& rec, bool foreign = false);
+  [[nodiscard]] core::Lookup<core::ProcessInfo> lookup(const core::FlowRecord& rec,
+                                                       bool foreign = false) const;
+  core::Lookup<core::ProcessInfo> lookup_or_request(const core::FlowRecord& rec,
+                                                    bool foreign = false);
   [[nodiscard]] OwnerResolverStats stats() const;
 
  private:

@@ -63,6 +63,11 @@ std::optional<RouteMessage> parse_route_message(std::span<const std::uint8_t> ms
 /// route. IPv6 link-local routes are never inside.
 core::NetFacts facts_from(std::span<const AddrEntry> addrs, std::span<const RouteEntry> routes);
 
+/// The addresses of the namespace an rtnetlink socket was created in (NETLINK_ROUTE, not bound):
+/// one RTM_GETADDR dump, sorted. Takes ownership of `rtnl_fd` (closed on return). Throws
+/// std::system_error. Any thread.
+std::vector<core::IpAddr> dump_addresses(int rtnl_fd);
+
 /// One published view of the namespace. Immutable once published.
 struct NetState {
   core::NetFacts facts;

@@ -15,6 +15,7 @@ enum class Capability {
   NetAdmin,       ///< conntrack dumps and GETs, SO_RCVBUFFORCE, the sysctl restore, --track removal
   SysPtrace,      ///< /proc/PID/fd of other users' processes (socket owners)
   DacReadSearch,  ///< listing those /proc/PID/fd directories
+  SysAdmin,       ///< setns() into a container's network namespace (sys::NetnsSockets only)
 };
 
 /// Keeps only those of `keep` that the calling thread has, in its effective and permitted sets;

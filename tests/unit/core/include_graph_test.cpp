@@ -19,7 +19,7 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"table", {"core", "rcu"}},
     {"conntrack", {"core", "sys", "table", "rcu"}},
     {"geoip", {"core", "sys"}},
-    {"enrich", {"core", "sys", "geoip", "rcu"}},
+    {"enrich", {"core", "sys", "geoip", "rcu", "net"}},
     {"net", {"core", "sys"}},
     {"view", {"core"}},
     {"render", {"view", "core"}},

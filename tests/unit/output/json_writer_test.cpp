@@ -270,7 +270,8 @@ namespace {
 
 TEST(JsonWriterEnrichment, FilledFieldsFollowTheSchema) {
   core::Enrichment e;
-  e.process = core::Lookup<core::ProcessInfo>::ready({4242, 1000, "curl", "alice", "curl -s x"});
+  e.process =
+      core::Lookup<core::ProcessInfo>::ready({4242, 1000, "curl", "alice", "curl -s x", ""});
   e.remote_name = core::Lookup<std::string>::ready("example.com");
   e.inside_name = core::Lookup<std::string>::failed();
   core::GeoInfo g;
@@ -312,7 +313,7 @@ TEST(JsonWriterEnrichment, PendingDisabledAndPartialGeoAreNull) {
 TEST(JsonWriterEnrichment, HostileNamesStayValidJson) {
   core::Enrichment e;
   e.remote_name = core::Lookup<std::string>::ready(std::string("evil\x1b[2J\xff\xfe.example", 19));
-  e.process = core::Lookup<core::ProcessInfo>::ready({1, 0, "a\"b\\c\n", "root", ""});
+  e.process = core::Lookup<core::ProcessInfo>::ready({1, 0, "a\"b\\c\n", "root", "", ""});
   const std::string text = json_line(tcp_v4(), e, FrameInfo{1, kNow});
   EXPECT_EQ(text.find('\x1b'), std::string::npos) << "control bytes are escaped";
   const json j = json::parse(text);
@@ -351,7 +352,8 @@ TEST(JsonWriterEnds, AnInboundFlowOnAServer) {
   EXPECT_EQ(j["received"], json::parse(R"({"bytes":4000,"packets":80,"rate":400})"));
   EXPECT_EQ(j["bytes"], json::parse(R"({"orig":4000,"reply":2000000})"));  // unchanged
   EXPECT_TRUE(j["nat"].is_null());
-  EXPECT_EQ(j["owner"], json::parse(R"({"kind":"process","pid":900,"name":"sshd","user":"root"})"));
+  EXPECT_EQ(j["owner"], json::parse(R"({"kind":"process","pid":900,"name":"sshd","user":"root",
+                                          "netns":null})"));
   // src_* and dst_* stay the initiator's and the responder's.
   EXPECT_EQ(j["src_name"], "client.example.net");
   EXPECT_EQ(j["dst_name"], "server.example.org");
