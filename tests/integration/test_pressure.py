@@ -174,4 +174,35 @@ def unreplied_flows_are_found_by_state():
     assert [o["proto"] for o in replied.objects(1)] == ["icmp"], replied.objects(1)
 
 
+@R.case
+def offloaded_flows_are_marked():
+    """A router with a software flowtable: its forwarded TCP flow is [OFFLOAD] (stale counters).
+
+    Kernels without flowtables (CONFIG_NF_FLOW_TABLE unset, as on the project's machines, where
+    nft answers ENOENT) skip this case.
+    """
+    t = N.topology(x=93, tag="off")
+    cp = t.router.run(["nft", "-f", "-"], input=(
+        "table inet ftoff {\n"
+        "  flowtable f { hook ingress priority 0; devices = { ethc, eths }; }\n"
+        "  chain ftfwd { type filter hook forward priority 0; "
+        "meta l4proto tcp ct state established flow add @f; }\n"
+        "}\n"))
+    if cp.returncode != 0:
+        raise N.SkipTest(f"this kernel has no flowtables: {cp.stderr.strip().splitlines()[0]}")
+    N.server(t.server, "tcp", t.server4, 5093)
+    conn = N.connect(t.client, "tcp", t.server4, 5093, nbytes=2000)
+    try:
+        assert N.wait_until(lambda: "[OFFLOAD]" in t.router.conntrack_text(), timeout=15), (
+            t.router.conntrack_text())
+        run = t.router.flowtop(R.flowtop, ["--json", "-c", 1, "--filter", "state=OFFLOAD"])
+        run.check_ok()
+        objs = run.objects(1)
+        assert len(objs) == 1 and "OFFLOAD" in objs[0]["status"], objs
+        batch = t.router.run([R.flowtop, "--batch", "-c", 1], check=True).stdout
+        assert any("OFFLOAD" in ln and "5093" in ln for ln in batch.splitlines()), batch
+    finally:
+        conn.close()
+
+
 R.run()
