@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Records the raw ctnetlink messages the parser's unit tests decode (tests/data/ct_dump.bin and
-# tests/data/ct_events.bin), from real traffic in two throw-away network namespaces.
+# Records the raw ctnetlink messages the parser's unit tests decode (tests/data/ct_dump.bin,
+# tests/data/ct_events.bin and tests/data/ct_stats.bin), from real traffic in throw-away network
+# namespaces.
 # Usage (root): scripts/capture-test-data.sh BUILD_DIR   (BUILD_DIR has tests/ct_capture)
 # The addresses, ports and values used here are what tests/unit/conntrack/parser_test.cpp expects.
 set -euo pipefail
@@ -81,3 +82,27 @@ ip netns exec "$A" conntrack -D -p sctp >/dev/null 2>&1 || true
 wait "$evp"; cat /tmp/ctcap-events.$$; rm -f /tmp/ctcap-events.$$
 kill "$cli" "$srv" 2>/dev/null || true
 ip netns exec "$A" conntrack -L 2>/dev/null
+
+# The statistics (stats_parser_test): a namespace of its own, with TCP segments the tracker calls
+# invalid (SYN+FIN) and a few pings; then what conntrack -S and -C print of the same counters.
+S=ftcap-s-$$
+ip netns add "$S"
+ip -n "$S" link set lo up
+ip netns exec "$S" nft add table inet cap
+ip netns exec "$S" nft add chain inet cap out '{ type filter hook output priority 0; }'
+ip netns exec "$S" nft add rule inet cap out ct state new,established,invalid counter
+ip netns exec "$S" python3 - <<'PY'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+def seg(sport, flags):
+    return struct.pack("!HHIIBBHHH", sport, 80, 1, 0, 5 << 4, flags, 1024, 0, 0)
+for p in range(3):
+    s.sendto(seg(40000 + p, 0x03), ("127.0.0.1", 0))
+for p in range(5):
+    s.sendto(seg(41000 + p, 0x02), ("127.0.0.1", 0))
+PY
+ip netns exec "$S" ping -c 3 -i 0.2 -q 127.0.0.1 >/dev/null
+ip netns exec "$S" "$cap" stats "$out/ct_stats.bin"
+ip netns exec "$S" conntrack -S > "$out/ct_stats.conntrack-S.txt"
+ip netns exec "$S" conntrack -C >> "$out/ct_stats.conntrack-S.txt"
+ip netns del "$S"

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
-all=(parser sock_diag filter rc services geoip_conf state tor key_decoder mmdb unpack sanitize leases route)
+all=(parser sock_diag filter rc services geoip_conf state tor key_decoder mmdb unpack sanitize leases route stats)
 [ $# -gt 0 ] && targets=("$@") || targets=("${all[@]}")
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DFLOWTOP_FUZZ=ON -DFLOWTOP_TESTS=OFF \

@@ -140,12 +140,16 @@ struct Sources {
       return enricher.lookup(rec, needs);
     };
     s.status.tracked = s.flows.size();
+    s.status.offloaded = static_cast<std::uint64_t>(
+        std::count_if(s.flows.begin(), s.flows.end(),
+                      [](const core::FlowRecord& r) { return core::offloaded(r.status); }));
     s.status.ct_max = stats.ct_max.load();
     s.status.events = stats.events.load();
     s.status.enobufs = stats.enobufs.load();
     s.status.resyncs = stats.resyncs.load();
     s.status.collecting = !stats.initial_dump_done.load();
-    s.status.health = health_lines(stats, sysctl, opts.no_sysctl);
+    s.status.pressure = stats.pressure();
+    s.status.health = health_lines(stats, s.status.pressure, sysctl, opts.no_sysctl);
     for (auto& line : enricher.health()) {
       s.status.health.push_back(std::move(line));
     }
@@ -236,6 +240,20 @@ void print_stats(const core::CollectorStats& s) {
       s.events.load(), s.enobufs.load(), s.resyncs.load(), s.dumps.load(), s.gets.load(),
       s.parse_errors.load(), s.flows.load(), static_cast<double>(s.last_dump_ns.load()) / 1e6,
       s.rcvbuf.load()));
+  // The kernel's conntrack statistics as `conntrack -S` prints them, read as the collector
+  // stopped.
+  const core::CtPressure p = s.pressure();
+  if (p.now.entries) {
+    print_err(fmt::format("flowtop: conntrack: entries={} max={}", *p.now.entries,
+                          p.now.max.value_or(s.ct_max.load())));
+  }
+  for (const core::CtCpuStats& c : p.now.cpus) {
+    print_err(fmt::format(
+        "flowtop: conntrack: cpu={} found={} invalid={} insert={} insert_failed={} drop={} "
+        "early_drop={} error={} search_restart={} clash_resolve={} chaintoolong={}",
+        c.cpu, c.found, c.invalid, c.insert, c.insert_failed, c.drop, c.early_drop, c.error,
+        c.search_restart, c.clash_resolve, c.chaintoolong));
+  }
 }
 
 int run_collecting(const Options& opts) {

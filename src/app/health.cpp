@@ -1,10 +1,50 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "frame_source.hpp"
 
 namespace flowtop::app {
+namespace {
+
+std::string per_second(double v) {
+  return v >= 10 ? fmt::format("{:.0f}/s", v) : fmt::format("{:.1f}/s", v);
+}
+
+}  // namespace
+
+std::string fill_line(std::uint64_t entries, std::uint64_t max) {
+  const auto pct = core::table_fill_percent(entries, max);
+  if (!pct || *pct < core::kTableFillWarnPercent) {
+    return {};
+  }
+  return fmt::format(
+      "the conntrack table is {:.0f}% full ({} of nf_conntrack_max {}): when full, new flows "
+      "are dropped",
+      std::min(*pct, 100.0), entries, max);
+}
+
+std::string drop_line(const core::CtPressure& pressure) {
+  if (!pressure.rate || !pressure.rate->any()) {
+    return {};
+  }
+  const core::CtDropCounters& r = *pressure.rate;
+  std::string out = "conntrack is dropping:";
+  const char* sep = " ";
+  for (const auto& [name, v] :
+       {std::pair{"drop", r.drop}, std::pair{"early_drop", r.early_drop},
+        std::pair{"insert_failed", r.insert_failed}, std::pair{"error", r.error}}) {
+    if (v > 0) {
+      out += fmt::format("{}{} {}", sep, name, per_second(v));
+      sep = ", ";
+    }
+  }
+  return out;
+}
 
 std::vector<std::string> health_lines(const core::CollectorStats& stats,
+                                      const core::CtPressure& pressure,
                                       const sys::SysctlGuard::Result* sysctl, bool no_sysctl) {
   std::vector<std::string> out;
   if (!stats.initial_dump_done.load()) {
@@ -33,11 +73,14 @@ std::vector<std::string> health_lines(const core::CollectorStats& stats,
                               lost == 1 ? "" : "s", stats.resyncs.load(),
                               stats.resyncs.load() == 1 ? "" : "s"));
   }
-  const auto max = stats.ct_max.load();
-  const auto flows = stats.flows.load();
-  if (max > 0 && flows * 10 >= max * 9) {
-    out.push_back(
-        fmt::format("the conntrack table is near nf_conntrack_max ({} of {})", flows, max));
+  // The kernel's own count when it gave one: entries not yet confirmed count against the limit.
+  if (std::string line =
+          fill_line(pressure.now.entries.value_or(stats.flows.load()), stats.ct_max.load());
+      !line.empty()) {
+    out.push_back(std::move(line));
+  }
+  if (std::string line = drop_line(pressure); !line.empty()) {
+    out.push_back(std::move(line));
   }
   if (stats.dump_stretched.load()) {
     out.push_back(

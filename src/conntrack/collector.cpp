@@ -8,11 +8,13 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 
 #include "ct_socket.hpp"
 #include "flowtop/conntrack/parser.hpp"
+#include "flowtop/conntrack/stats_parser.hpp"
 #include "flowtop/core/clock.hpp"
 #include "flowtop/rcu/rcu.hpp"
 #include "flowtop/sys/event_fd.hpp"
@@ -83,6 +85,7 @@ struct Collector::Impl {
   std::int64_t next_periodic_dump = 0;
   std::int64_t next_get_tick = 0;
   std::int64_t last_dump_end = 0;
+  bool ct_stats_unavailable = false;  // the kernel refused a statistics request
 
   std::shared_ptr<const core::NetFacts> facts;  // refreshed once per loop iteration
 
@@ -218,6 +221,36 @@ struct Collector::Impl {
     stats.flows = table.size();
   }
 
+  /// Reads the kernel's conntrack statistics (per-CPU counters, entry count and limit) into
+  /// `stats`. A kernel that refuses the requests leaves the pressure unknown; nothing else stops.
+  void sample_ct_stats() {
+    if (ct_stats_unavailable) {
+      return;
+    }
+    core::CtStatsSample sample;
+    core::CtCpuStats cpu;
+    try {
+      requests.stats([&](std::span<const std::uint8_t> m, std::int64_t /*recv_ns*/) {
+        switch (parse_ct_stats(m, cpu, sample)) {
+          case StatsParse::Cpu: sample.cpus.push_back(cpu); break;
+          case StatsParse::Malformed:
+            stats.parse_errors.fetch_add(1, std::memory_order_relaxed);
+            break;
+          case StatsParse::Global:
+          case StatsParse::Other: break;
+        }
+      });
+    } catch (const std::system_error&) {
+      ct_stats_unavailable = true;
+      return;
+    }
+    sample.steady_ns = clock.steady_ns();
+    if (sample.max) {
+      stats.ct_max = *sample.max;
+    }
+    stats.publish_ct_stats(std::move(sample));
+  }
+
   bool dump_requested() {
     std::lock_guard lock(mu);
     return requested > completed;
@@ -227,6 +260,7 @@ struct Collector::Impl {
     rcu::Thread rcu;
     refresh_facts();
     full_dump(false);
+    sample_ct_stats();
     drain_events();
     next_get_tick = clock.steady_ns() + interval_ns.load();
     bool idle = false;
@@ -266,9 +300,11 @@ struct Collector::Impl {
       }
       if (t >= next_get_tick) {
         refresh_watched();
+        sample_ct_stats();
         next_get_tick = t + interval_ns.load();
       }
     }
+    sample_ct_stats();  // the newest counters for --stats at exit
   }
 };
 

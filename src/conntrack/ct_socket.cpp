@@ -194,6 +194,35 @@ bool CtSocket::get(const core::FlowKey& key, MessageFn on_msg) {
   return found;
 }
 
+std::uint32_t CtSocket::send_plain(std::uint16_t msg, std::uint16_t flags, const char* what) {
+  alignas(nlmsghdr) std::uint8_t req[MNL_SOCKET_BUFFER_SIZE];
+  nlmsghdr* nlh = mnl_nlmsg_put_header(req);
+  nlh->nlmsg_type = static_cast<std::uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | msg);
+  nlh->nlmsg_flags = flags;
+  nlh->nlmsg_seq = ++seq_;
+  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = AF_UNSPEC;
+  nfg->version = NFNETLINK_V0;
+  nfg->res_id = 0;
+  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
+    sys::throw_errno(what);
+  }
+  return nlh->nlmsg_seq;
+}
+
+void CtSocket::stats(MessageFn on_msg) {
+  const std::uint32_t cpu_seq = send_plain(IPCTNL_MSG_CT_GET_STATS_CPU, NLM_F_REQUEST | NLM_F_DUMP,
+                                           "conntrack stats request");
+  if (const int err = receive_replies(cpu_seq, true, on_msg, nullptr); err != 0) {
+    sys::throw_errno(err, "conntrack per-CPU stats");
+  }
+  const std::uint32_t seq =
+      send_plain(IPCTNL_MSG_CT_GET_STATS, NLM_F_REQUEST, "conntrack stats request");
+  if (const int err = receive_replies(seq, false, on_msg, nullptr); err != 0) {
+    sys::throw_errno(err, "conntrack stats");
+  }
+}
+
 std::size_t CtSocket::receive_events(MessageFn on_msg, std::size_t max_datagrams, bool& lost) {
   return receive_datagrams(fd(), mmsg_buf_, on_msg, max_datagrams, lost, clock_);
 }

@@ -43,6 +43,12 @@ class CtSocket {
   /// longer has it (ENOENT). Throws on other errors.
   bool get(const core::FlowKey& key, MessageFn on_msg);
 
+  /// Asks for the namespace's conntrack statistics: the per-CPU counters (a dump of
+  /// IPCTNL_MSG_CT_GET_STATS_CPU, one message per CPU), then the entry count and limit
+  /// (IPCTNL_MSG_CT_GET_STATS); calls `on_msg` for every reply. Throws std::system_error when the
+  /// kernel answers with an error (a kernel without one of the requests: EOPNOTSUPP).
+  void stats(MessageFn on_msg);
+
   /// Non-blocking batch receive of event datagrams (recvmmsg): calls `on_msg` for every netlink
   /// message. Returns the number of datagrams (0 when none); sets `lost` when the kernel reported
   /// ENOBUFS (events were dropped; the socket keeps working) or a datagram was cut (MSG_TRUNC).
@@ -50,6 +56,8 @@ class CtSocket {
 
  private:
   void dump_impl(MessageFn on_msg, core::FunctionRef<void()> between);
+  /// Sends a request without attributes (`msg`: an IPCTNL_MSG_CT_* type); returns its sequence.
+  std::uint32_t send_plain(std::uint16_t msg, std::uint16_t flags, const char* what);
   /// Receives replies to `seq` until NLMSG_DONE (dump) or the first reply (get); returns the error
   /// number of an NLMSG_ERROR reply (0 = none).
   int receive_replies(std::uint32_t seq, bool until_done, MessageFn on_msg,

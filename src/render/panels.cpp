@@ -7,6 +7,7 @@
 #include <string>
 
 #include "flowtop/core/ends.hpp"
+#include "flowtop/core/pressure.hpp"
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/cells.hpp"
 #include "flowtop/view/command.hpp"
@@ -136,7 +137,80 @@ std::string end_text(const core::IpAddr& addr, const core::Lookup<std::string>& 
   return s;
 }
 
+std::string counter_text(std::string_view name, double total, const core::CtPressure& p,
+                         double core::CtDropCounters::*field) {
+  std::string s = fmt::format("{} {}", name, core::format_count(static_cast<std::uint64_t>(total)));
+  if (p.rate) {
+    const double r = (*p.rate).*field;
+    s += r >= 10 ? fmt::format(" ({:.0f}/s)", r) : fmt::format(" ({:.1f}/s)", r);
+  }
+  return s;
+}
+
+std::string cpu_text(const core::CtCpuStats& c) {
+  return fmt::format(
+      "found={} invalid={} insert={} insert_failed={} drop={} early_drop={} error={} "
+      "search_restart={} clash_resolve={} chaintoolong={}",
+      c.found, c.invalid, c.insert, c.insert_failed, c.drop, c.early_drop, c.error,
+      c.search_restart, c.clash_resolve, c.chaintoolong);
+}
+
 }  // namespace
+
+std::vector<Line> pressure_lines(const view::Status& status, std::size_t cols, bool ascii) {
+  std::vector<Line> out;
+  {
+    LineBuilder b(cols, ascii);
+    b.add(" Conntrack pressure   (p or Esc closes)", Style::OverlayTitle);
+    out.push_back(b.take(Style::OverlayTitle));
+  }
+  const core::CtPressure& p = status.pressure;
+  const std::uint64_t entries = p.now.entries.value_or(status.tracked);
+  const std::uint64_t max = p.now.max.value_or(status.ct_max);
+  if (const auto pct = core::table_fill_percent(entries, max)) {
+    out.push_back(labelled(
+        "table",
+        fmt::format(
+            "{:.1f}% full: {} of nf_conntrack_max {}{}", *pct, core::format_count(entries),
+            core::format_count(max),
+            *pct >= core::kTableFillWarnPercent ? "  (when full, new flows are dropped)" : ""),
+        cols, ascii));
+  } else {
+    out.push_back(
+        labelled("table", fmt::format("{} entries, limit unknown", entries), cols, ascii));
+  }
+  if (p.now.cpus.empty()) {
+    out.push_back(labelled("dropped", "- (the kernel gave no statistics)", cols, ascii));
+  } else {
+    using D = core::CtDropCounters;
+    out.push_back(labelled(
+        "dropped",
+        fmt::format("{}  {}  {}  {}", counter_text("drop", p.totals.drop, p, &D::drop),
+                    counter_text("early_drop", p.totals.early_drop, p, &D::early_drop),
+                    counter_text("insert_failed", p.totals.insert_failed, p, &D::insert_failed),
+                    counter_text("error", p.totals.error, p, &D::error)),
+        cols, ascii));
+  }
+  out.push_back(labelled(
+      "flowtop",
+      fmt::format("{} events; lost events {} time{} (ENOBUFS), {} resync dump{}",
+                  core::format_count(status.events), status.enobufs, status.enobufs == 1 ? "" : "s",
+                  status.resyncs, status.resyncs == 1 ? "" : "s"),
+      cols, ascii));
+  out.push_back(labelled(
+      "offloaded",
+      status.offloaded == 0
+          ? std::string("no flow in a flowtable")
+          : fmt::format("{} flow{} in a flowtable (STATE OFFLOAD): counters and rates are stale",
+                        core::format_count(status.offloaded), status.offloaded == 1 ? "" : "s"),
+      cols, ascii));
+  out.push_back(labelled("who", "Hosts tab sorted by FLOWS; filter state=UNREPLIED, state=SYN-SENT",
+                         cols, ascii));
+  for (const core::CtCpuStats& c : p.now.cpus) {
+    out.push_back(labelled(fmt::format("cpu={}", c.cpu), cpu_text(c), cols, ascii));
+  }
+  return out;
+}
 
 std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& state,
                                std::int64_t realtime_ns, std::size_t cols, bool ascii) {
@@ -217,6 +291,10 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
       flags += n;
     });
     out.push_back(labelled("status", flags.empty() ? "-" : flags, cols, ascii));
+  }
+  if (core::offloaded(rec.status)) {
+    out.push_back(labelled(
+        "offload", "a flowtable handles this flow: its counters and rates are stale", cols, ascii));
   }
   return out;
 }

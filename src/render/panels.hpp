@@ -18,6 +18,11 @@ namespace flowtop::render::detail {
 std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& state,
                                std::int64_t realtime_ns, std::size_t cols, bool ascii);
 
+/// The conntrack pressure pane: the table's fill against nf_conntrack_max, the drop counters
+/// with their rates, flowtop's own lost events, offloaded flows, and every CPU's counters as
+/// `conntrack -S` prints them. Most important first.
+std::vector<Line> pressure_lines(const view::Status& status, std::size_t cols, bool ascii);
+
 /// Every key (view::KeyMap::help()), the filter terms and the column arrows, in `max_lines`.
 /// The help overlay; `dbip`: a DB-IP database is in use, so its attribution is shown (CC BY 4.0).
 std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii, bool dbip);

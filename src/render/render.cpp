@@ -44,7 +44,8 @@ Areas areas(std::size_t health_count, const view::ViewState& state, Size size) {
   a.header = a.tabs + 1;
   a.table_top = a.header + 1;
   const std::size_t body = lines - a.table_top - a.prompt_lines;
-  a.detail_lines = state.detail_open && state.tab == Tab::Flows ? body / 2 : 0;
+  a.detail_lines =
+      state.pressure_open || (state.detail_open && state.tab == Tab::Flows) ? body / 2 : 0;
   a.table_lines = body - a.detail_lines;
   a.detail_top = a.table_top + a.table_lines;
   a.prompt_top = a.detail_top + a.detail_lines;
@@ -258,7 +259,9 @@ void detail_pane(const view::Rows& rows, const view::ViewState& state, const Are
     return;
   }
   std::vector<Line> lines;
-  if (rows.detail) {
+  if (state.pressure_open) {
+    lines = detail::pressure_lines(rows.status, cols, ascii);
+  } else if (rows.detail) {
     lines = detail::detail_lines(*rows.detail, state, rows.realtime_ns, cols, ascii);
   } else {
     LineBuilder b(cols, ascii);

@@ -61,6 +61,14 @@ std::string proto_cell(const core::FlowKey& key) {
 }
 
 std::string state_cell(const FlowRecord& rec) {
+  // Packets of an offloaded flow bypass conntrack: its counters and state are stale; say so
+  // where the state would be (what `conntrack -L` prints as [OFFLOAD]).
+  if ((rec.status & core::kStatusHwOffload) != 0) {
+    return "HW-OFFLOAD";
+  }
+  if ((rec.status & core::kStatusOffload) != 0) {
+    return "OFFLOAD";
+  }
   return rec.has(FlowRecord::kHasState) ? std::string(core::state_name(rec.key.proto, rec.state))
                                         : std::string();
 }

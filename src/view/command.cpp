@@ -26,9 +26,9 @@ constexpr std::array kHelp{
     KeyHelp{"wheel, click", "scroll; select a row, a view, a sort column"},
     KeyHelp{"Left h, Right l", "scroll the columns sideways"},
     KeyHelp{"Enter", "Flows: details of the selected flow; other views: its flows"},
+    KeyHelp{"p", "conntrack pressure: table fill, drops per CPU, lost events"},
     KeyHelp{"Esc", "close the details / menu; clear the filter"},
-    KeyHelp{"< > r", "sort by the column to the left / right; reverse the order"},
-    KeyHelp{"F6", "sort menu"},
+    KeyHelp{"< > r, F6", "sort by the column to the left / right; reverse the order; sort menu"},
     KeyHelp{"/", "filter, e.g. proto=udp and rate>1MB/s (Esc clears)"},
     KeyHelp{"space", "pause the screen (collection continues)"},
     KeyHelp{"a", "active flows only"},
@@ -271,6 +271,7 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case '6': return {K::ToggleIpv6};
     case 'n': return {K::ToggleDns};
     case 'g': return {K::ToggleGeoip};
+    case 'p': return {K::TogglePressure};
     case '?':
     case kKeyF1: return {K::ToggleHelp};
     case '<': return {K::SortPrev};
@@ -284,7 +285,7 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case kKeyEnter: return {K::Enter};
     case kEscAscii:
     case kKeyEscape:
-      if (state.detail_open || state.sort_menu_open) {
+      if (state.detail_open || state.pressure_open || state.sort_menu_open) {
         return {K::Close};
       }
       return state.filter.empty() ? Command{K::None} : Command{K::ClearFilter};
@@ -420,6 +421,10 @@ ViewState apply(ViewState s, const Command& cmd) {
       s.help_open = !s.help_open;
       s.sort_menu_open = false;
       break;
+    case K::TogglePressure:
+      s.pressure_open = !s.pressure_open;
+      s.detail_open = false;  // one pane at a time
+      break;
     case K::SortPrev:
     case K::SortNext: {
       const std::size_t n = columns.size();
@@ -483,6 +488,7 @@ ViewState apply(ViewState s, const Command& cmd) {
     case K::Enter:
       if (s.tab == Tab::Flows) {
         s.detail_open = !s.detail_open;
+        s.pressure_open = false;
         cursor_of(s).follow = true;  // the pane stays on the flow it shows
       } else if (const auto& group = s.current_cursor().group) {
         FilterResult r = compile_filter(group_filter(s.tab, *group));
@@ -495,6 +501,7 @@ ViewState apply(ViewState s, const Command& cmd) {
       break;
     case K::Close:
       s.detail_open = false;
+      s.pressure_open = false;
       s.sort_menu_open = false;
       s.help_open = false;
       break;

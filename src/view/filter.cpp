@@ -418,6 +418,9 @@ class Parser {
         fail(value_pos, fmt::format("unknown family '{}' (ipv4 or ipv6)", v));
       }
       case Kind::State:
+        if (const auto flag = status_flag(v); flag && op != Op::Re) {
+          return make_status(op, *flag);
+        }
         if (!known_state(v)) {
           fail(value_pos, fmt::format("unknown state '{}'", v));
         }

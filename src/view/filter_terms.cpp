@@ -411,6 +411,21 @@ class FamilyNode final : public FilterNode {
   core::Family family_;
 };
 
+/// state=UNREPLIED, ASSURED, OFFLOAD, HW_OFFLOAD: the status flags `conntrack -L` prints in
+/// brackets. Every entry has a status, so these are never unknown.
+class StatusNode final : public FilterNode {
+ public:
+  StatusNode(Op op, StatusFlag flag) : op_(op), flag_(flag) {}
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override {
+    const bool hit = ((ctx.rec.status & flag_.bit) != 0) == flag_.set;
+    return hit == (op_ == Op::Eq);
+  }
+
+ private:
+  Op op_;
+  StatusFlag flag_;
+};
+
 }  // namespace
 
 struct Regex::Impl {
@@ -466,6 +481,9 @@ NodePtr make_nat(Op op, unsigned kinds) {
 }
 NodePtr make_proto(Op op, std::vector<std::uint8_t> protos) {
   return std::make_unique<ProtoNode>(op, std::move(protos));
+}
+NodePtr make_status(Op op, StatusFlag flag) {
+  return std::make_unique<StatusNode>(op, flag);
 }
 NodePtr make_family(Op op, core::Family family) {
   return std::make_unique<FamilyNode>(op, family);

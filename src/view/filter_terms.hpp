@@ -84,5 +84,12 @@ NodePtr make_nat(Op op, unsigned kinds);
 NodePtr make_proto(Op op, std::vector<std::uint8_t> protos);
 /// family = / !=.
 NodePtr make_family(Op op, core::Family family);
+/// A status flag as `state=` names it: the flow matches when `bit` is set (`set`) or clear.
+struct StatusFlag {
+  std::uint32_t bit = 0;
+  bool set = true;
+};
+/// state=UNREPLIED (no reply seen), ASSURED, OFFLOAD, HW_OFFLOAD; `op`: Eq or Ne.
+NodePtr make_status(Op op, StatusFlag flag);
 
 }  // namespace flowtop::view::detail

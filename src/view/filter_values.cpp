@@ -169,6 +169,23 @@ std::vector<std::uint8_t> parse_protos(std::string_view v, std::size_t pos) {
                         v));
 }
 
+std::optional<StatusFlag> status_flag(std::string_view v) {
+  const std::string l = core::ascii_lower(v);
+  if (l == "unreplied") {
+    return StatusFlag{core::kStatusSeenReply, false};
+  }
+  if (l == "assured") {
+    return StatusFlag{core::kStatusAssured, true};
+  }
+  if (l == "offload") {
+    return StatusFlag{core::kStatusOffload, true};
+  }
+  if (l == "hw_offload" || l == "hw-offload") {
+    return StatusFlag{core::kStatusHwOffload, true};
+  }
+  return std::nullopt;
+}
+
 bool known_state(std::string_view v) {
   for (const auto proto : {core::L4Proto::Tcp, core::L4Proto::Sctp, core::L4Proto::Dccp}) {
     for (std::uint8_t s = 0; s < 16; ++s) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -25,5 +26,8 @@ double parse_integer(std::string_view v, std::size_t pos, std::string_view term,
 std::vector<std::uint8_t> parse_protos(std::string_view v, std::size_t pos);
 /// Whether `v` names a TCP, SCTP or DCCP state (case-insensitive).
 bool known_state(std::string_view v);
+/// The status flag a state= value names (UNREPLIED, ASSURED, OFFLOAD, HW_OFFLOAD, any case), or
+/// nullopt for a protocol state.
+std::optional<StatusFlag> status_flag(std::string_view v);
 
 }  // namespace flowtop::view::detail

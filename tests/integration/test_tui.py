@@ -276,6 +276,22 @@ def counters(ns: N.Namespace, proto: str = "tcp") -> dict:
 # ------------------------------------------------------------------------------------------------
 # Set-up
 
+@R.case
+def pressure_pane_opens_and_closes():
+    with Screen("pressure", ["-46"]) as s:
+        s.t.wait_for(lambda p: " 18112 " in p, what="the flows")
+        s.t.keys("p")
+        pane = s.t.wait_for(lambda p: "Conntrack pressure" in p and "cpu=0" in p,
+                            what="the pressure pane with the per-CPU counters")
+        assert "of nf_conntrack_max" in pane and "lost events 0 times" in pane, pane.text
+        assert " 18112 " in pane, f"the table gave way to the pane:\n{pane.text}"
+        s.t.keys("Tab")  # the pane stays on every tab
+        s.t.wait_for(lambda p: "Conntrack pressure" in p and "FLOWS" in p, what="the Owners tab")
+        s.t.keys("Escape")
+        s.t.wait_for(lambda p: "Conntrack pressure" not in p, what="Esc closes the pane")
+        assert s.quit() == "0"
+
+
 def setup():
     global A, B, HOME
     if shutil.which("tmux") is None:

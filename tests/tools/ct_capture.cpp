@@ -3,6 +3,8 @@
 // 4 bytes), back to back.
 //   ct_capture dump FILE               the whole table (both families), as a dump returns it
 //   ct_capture events SECONDS FILE     every NEW/UPDATE/DESTROY event during SECONDS
+//   ct_capture stats FILE              the per-CPU statistics (a dump), then the entry count
+//                                      and limit (what `conntrack -S` and `conntrack -C` read)
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_compat.h>
@@ -12,6 +14,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,33 +38,25 @@ void write_messages(FILE* out, const char* buf, int len, unsigned* count) {
   }
 }
 
-int dump(const char* path) {
-  mnl_socket* nl = mnl_socket_open(NETLINK_NETFILTER);
-  if (nl == nullptr || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-    return fail("netlink socket");
-  }
+// Sends one request and writes its replies until NLMSG_DONE or an NLMSG_ERROR (an ACK).
+int request(mnl_socket* nl, FILE* out, unsigned type, unsigned flags, unsigned* count) {
   std::vector<char> buf(1 << 20);
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-  nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  nlh->nlmsg_seq = 1;
+  nlh->nlmsg_type = static_cast<std::uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | type);
+  nlh->nlmsg_flags = static_cast<std::uint16_t>(flags);
+  nlh->nlmsg_seq = type + 1;
   auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
   nfg->nfgen_family = AF_UNSPEC;
   nfg->version = NFNETLINK_V0;
   if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
     return fail("sendto");
   }
-  FILE* out = std::fopen(path, "wb");
-  if (out == nullptr) {
-    return fail(path);
-  }
-  unsigned count = 0;
   for (;;) {
     const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
     if (n <= 0) {
       return fail("recv");
     }
-    write_messages(out, buf.data(), static_cast<int>(n), &count);
+    write_messages(out, buf.data(), static_cast<int>(n), count);
     const auto* last = reinterpret_cast<const nlmsghdr*>(buf.data());
     bool done = false;
     int len = static_cast<int>(n);
@@ -69,13 +64,31 @@ int dump(const char* path) {
       done = done || last->nlmsg_type == NLMSG_DONE || last->nlmsg_type == NLMSG_ERROR;
     }
     if (done) {
-      break;
+      return 0;
     }
   }
+}
+
+// mode "dump": the table; "stats": the per-CPU statistics, then the count and limit.
+int dump(const char* path, bool stats) {
+  mnl_socket* nl = mnl_socket_open(NETLINK_NETFILTER);
+  if (nl == nullptr || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    return fail("netlink socket");
+  }
+  FILE* out = std::fopen(path, "wb");
+  if (out == nullptr) {
+    return fail(path);
+  }
+  unsigned count = 0;
+  const int rc =
+      stats ? request(nl, out, IPCTNL_MSG_CT_GET_STATS_CPU, NLM_F_REQUEST | NLM_F_DUMP, &count) !=
+                      0 ||
+                  request(nl, out, IPCTNL_MSG_CT_GET_STATS, NLM_F_REQUEST | NLM_F_ACK, &count) != 0
+            : request(nl, out, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, &count);
   std::fclose(out);
   std::printf("ct_capture: %u messages\n", count);
   mnl_socket_close(nl);
-  return 0;
+  return rc;
 }
 
 int events(double seconds, const char* path) {
@@ -123,11 +136,16 @@ int events(double seconds, const char* path) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "dump") == 0) {
-    return dump(argv[2]);
+    return dump(argv[2], false);
+  }
+  if (argc == 3 && std::strcmp(argv[1], "stats") == 0) {
+    return dump(argv[2], true);
   }
   if (argc == 4 && std::strcmp(argv[1], "events") == 0) {
     return events(std::atof(argv[2]), argv[3]);
   }
-  std::fprintf(stderr, "usage: ct_capture dump FILE | ct_capture events SECONDS FILE\n");
+  std::fprintf(
+      stderr,
+      "usage: ct_capture dump FILE | ct_capture events SECONDS FILE | ct_capture stats FILE\n");
   return 2;
 }

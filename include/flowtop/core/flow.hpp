@@ -151,6 +151,17 @@ template <class F>
 void for_each_status_name(std::uint32_t status, F&& out);
 std::string_view status_bit_name(unsigned bit);  ///< "" for unnamed bits
 
+inline constexpr std::uint32_t kStatusSeenReply = 1U << 1U;   ///< IPS_SEEN_REPLY
+inline constexpr std::uint32_t kStatusAssured = 1U << 2U;     ///< IPS_ASSURED
+inline constexpr std::uint32_t kStatusOffload = 1U << 14U;    ///< IPS_OFFLOAD (a flowtable)
+inline constexpr std::uint32_t kStatusHwOffload = 1U << 15U;  ///< IPS_HW_OFFLOAD
+
+/// The flow is handled by a flowtable (software or hardware offload): packets bypass conntrack,
+/// so its counters, rates and timeout are stale until it leaves the flowtable.
+inline bool offloaded(std::uint32_t status) {
+  return (status & (kStatusOffload | kStatusHwOffload)) != 0;
+}
+
 template <class F>
 void for_each_status_name(std::uint32_t status, F&& out) {
   for (unsigned bit = 0; bit < 32; ++bit) {

@@ -2,6 +2,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <utility>
+
+#include "flowtop/core/pressure.hpp"
 
 namespace flowtop::core {
 
@@ -19,6 +23,22 @@ struct CollectorStats {
   std::atomic<std::uint64_t> ct_max{0};        ///< nf_conntrack_max
   std::atomic<bool> dump_stretched{false};  ///< full refresh slower than the interval (CPU budget)
   std::atomic<bool> initial_dump_done{false};
+
+  /// Keeps `sample` as the newest reading of the kernel's conntrack statistics (the one before it
+  /// gives the rates). Collector thread.
+  void publish_ct_stats(CtStatsSample sample) {
+    std::lock_guard lock(ct_mu_);
+    ct_prev_ = std::exchange(ct_now_, std::move(sample));
+  }
+  /// The newest reading with its rates since the one before. Any thread.
+  [[nodiscard]] CtPressure pressure() const {
+    std::lock_guard lock(ct_mu_);
+    return pressure_between(ct_prev_, ct_now_);
+  }
+
+ private:
+  mutable std::mutex ct_mu_;
+  CtStatsSample ct_prev_, ct_now_;
 };
 
 }  // namespace flowtop::core

@@ -28,7 +28,8 @@ std::string count_cell(std::uint64_t n);
 
 /// "tcp4", "udp6", "udpl4", "icmp6", "gre4", "esp4"; unnamed protocols by number: "p253-4".
 std::string proto_cell(const core::FlowKey& key);
-/// The protocol state name ("ESTABLISHED"), "" for protocols without one.
+/// The protocol state name ("ESTABLISHED"), "" for protocols without one; "OFFLOAD" or
+/// "HW-OFFLOAD" for a flow a flowtable handles (its counters are stale).
 std::string state_cell(const core::FlowRecord& rec);
 /// The flow's age in its largest unit ("5s", "3m"); "-" without a timestamp.
 std::string age_cell(const core::FlowRecord& rec, std::int64_t realtime_ns);

@@ -75,6 +75,7 @@ struct Command {
     ToggleDns,       ///< n (effect: dns_changed)
     ToggleGeoip,     ///< g (effect: geoip_changed)
     ToggleHelp,      ///< ?, F1; any key closes the help
+    TogglePressure,  ///< p: the conntrack pressure pane
     SortPrev,        ///< <  (the column to the left)
     SortNext,        ///< >
     SortReverse,     ///< r
@@ -99,7 +100,7 @@ struct Command {
     TogglePause,   ///< space
     Enter,         ///< Enter: Flows: toggle the detail pane; aggregate tabs: show the
                    ///< group's flows (Flows tab with a filter for the group)
-    Close,         ///< Esc: close the detail pane / sort menu
+    Close,         ///< Esc: close the detail or pressure pane / sort menu
     IntervalUp,    ///< +
     IntervalDown,  ///< -
     Redraw,        ///< Ctrl-L, resize: nothing changes, the screen is redrawn

@@ -7,6 +7,7 @@
 
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/flow.hpp"
+#include "flowtop/core/pressure.hpp"
 
 namespace flowtop::view {
 
@@ -15,6 +16,8 @@ struct Status {
   std::uint64_t tracked = 0;  ///< entries in the flow table
   std::uint64_t ct_max = 0;   ///< nf_conntrack_max
   std::uint64_t events = 0, enobufs = 0, resyncs = 0;
+  core::CtPressure pressure;        ///< the kernel's conntrack statistics (the pressure pane)
+  std::uint64_t offloaded = 0;      ///< flows a flowtable handles: their counters are stale
   bool collecting = false;          ///< the first dump has not finished
   std::vector<std::string> health;  ///< lines that say what limits the data
   bool dbip = false;                ///< a DB-IP database is in use (attribution)

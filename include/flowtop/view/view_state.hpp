@@ -115,7 +115,8 @@ struct ViewState {
   bool paused = false;       ///< space: the screen keeps its snapshot, collection continues
   bool detail_open = false;  ///< Enter on the Flows tab: the detail pane of the selected flow
   bool help_open = false;    ///< `?` / F1
-  bool sort_menu_open = false;      ///< F6
+  bool pressure_open = false;   ///< `p`: the conntrack pressure pane (any tab; replaces the detail)
+  bool sort_menu_open = false;  ///< F6
   std::size_t sort_menu_index = 0;  ///< highlighted entry of columns_of(tab)
   std::size_t h_scroll = 0;         ///< columns skipped from the left (Left/Right)
   double interval_s = 1.0;          ///< refresh interval, 0.1 .. 3600 (`+`/`-`)

@@ -693,3 +693,101 @@ TEST(Render, HostsOnAServerAreItsClients) {
 
 }  // namespace
 }  // namespace flowtop::render
+
+namespace flowtop::render {
+namespace {
+
+// A snapshot under pressure: 85% full, drops and early drops over the last second, two CPUs,
+// lost events, one offloaded flow.
+view::Snapshot pressured(const test::FakeWorld& w) {
+  view::Snapshot snap = w.snapshot();
+  core::CtStatsSample prev;
+  prev.steady_ns = 1'000'000'000;
+  prev.cpus = {{.cpu = 0, .drop = 10, .early_drop = 2}, {.cpu = 1, .insert_failed = 1}};
+  core::CtStatsSample now = prev;
+  now.steady_ns = 2'000'000'000;
+  now.cpus[0].drop = 22;
+  now.cpus[0].early_drop = 5;
+  now.cpus[1].found = 7;
+  now.entries = 222823;
+  now.max = 262144;
+  snap.status.pressure = core::pressure_between(prev, now);
+  snap.status.events = 1500;
+  snap.status.enobufs = 2;
+  snap.status.resyncs = 1;
+  snap.status.offloaded = 1;
+  return snap;
+}
+
+std::string pressure_text(const test::FakeWorld& w, view::ViewState& s, Size size) {
+  const view::Snapshot snap = pressured(w);
+  const std::size_t cap = table_capacity(snap.status, s, size);
+  const view::Rows rows = view::build_rows(snap, s, cap);
+  view::settle(s, rows);
+  const Frame f = render(rows, s, size, RenderOptions{"0.1.0", false});
+  EXPECT_TRUE(clean(f));
+  for (const Line& l : f.lines) {
+    EXPECT_LE(line_width(l), static_cast<std::size_t>(size.cols));
+  }
+  return to_plain_text(f);
+}
+
+TEST(Render, PressurePaneShowsFillDropsLostEventsAndEveryCpu) {
+  const test::FakeWorld w = test::sample_world();
+  view::ViewState s = view::apply(all_protocols(), Command{K::TogglePressure});
+  const std::string text = pressure_text(w, s, {160, 40});
+  EXPECT_NE(text.find(" Conntrack pressure   (p or Esc closes)"), std::string::npos);
+  EXPECT_EQ(line_with(text, "table "),
+            "table      85.0% full: 222,823 of nf_conntrack_max 262,144  (when full, new flows "
+            "are dropped)");
+  EXPECT_EQ(line_with(text, "dropped "),
+            "dropped    drop 22 (12/s)  early_drop 5 (3.0/s)  insert_failed 1 (0.0/s)  error 0 "
+            "(0.0/s)");
+  EXPECT_EQ(line_with(text, "flowtop    "),
+            "flowtop    1,500 events; lost events 2 times (ENOBUFS), 1 resync dump");
+  EXPECT_EQ(line_with(text, "offloaded "),
+            "offloaded  1 flow in a flowtable (STATE OFFLOAD): counters and rates are stale");
+  EXPECT_NE(line_with(text, "who ").find("state=UNREPLIED"), std::string::npos);
+  EXPECT_EQ(line_with(text, "cpu=1 "),
+            "cpu=1      found=7 invalid=0 insert=0 insert_failed=1 drop=0 early_drop=0 error=0 "
+            "search_restart=0 clash_resolve=0 chaintoolong=0");
+  // Any tab; and every size fits (checked in pressure_text).
+  s = view::apply(s, Command{K::NextTab});
+  EXPECT_NE(pressure_text(w, s, {80, 24}).find("Conntrack pressure"), std::string::npos);
+  for (int cols : {40, 60, 100}) {
+    for (int lines : {10, 17, 30}) {
+      pressure_text(w, s, {cols, lines});
+    }
+  }
+}
+
+TEST(Render, PressurePaneWithoutKernelStatistics) {
+  const test::FakeWorld w = test::sample_world();
+  view::ViewState s = view::apply(all_protocols(), Command{K::TogglePressure});
+  view::Snapshot snap = w.snapshot();
+  snap.status.ct_max = 0;
+  const std::size_t cap = table_capacity(snap.status, s, {120, 40});
+  const view::Rows rows = view::build_rows(snap, s, cap);
+  const std::string text = to_plain_text(render(rows, s, {120, 40}, RenderOptions{"0.1.0", false}));
+  EXPECT_NE(text.find("limit unknown"), std::string::npos);
+  EXPECT_NE(text.find("dropped    - (the kernel gave no statistics)"), std::string::npos);
+  EXPECT_NE(text.find("offloaded  no flow in a flowtable"), std::string::npos);
+}
+
+TEST(Render, OffloadedFlowsAreMarkedInStateAndDetail) {
+  test::FakeWorld w = test::sample_world();
+  w.flows[0].status |= core::kStatusOffload;  // curl's flow
+  view::ViewState s = all_protocols();
+  s = view::apply(s, Command{K::SelectRow, 1});
+  s = view::apply(s, Command{K::Enter});
+  const std::string text = text_of(w, s, {160, 40});
+  EXPECT_NE(line_with(text, "curl").find("OFFLOAD"), std::string::npos);
+  EXPECT_NE(text.find("offload    a flowtable handles this flow: its counters and rates are stale"),
+            std::string::npos);
+  EXPECT_NE(text.find("status     SEEN_REPLY ASSURED CONFIRMED OFFLOAD"), std::string::npos);
+  w.flows[0].status |= core::kStatusHwOffload;
+  EXPECT_NE(line_with(text_of(w, s, {160, 40}), "curl").find("HW-OFFLOAD"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace flowtop::render

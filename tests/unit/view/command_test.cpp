@@ -75,8 +75,28 @@ TEST(KeyMap, AddedKeys) {
   EXPECT_EQ(key(s, '6').kind, K::ToggleIpv6);
   EXPECT_EQ(key(s, '+').kind, K::IntervalUp);
   EXPECT_EQ(key(s, '-').kind, K::IntervalDown);
+  EXPECT_EQ(key(s, 'p').kind, K::TogglePressure);
   EXPECT_EQ(key(s, 'x').kind, K::None);
   EXPECT_EQ(key(s, kKeyClick).kind, K::None);  // clicks go through render::hit_test
+}
+
+TEST(Reducer, ThePressurePaneAndTheDetailPaneTakeTurns) {
+  ViewState s = default_view_state();
+  s = apply(s, Command{K::TogglePressure});
+  EXPECT_TRUE(s.pressure_open);
+  EXPECT_EQ(key(s, kKeyEscape).kind, K::Close);  // even with no filter
+  s = apply(s, Command{K::Enter});               // the flow's details replace it
+  EXPECT_TRUE(s.detail_open);
+  EXPECT_FALSE(s.pressure_open);
+  s = apply(s, Command{K::TogglePressure});
+  EXPECT_TRUE(s.pressure_open);
+  EXPECT_FALSE(s.detail_open);
+  s = apply(s, Command{K::NextTab});  // it stays on every tab
+  EXPECT_TRUE(s.pressure_open);
+  s = apply(s, Command{K::Close});
+  EXPECT_FALSE(s.pressure_open);
+  s = apply(apply(s, Command{K::TogglePressure}), Command{K::TogglePressure});
+  EXPECT_FALSE(s.pressure_open);
 }
 
 TEST(KeyMap, EscapeClosesThePaneOrClearsTheFilter) {
@@ -135,10 +155,10 @@ TEST(KeyMap, HelpListsEveryMainKey) {
     all += std::string(k.keys) + " ";
   }
   for (const char* k :
-       {"Tab",   "Up",    "k",     "u",  "Down",      "j", "d", "Left", "h",    "Right",
-        "l",     "b",     "a",     "s",  "T U D I S", "?", "q", "PgUp", "PgDn", "Home",
-        "End",   "wheel", "click", "F1", "F10",       "<", ">", "F6",   "r",    "/",
-        "space", "Enter", "Esc",   "n",  "g",         "L", "4", "6",    "+",    "-"}) {
+       {"Tab",   "Up", "k",   "u",         "Down", "j",  "d",    "Left", "h",     "Right", "l",
+        "b",     "a",  "s",   "T U D I S", "?",    "q",  "PgUp", "PgDn", "Home",  "End",   "wheel",
+        "click", "F1", "F10", "<",         ">",    "F6", "r",    "/",    "space", "Enter", "Esc",
+        "n",     "g",  "L",   "4",         "6",    "+",  "-",    "p"}) {
     EXPECT_NE(all.find(k), std::string::npos) << k;
   }
 }

@@ -114,6 +114,39 @@ TEST_F(FilterTest, TextTerms) {
   EXPECT_EQ(ids("state~time"), Ids{});
 }
 
+// Who fills the table: entries that never saw a reply (conntrack -L's [UNREPLIED]), and the
+// other bracketed flags, are states too; unlike protocol states they are never unknown.
+TEST(Filter, StateNamesTheStatusFlagsConntrackListShows) {
+  auto flow = [](std::uint32_t status, std::uint8_t proto, std::uint8_t state) {
+    core::FlowRecord r = test::make_flow({.proto = proto, .state = state});
+    r.status = status;
+    return r;
+  };
+  const auto syn_sent = flow(0x08, 6, 1);                // CONFIRMED, no reply yet
+  const auto udp_unreplied = flow(0x08, 17, 0);          // CONFIRMED
+  const auto established = flow(0x0E, 6, 3);             // SEEN_REPLY ASSURED CONFIRMED
+  const auto offloaded = flow(0x0E | (1U << 14), 6, 3);  // ... OFFLOAD
+  const auto hw = flow(0x0E | (1U << 14) | (1U << 15), 17, 0);
+  auto m = [](const std::string& f, const core::FlowRecord& r) {
+    return matches(std::get<Filter>(compile_filter(f)), r, {}, kNowNs);
+  };
+  EXPECT_TRUE(m("state=UNREPLIED", syn_sent));
+  EXPECT_TRUE(m("state=unreplied", udp_unreplied));
+  EXPECT_FALSE(m("state=UNREPLIED", established));
+  EXPECT_TRUE(m("state!=UNREPLIED", established));
+  EXPECT_FALSE(m("state!=UNREPLIED", udp_unreplied));
+  EXPECT_TRUE(m("state=SYN-SENT", syn_sent));
+  EXPECT_TRUE(m("state=UNREPLIED and proto=udp", udp_unreplied));
+  EXPECT_TRUE(m("state=ASSURED", established));
+  EXPECT_FALSE(m("state=ASSURED", syn_sent));
+  EXPECT_TRUE(m("state=OFFLOAD", offloaded));
+  EXPECT_FALSE(m("state=OFFLOAD", established));
+  EXPECT_TRUE(m("state=HW_OFFLOAD", hw));
+  EXPECT_TRUE(m("state=hw-offload", hw));
+  EXPECT_FALSE(m("state=HW_OFFLOAD", offloaded));
+  EXPECT_TRUE(m("state=ESTABLISHED", offloaded));  // the protocol state is still there
+}
+
 TEST_F(FilterTest, NumberTerms) {
   EXPECT_EQ(ids("pid=4242"), Ids{1});
   EXPECT_EQ(ids("pid>1000"), (Ids{1, 2, 3}));
