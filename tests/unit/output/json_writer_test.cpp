@@ -250,7 +250,7 @@ TEST(JsonWriter, HostileRecordsStillGiveValidJson) {
     r.key.icmp_type = static_cast<std::uint8_t>(rng());
     r.state = static_cast<std::uint8_t>(rng());
     r.flags = static_cast<std::uint8_t>(rng());
-    r.status = static_cast<std::uint32_t>(rng());
+    r.status = static_cast<std::uint16_t>(rng());
     r.start_ns = (static_cast<std::uint64_t>(rng()) << 32) | rng();
     r.orig_ctr.bytes = (static_cast<std::uint64_t>(rng()) << 32) | rng();
     r.rate_reply_bytes = static_cast<float>(rng());
