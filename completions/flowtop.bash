@@ -24,7 +24,7 @@ _flowtop()
 
     local words=
     case $prev in
-        -t | --interval | -c | --iterations)
+        -t | --interval | -c | --iterations | --linger)
             return 0 # a number: nothing to offer
             ;;
         --sort)
@@ -71,7 +71,8 @@ _flowtop()
     if [[ $cur == -* ]]; then
         local opts='-4 --ipv4 -6 --ipv6 -T --tcp -U --udp -D --dccp -I --icmp -S --sctp
             --other --loopback --dns-flows -n --no-dns -G --no-geoip -s --show-src
-            -b --bits -t --interval --sort --filter --tab --batch --json -c --iterations
+            -b --bits -t --interval --sort --filter --tab --batch --json --events --linger
+            -c --iterations
             --stats --no-sysctl --track --netns --leases --geoip-dir -u --update -v --version
             -h --help'
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))

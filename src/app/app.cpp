@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -208,6 +209,92 @@ int frames_loop(const Sources& src, const sys::SignalFd& sigs, std::uint64_t fir
   return 0;
 }
 
+/// The starts and ends the collector reports for --json --events, handed from the collector
+/// thread to the main thread. Bounded: past kMax records the newest are dropped and counted.
+class LifeQueue {
+ public:
+  struct Item {
+    output::FlowEvent event;
+    core::FlowRecord rec;
+    std::int64_t realtime_ns;
+  };
+  static constexpr std::size_t kMax = 1'000'000;
+
+  /// Collector thread: never blocks for long (a swap of vectors on the other side).
+  void push(conntrack::LifeEvent event, const core::FlowRecord& rec) {
+    // The end's time is the kernel's stop stamp when it has one, else now.
+    const std::int64_t now = core::realtime_ns();
+    const std::int64_t when = event == conntrack::LifeEvent::End && rec.stop_ns != 0
+                                  ? static_cast<std::int64_t>(rec.stop_ns)
+                                  : now;
+    std::lock_guard lock(mu_);
+    if (items_.size() >= kMax) {
+      ++dropped_;
+      return;
+    }
+    items_.push_back(Item{
+        event == conntrack::LifeEvent::Start ? output::FlowEvent::Start : output::FlowEvent::End,
+        rec, when});
+  }
+  /// Main thread: everything queued so far, in order.
+  void take(std::vector<Item>& out) {
+    out.clear();
+    std::lock_guard lock(mu_);
+    out.swap(items_);
+  }
+  [[nodiscard]] std::uint64_t dropped() const {
+    std::lock_guard lock(mu_);
+    return dropped_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Item> items_;
+  std::uint64_t dropped_ = 0;
+};
+
+/// --json --events: NDJSON start and end records as the collector reports them, filtered like
+/// frames (the selection and --filter), with the enrichment known when each is written.
+/// Returns the exit status.
+int events_loop(const Sources& src, const sys::SignalFd& sigs, LifeQueue& queue) {
+  const Options& opts = src.opts;
+  const view::ViewState state = state_from_options(opts);
+  // Written about every 100 ms: enrichment (owners, names) has had a moment.
+  constexpr std::int64_t kPeriodNs = 100'000'000;
+  std::vector<LifeQueue::Item> items;
+  std::uint64_t written = 0;
+  bool stopping = false;
+  std::int64_t deadline = core::steady_ns();
+  while (!stopping) {
+    deadline += kPeriodNs;
+    stopping = wait_until(sigs, deadline) != 0;  // a signal: write what is queued, then stop
+    if (auto err = src.collector.error()) {
+      std::rethrow_exception(err);
+    }
+    queue.take(items);
+    std::string out;
+    for (const LifeQueue::Item& it : items) {
+      if (view::classify(it.rec, state.selection) != view::Hidden::Shown) {
+        continue;
+      }
+      const core::Enrichment enr = src.enricher.lookup(it.rec, core::kNeedAll);
+      if (!state.filter.empty() && !view::matches(state.filter, it.rec, enr, it.realtime_ns)) {
+        continue;
+      }
+      out += output::json_event_line(it.event, it.rec, enr, it.realtime_ns);
+      out += '\n';
+      if (opts.iterations && ++written >= *opts.iterations) {
+        stopping = true;
+        break;
+      }
+    }
+    if (!out.empty() && !write_all(out)) {
+      return 0;  // the reader went away
+    }
+  }
+  return 0;
+}
+
 /// The calling thread's RCU registration, for threads the screen starts.
 std::optional<rcu::Thread>& rcu_registration() {
   thread_local std::optional<rcu::Thread> registration;
@@ -320,6 +407,13 @@ int run_collecting(const Options& opts) {
   }
   config.interval = std::chrono::nanoseconds(static_cast<std::int64_t>(opts.interval_s * 1e9));
   config.event_buffer = opts.event_buffer;
+  config.linger = std::chrono::nanoseconds(static_cast<std::int64_t>(opts.linger_s * 1e9));
+  LifeQueue life;
+  if (opts.events) {
+    config.on_life = [&life](conntrack::LifeEvent event, const core::FlowRecord& rec) {
+      life.push(event, rec);
+    };
+  }
   // --batch/--json: every frame requests its own full dump. The screen: periodic dumps within the
   // CPU budget, and GETs of the flows on screen every interval.
   config.periodic_dumps = screen;
@@ -381,8 +475,13 @@ int run_collecting(const Options& opts) {
     collector->start();
     const Sources src{opts,       table,     stats,
                       *collector, *enricher, sysctl ? &sysctl->result() : nullptr};
-    status = screen ? run_screen(opts, loop_deps(src, sigs, *enricher))
-                    : frames_loop(src, sigs, first_ticket);
+    if (screen) {
+      status = run_screen(opts, loop_deps(src, sigs, *enricher));
+    } else if (opts.events) {
+      status = events_loop(src, sigs, life);
+    } else {
+      status = frames_loop(src, sigs, first_ticket);
+    }
   } catch (const std::system_error& e) {
     print_err(e.code().value() == EPERM ? explain_open_error(e)
                                         : fmt::format("flowtop: {}", e.what()));
@@ -394,6 +493,10 @@ int run_collecting(const Options& opts) {
   collector->stop();
   if (opts.stats) {
     print_stats(stats);
+  }
+  if (const std::uint64_t dropped = life.dropped(); dropped != 0) {
+    print_err(
+        fmt::format("flowtop: --events: {} records dropped (the output was too slow)", dropped));
   }
   collector.reset();
   enricher.reset();

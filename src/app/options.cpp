@@ -37,6 +37,8 @@ enum LongOnly : int {
   kStats,
   kTab,
   kEventBuffer,
+  kLinger,
+  kEvents,
 };
 
 // One option: getopt_long's table, error messages and --help are all built from this list.
@@ -75,7 +77,12 @@ constexpr std::array kSpecs{
     OptionSpec{"batch", no_argument, kBatch, nullptr, "plain-text frames to stdout, like top -b"},
     OptionSpec{"json", no_argument, kJson, nullptr,
                "NDJSON to stdout, one object per flow per frame"},
-    OptionSpec{"iterations", required_argument, 'c', "N", "stop after N frames"},
+    OptionSpec{"events", no_argument, kEvents, nullptr,
+               "with --json: NDJSON start and end records of flows instead of frames"},
+    OptionSpec{"linger", required_argument, kLinger, "SEC",
+               "keep ended flows shown, dimmed, for SEC seconds (default 5; 0 off)"},
+    OptionSpec{"iterations", required_argument, 'c', "N",
+               "stop after N frames (--events: N records)"},
     OptionSpec{"stats", no_argument, kStats, nullptr, "print timing and event statistics at exit"},
     OptionSpec{"no-sysctl", no_argument, kNoSysctl, nullptr,
                "leave nf_conntrack_acct and nf_conntrack_timestamp alone"},
@@ -172,6 +179,19 @@ double parse_interval(std::string_view text) {
   return value;
 }
 
+// Seconds in fixed notation, 0 .. 3600.
+double parse_linger(std::string_view text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
+  if (text.empty() || ec != std::errc{} || ptr != end || !std::isfinite(value) || value < 0 ||
+      value > 3600) {
+    throw UsageError(fmt::format(
+        "flowtop: invalid time '{}' for --linger: expected seconds from 0 to 3600", text));
+  }
+  return value;
+}
+
 // A decimal integer in [min, max]; anything else names the option and what was expected.
 std::uint64_t parse_integer(std::string_view text, int code, std::uint64_t min, std::uint64_t max,
                             std::string_view what, std::string_view expected) {
@@ -190,6 +210,7 @@ struct Seen {
   bool ipv4 = false, ipv6 = false;
   bool tcp = false, udp = false, dccp = false, icmp = false, sctp = false;
   bool batch = false, json = false, update = false, version = false, help = false;
+  bool events = false;
 };
 
 // Applies one option (a code getopt_long returned for a known option).
@@ -216,6 +237,8 @@ void apply(int code, const char* arg, Options& opts, Seen& seen) {
     case 'c':
       opts.iterations = parse_integer(arg, 'c', 1, UINT64_MAX, "count", "an integer of at least 1");
       break;
+    case kLinger: opts.linger_s = parse_linger(arg); break;
+    case kEvents: seen.events = true; break;
     case kBatch: seen.batch = true; break;
     case kJson: seen.json = true; break;
     case kLoopback: opts.selection.loopback = true; break;
@@ -280,6 +303,13 @@ void finish(const Seen& seen, Options& opts) {
   if (seen.batch && seen.json) {
     throw UsageError("flowtop: --batch and --json cannot be used together");
   }
+  if (seen.events && !seen.json) {
+    throw UsageError("flowtop: --events needs --json (it writes NDJSON records)");
+  }
+  if (seen.events && opts.tab && *opts.tab != view::Tab::Flows) {
+    throw UsageError("flowtop: --events writes flows: --tab cannot be used with it");
+  }
+  opts.events = seen.events;
   auto& sel = opts.selection;
   const bool any_family = seen.ipv4 || seen.ipv6;
   sel.ipv4 = !any_family || seen.ipv4;

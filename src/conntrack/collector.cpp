@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <system_error>
@@ -88,25 +89,114 @@ struct Collector::Impl {
   bool ct_stats_unavailable = false;  // the kernel refused a statistics request
 
   std::shared_ptr<const core::NetFacts> facts;  // refreshed once per loop iteration
+  std::int64_t wall_offset_ns = 0;              // realtime - steady, once per loop iteration
+
+  // Ended flows waiting for their rates to fall to 0 (one interval) and to go (linger), in the
+  // order they ended.
+  struct Lingering {
+    core::FlowKey key;
+    std::uint32_t id = 0;
+    std::int64_t ended_ns = 0;
+  };
+  std::deque<Lingering> to_quiet;
+  std::deque<Lingering> to_expire;
 
   void refresh_facts() {
     if (config.net_facts) {
       facts = config.net_facts();
     }
+    wall_offset_ns = clock.realtime_ns() - clock.steady_ns();
   }
 
-  void upsert(core::FlowRecord rec) {
+  void classify(core::FlowRecord& rec) const {
     if (facts) {
       rec.flags = static_cast<std::uint8_t>((rec.flags & ~unsigned{core::FlowRecord::kEndsBits}) |
                                             core::classify(rec, *facts));
     }
+  }
+
+  [[nodiscard]] core::MergeContext merge_context(const core::FlowRecord& rec) const {
     // Rates cover at least 90% of an interval, whatever the sample came from (dump, GET, event).
-    const std::int64_t window_ns = std::max<std::int64_t>(1, interval_ns.load() * 9 / 10);
-    auto merge = [window_ns](const core::FlowRecord* prev, core::FlowRecord& next) {
-      core::merge_sample(prev, next, window_ns);
+    const std::int64_t interval = std::max<std::int64_t>(1, interval_ns.load());
+    return {std::max<std::int64_t>(1, interval * 9 / 10), interval, rec.sample_ns + wall_offset_ns};
+  }
+
+  /// Publishes a sample merged with the entry's record; `merged`, when given, receives the
+  /// record as published.
+  void upsert(core::FlowRecord rec, core::FlowRecord* merged = nullptr) {
+    classify(rec);
+    const core::MergeContext ctx = merge_context(rec);
+    auto merge = [&ctx, merged](const core::FlowRecord* prev, core::FlowRecord& next) {
+      core::merge_sample(prev, next, ctx);
+      if (merged != nullptr) {
+        *merged = next;
+      }
     };
     if (table.upsert(rec, merge) == table::FlowTable::Upserted::Added && config.on_new) {
       config.on_new(rec);
+    }
+  }
+
+  /// A DESTROY event: the final record lingers (or goes at once with linger 0) and is reported.
+  void end_flow(core::FlowRecord rec) {
+    const bool linger = config.linger.count() > 0;
+    if (!linger && !config.on_life) {
+      table.erase(rec.key, rec.id);  // the lean path: nobody wants the final record
+      return;
+    }
+    const std::optional<core::FlowRecord> prev = table.find(rec.key);
+    if (prev && prev->id == rec.id && prev->ended()) {
+      return;  // a repeated DESTROY
+    }
+    const bool ours = !prev || prev->id == rec.id;  // else a newer entry holds the tuple
+    rec.life |= core::FlowRecord::kEnded;
+    classify(rec);
+    core::FlowRecord final_rec = rec;
+    core::merge_sample(ours ? (prev ? &*prev : nullptr) : nullptr, final_rec, merge_context(rec));
+    if (ours && linger) {
+      if (table.upsert(final_rec) == table::FlowTable::Upserted::Added && config.on_new) {
+        config.on_new(final_rec);  // first seen at its end: enrich the lingering row
+      }
+      keep_lingering(final_rec);
+    } else if (ours) {
+      table.erase(rec.key, rec.id);
+    }
+    if (config.on_life) {
+      config.on_life(LifeEvent::End, final_rec);
+    }
+  }
+
+  void keep_lingering(const core::FlowRecord& rec) {
+    const Lingering l{rec.key, rec.id, rec.sample_ns};
+    if (to_expire.size() >= config.max_lingering && !to_expire.empty()) {
+      table.erase(to_expire.front().key, to_expire.front().id);  // bounded under a storm
+      to_expire.pop_front();
+    }
+    if (config.linger.count() > interval_ns.load()) {
+      to_quiet.push_back(l);
+    }
+    to_expire.push_back(l);
+  }
+
+  /// Ended flows: rates to 0 one interval after the end, removed after the linger.
+  void sweep_lingering(std::int64_t now) {
+    const std::int64_t interval = interval_ns.load();
+    while (!to_quiet.empty() && now - to_quiet.front().ended_ns >= interval) {
+      const Lingering l = to_quiet.front();
+      to_quiet.pop_front();
+      if (auto rec = table.find(l.key); rec && rec->ended() && rec->id == l.id) {
+        rec->rate_orig_bytes = rec->rate_reply_bytes = 0;
+        rec->rate_orig_packets = rec->rate_reply_packets = 0;
+        table.upsert(*rec);  // a new record: published ones are never edited
+      }
+    }
+    const std::int64_t linger = config.linger.count();
+    while (!to_expire.empty() && now - to_expire.front().ended_ns >= linger) {
+      const Lingering l = to_expire.front();
+      to_expire.pop_front();
+      if (auto rec = table.find(l.key); rec && rec->ended() && rec->id == l.id) {
+        table.erase(l.key, l.id);
+      }
     }
   }
 
@@ -120,10 +210,16 @@ struct Collector::Impl {
     }
     stats.events.fetch_add(1, std::memory_order_relaxed);
     if (r.msg->kind == MsgKind::Destroy) {
-      table.erase(r.msg->rec.key, r.msg->rec.id);
       if (dumping) {
         destroyed_during_dump.insert(r.msg->rec.id);
       }
+      end_flow(r.msg->rec);
+      return;
+    }
+    if (r.msg->kind == MsgKind::New && config.on_life) {
+      core::FlowRecord published;
+      upsert(r.msg->rec, &published);
+      config.on_life(LifeEvent::Start, published);
       return;
     }
     upsert(r.msg->rec);
@@ -211,6 +307,9 @@ struct Collector::Impl {
       }
     }
     for (const auto& key : watched) {
+      if (auto rec = table.find(key); rec && rec->ended()) {
+        continue;  // a lingering row: the kernel has it no more
+      }
       const bool found = requests.get(
           key, [this](std::span<const std::uint8_t> m, std::int64_t t) { apply_entry(m, t); });
       stats.gets.fetch_add(1, std::memory_order_relaxed);
@@ -273,6 +372,12 @@ struct Collector::Impl {
       if (resync_pacer.pending()) {
         deadline = std::min(deadline, resync_pacer.due());
       }
+      if (!to_quiet.empty()) {
+        deadline = std::min(deadline, to_quiet.front().ended_ns + interval_ns.load());
+      }
+      if (!to_expire.empty()) {
+        deadline = std::min(deadline, to_expire.front().ended_ns + config.linger.count());
+      }
       // Dumps, GETs and resyncs are due on the clock; the drain period passes in real time.
       int timeout_ms = clock.poll_timeout_ms(deadline - now);
       if (!idle) {
@@ -294,6 +399,7 @@ struct Collector::Impl {
       refresh_facts();
       idle = drain_events() == 0;
       const std::int64_t t = clock.steady_ns();
+      sweep_lingering(t);
       const bool resync_due = resync_pacer.pending() && t >= resync_pacer.due();
       if (resync_due || dump_requested() || (config.periodic_dumps && t >= next_periodic_dump)) {
         full_dump(resync_pacer.begin_dump());

@@ -247,6 +247,7 @@ ParseResult parse_ct_message(std::span<const std::uint8_t> bytes, std::int64_t s
   std::uint8_t reply_code = 0;
   bool has_ports = false;
   bool reply_ports = false;
+  std::uint32_t status = 0;
   if (!read_tuple(top[CTA_TUPLE_ORIG], v4, r.key.orig, r.key.proto, r.key.icmp_type,
                   r.key.icmp_code, has_ports) ||
       !read_tuple(top[CTA_TUPLE_REPLY], v4, r.reply, reply_proto, reply_type, reply_code,
@@ -255,10 +256,14 @@ ParseResult parse_ct_message(std::span<const std::uint8_t> bytes, std::int64_t s
   }
   if ((top[CTA_ZONE] != nullptr && !get_be(top[CTA_ZONE], r.key.zone)) ||
       (top[CTA_ID] != nullptr && !get_be(top[CTA_ID], r.id)) ||
-      (top[CTA_STATUS] != nullptr && !get_be(top[CTA_STATUS], r.status)) ||
+      (top[CTA_STATUS] != nullptr && !get_be(top[CTA_STATUS], status)) ||
       (top[CTA_MARK] != nullptr && !get_be(top[CTA_MARK], r.mark)) ||
       (top[CTA_TIMEOUT] != nullptr && !get_be(top[CTA_TIMEOUT], r.timeout))) {
     return malformed();
+  }
+  r.status = static_cast<std::uint16_t>(status);  // the uapi's bits 0-15 (FlowRecord::status)
+  if (msg.kind == MsgKind::Entry || msg.kind == MsgKind::Destroy) {
+    r.life |= FlowRecord::kSampled;  // a full view: counters and timestamps when enabled
   }
   if (core::proto_has_ports(r.key.proto) && has_ports) {
     r.flags |= FlowRecord::kHasPorts;
@@ -284,6 +289,15 @@ ParseResult parse_ct_message(std::span<const std::uint8_t> bytes, std::int64_t s
     if (!parse_nested(top[CTA_TIMESTAMP], ts) ||
         (ts[CTA_TIMESTAMP_START] != nullptr && !get_be(ts[CTA_TIMESTAMP_START], r.start_ns))) {
       return malformed();
+    }
+    // A DESTROY carries the stop stamp too (the duration); it goes where an ended record keeps
+    // it (FlowRecord::stop_ns, which the rate window base of a live record shares).
+    std::uint64_t stop = 0;
+    if (ts[CTA_TIMESTAMP_STOP] != nullptr && !get_be(ts[CTA_TIMESTAMP_STOP], stop)) {
+      return malformed();
+    }
+    if (msg.kind == MsgKind::Destroy) {
+      r.stop_ns = stop;
     }
     if (r.start_ns != 0) {
       r.flags |= FlowRecord::kHasTimestamp;

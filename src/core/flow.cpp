@@ -141,9 +141,84 @@ Rates rates_of(const FlowRecord& rec) {
   return {rec.rate_orig_bytes, rec.rate_reply_bytes, rec.rate_orig_packets, rec.rate_reply_packets};
 }
 
+bool rates_known(const FlowRecord& rec) {
+  return rec.has(FlowRecord::kHasCounters) && rec.has(FlowRecord::kHasRates);
+}
+
+CounterState counter_state(const FlowRecord& rec) {
+  if (rec.has(FlowRecord::kHasCounters)) {
+    return rec.has(FlowRecord::kHasRates) ? CounterState::Ok : CounterState::Pending;
+  }
+  return rec.has(FlowRecord::kSampled) ? CounterState::Off : CounterState::Pending;
+}
+
+std::string_view counter_state_name(CounterState s) {
+  switch (s) {
+    case CounterState::Ok: return "ok";
+    case CounterState::Pending: return "pending";
+    case CounterState::Off: return "off";
+  }
+  return "";
+}
+
+std::optional<std::uint64_t> duration_ns(const FlowRecord& rec) {
+  if (!rec.ended() || !rec.has(FlowRecord::kHasTimestamp) || rec.stop_ns == 0) {
+    return std::nullopt;
+  }
+  return rec.stop_ns > rec.start_ns ? rec.stop_ns - rec.start_ns : 0;
+}
+
+namespace {
+
+void set_rates(FlowRecord& next, const Counters& base_orig, const Counters& base_reply,
+               double seconds) {
+  next.rate_orig_bytes = per_second(next.orig_ctr.bytes, base_orig.bytes, seconds);
+  next.rate_reply_bytes = per_second(next.reply_ctr.bytes, base_reply.bytes, seconds);
+  next.rate_orig_packets = per_second(next.orig_ctr.packets, base_orig.packets, seconds);
+  next.rate_reply_packets = per_second(next.reply_ctr.packets, base_reply.packets, seconds);
+  next.flags |= FlowRecord::kHasRates;
+}
+
+void open_window(FlowRecord& next) {
+  next.rate_base_ns = next.sample_ns;
+  next.rate_base_orig = next.orig_ctr;
+  next.rate_base_reply = next.reply_ctr;
+}
+
+// An ended flow's last window: the bytes since `base_ns` (steady; 0 for a flow never sampled,
+// whose base is zero counters over its lifetime) spread over at least one interval.
+void close_for_good(FlowRecord& next, const Counters& base_orig, const Counters& base_reply,
+                    std::int64_t base_ns, std::uint64_t stop_ns, const MergeContext& ctx) {
+  std::int64_t elapsed = 0;
+  if (base_ns != 0) {
+    elapsed = next.sample_ns - base_ns;
+  } else if (next.has(FlowRecord::kHasTimestamp) && stop_ns > next.start_ns) {
+    elapsed = static_cast<std::int64_t>(stop_ns - next.start_ns);
+  }
+  const std::int64_t spread = std::max<std::int64_t>({elapsed, ctx.interval_ns, 1});
+  set_rates(next, base_orig, base_reply, static_cast<double>(spread) / 1e9);
+  next.rate_base_orig = next.orig_ctr;
+  next.rate_base_reply = next.reply_ctr;
+  next.stop_ns = stop_ns;
+}
+
+}  // namespace
+
 void merge_sample(const FlowRecord* prev, FlowRecord& next, std::int64_t window_ns) {
+  merge_sample(prev, next, MergeContext{window_ns, window_ns, 0});
+}
+
+void merge_sample(const FlowRecord* prev, FlowRecord& next, const MergeContext& ctx) {
   const bool same = prev != nullptr && prev->id == next.id;
+  const bool ending = next.ended();
+  // The parser leaves the kernel's stop stamp in stop_ns (the window base's storage).
+  const std::uint64_t stop_ns = ending ? next.stop_ns : 0;
+  if (same && prev->ended()) {
+    next = *prev;  // a sample of an entry that already ended (a stale dump copy)
+    return;
+  }
   if (same) {
+    next.life = static_cast<std::uint8_t>(next.life | (prev->life & FlowRecord::kSampled));
     if (!next.has(FlowRecord::kHasTimestamp) && prev->has(FlowRecord::kHasTimestamp)) {
       next.start_ns = prev->start_ns;
       next.flags |= FlowRecord::kHasTimestamp;
@@ -157,13 +232,25 @@ void merge_sample(const FlowRecord* prev, FlowRecord& next, std::int64_t window_
     }
   }
   if (!next.has(FlowRecord::kHasCounters)) {
+    if (ending) {
+      next.stop_ns = stop_ns;
+    }
     return;
   }
   if (!same || !prev->has(FlowRecord::kHasCounters)) {
-    // First sample of this entry: it opens the first window.
-    next.rate_base_ns = next.sample_ns;
-    next.rate_base_orig = next.orig_ctr;
-    next.rate_base_reply = next.reply_ctr;
+    // First sample of this entry with counters.
+    if (ending) {
+      close_for_good(next, Counters{}, Counters{}, 0, stop_ns, ctx);
+      return;
+    }
+    open_window(next);
+    // On first sight the rate of its lifetime, for a flow younger than one interval too.
+    if (next.has(FlowRecord::kHasTimestamp) && ctx.wall_ns > 0 &&
+        static_cast<std::uint64_t>(ctx.wall_ns) > next.start_ns) {
+      const double age =
+          static_cast<double>(static_cast<std::uint64_t>(ctx.wall_ns) - next.start_ns) / 1e9;
+      set_rates(next, Counters{}, Counters{}, age);
+    }
     return;
   }
   next.rate_orig_bytes = prev->rate_orig_bytes;
@@ -174,20 +261,17 @@ void merge_sample(const FlowRecord* prev, FlowRecord& next, std::int64_t window_
   next.rate_base_orig = prev->rate_base_orig;
   next.rate_base_reply = prev->rate_base_reply;
   next.flags = static_cast<std::uint8_t>(next.flags | (prev->flags & FlowRecord::kHasRates));
-  const std::int64_t elapsed = next.sample_ns - prev->rate_base_ns;
-  if (elapsed < window_ns || elapsed <= 0) {
+  if (ending) {
+    close_for_good(next, prev->rate_base_orig, prev->rate_base_reply, prev->rate_base_ns, stop_ns,
+                   ctx);
     return;
   }
-  const double seconds = static_cast<double>(elapsed) / 1e9;
-  next.rate_orig_bytes = per_second(next.orig_ctr.bytes, prev->rate_base_orig.bytes, seconds);
-  next.rate_reply_bytes = per_second(next.reply_ctr.bytes, prev->rate_base_reply.bytes, seconds);
-  next.rate_orig_packets = per_second(next.orig_ctr.packets, prev->rate_base_orig.packets, seconds);
-  next.rate_reply_packets =
-      per_second(next.reply_ctr.packets, prev->rate_base_reply.packets, seconds);
-  next.rate_base_ns = next.sample_ns;
-  next.rate_base_orig = next.orig_ctr;
-  next.rate_base_reply = next.reply_ctr;
-  next.flags |= FlowRecord::kHasRates;
+  const std::int64_t elapsed = next.sample_ns - prev->rate_base_ns;
+  if (elapsed < ctx.window_ns || elapsed <= 0) {
+    return;
+  }
+  set_rates(next, prev->rate_base_orig, prev->rate_base_reply, static_cast<double>(elapsed) / 1e9);
+  open_window(next);
 }
 
 std::string_view state_name(std::uint8_t proto, std::uint8_t state) {

@@ -68,6 +68,9 @@ Json age_s(const core::FlowRecord& rec, std::int64_t realtime_ns) {
     return nullptr;
   }
   // In unsigned arithmetic: a start after the frame (clocks disagree) or a wild value is age 0.
+  if (const auto lived = core::duration_ns(rec)) {
+    return *lived / 1'000'000'000;  // an ended flow: its duration
+  }
   const auto now = static_cast<std::uint64_t>(std::max<std::int64_t>(realtime_ns, 0));
   return now > rec.start_ns ? (now - rec.start_ns) / 1'000'000'000 : 0;
 }
@@ -141,16 +144,21 @@ Json nat(const core::FlowRecord& rec, bool ports) {
   return out;
 }
 
-// What the inside end sent or received: bytes, packets and rate (null without counters).
-Json side(bool counters, const core::Counters& c, double rate_bytes) {
+// What the inside end sent or received: bytes, packets and rate (null without counters; the
+// rate null while it is not known).
+Json side(bool counters, const core::Counters& c, bool rate_known, double rate_bytes) {
   if (!counters) {
     return nullptr;
   }
   Json out;
   out["bytes"] = c.bytes;
   out["packets"] = c.packets;
-  out["rate"] = rounded(rate_bytes);
+  out["rate"] = rate_known ? Json(rounded(rate_bytes)) : Json(nullptr);
   return out;
+}
+
+Json seconds(std::optional<std::uint64_t> ns) {
+  return ns ? Json(std::round(static_cast<double>(*ns) / 1e6) / 1e3) : Json(nullptr);
 }
 
 Json owner(const core::Enrichment& enr) {
@@ -189,13 +197,12 @@ std::string json_line(const core::FlowRecord& rec, const FrameInfo& frame) {
   return json_line(rec, core::Enrichment{}, frame);
 }
 
-std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
-                      const FrameInfo& frame) {
+namespace {
+
+// The flow fields of a frame object and of an event record, appended to `j` in README order.
+void flow_fields(Json& j, const core::FlowRecord& rec, const core::Enrichment& enr,
+                 std::int64_t realtime_ns) {
   const bool counters = rec.has(core::FlowRecord::kHasCounters);
-  Json j;
-  // Seconds with millisecond precision.
-  j["ts"] = std::round(static_cast<double>(frame.realtime_ns) / 1e6) / 1e3;  // ms precision
-  j["frame"] = frame.frame;
   j["id"] = rec.id;
   j["family"] = rec.key.family == core::Family::V4 ? "ipv4" : "ipv6";
   j["proto"] = core::proto_label(rec.key.proto);
@@ -207,8 +214,12 @@ std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
   j["service"] = text_or_null(enr.service);
   j["bytes"] = counters ? pair(rec.orig_ctr.bytes, rec.reply_ctr.bytes) : Json(nullptr);
   j["packets"] = counters ? pair(rec.orig_ctr.packets, rec.reply_ctr.packets) : Json(nullptr);
-  j["rate"] = counters ? rate(rec) : Json(nullptr);
-  j["age_s"] = age_s(rec, frame.realtime_ns);
+  const bool rates = core::rates_known(rec);
+  j["rate"] = rates ? rate(rec) : Json(nullptr);
+  j["counters"] = core::counter_state_name(core::counter_state(rec));
+  j["age_s"] = age_s(rec, realtime_ns);
+  j["ended"] = rec.ended();
+  j["duration_s"] = seconds(core::duration_ns(rec));
   j["mark"] = rec.mark;
   j["zone"] = rec.key.zone;
   j["status"] = status(rec.status);
@@ -225,11 +236,47 @@ std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
   j["direction"] = direction_word(ends.direction);
   j["local"] = endpoint(ends.inside, end_ports, enr.inside_name, enr.inside_geo);
   j["remote"] = endpoint(ends.remote, end_ports, enr.remote_name, enr.remote_geo);
-  j["sent"] = side(counters, core::sent_counters(rec), core::sent_rate(rec));
-  j["received"] = side(counters, core::received_counters(rec), core::received_rate(rec));
+  j["sent"] = side(counters, core::sent_counters(rec), rates, core::sent_rate(rec));
+  j["received"] = side(counters, core::received_counters(rec), rates, core::received_rate(rec));
   j["nat"] = nat(rec, end_ports);
   j["owner"] = owner(enr);
+}
+
+}  // namespace
+
+std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
+                      const FrameInfo& frame) {
+  Json j;
+  j["ts"] = std::round(static_cast<double>(frame.realtime_ns) / 1e6) / 1e3;  // ms precision
+  j["frame"] = frame.frame;
+  flow_fields(j, rec, enr, frame.realtime_ns);
   // replace: any invalid UTF-8 that reaches a string becomes U+FFFD instead of throwing.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string json_event_line(FlowEvent event, const core::FlowRecord& rec,
+                            const core::Enrichment& enr, std::int64_t realtime_ns) {
+  // The frame object's flow fields, less what only a frame means (frame number, a rate of the
+  // last interval, an age at the frame), after the record's version, kind and time.
+  Json j;
+  j["v"] = 1;
+  j["event"] = event == FlowEvent::Start ? "start" : "end";
+  j["ts"] = std::round(static_cast<double>(realtime_ns) / 1e6) / 1e3;
+  j["start"] = rec.has(core::FlowRecord::kHasTimestamp)
+                   ? Json(std::round(static_cast<double>(rec.start_ns) / 1e6) / 1e3)
+                   : Json(nullptr);
+  flow_fields(j, rec, enr, realtime_ns);
+  for (const char* drop : {"rate", "age_s", "ended"}) {
+    j.erase(drop);
+  }
+  for (const char* side_name : {"sent", "received"}) {
+    if (j[side_name].is_object()) {
+      j[side_name].erase("rate");
+    }
+  }
+  if (event == FlowEvent::Start) {
+    j.erase("duration_s");
+  }
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
@@ -305,7 +352,7 @@ std::string json_group_line(const view::GroupRow& g, view::Tab tab, const FrameI
   j["flows"] = g.flows;
   j["bytes"] = optional_pair(g.known_counters, g.bytes_out, g.bytes_in);
   j["packets"] = optional_pair(g.known_counters, g.packets_out, g.packets_in);
-  j["rate"] = rate_pair(g.known_counters, g.rate_out, g.rate_in);
+  j["rate"] = rate_pair(g.known_rates, g.rate_out, g.rate_in);
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

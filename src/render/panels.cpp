@@ -64,10 +64,17 @@ std::string_view direction_name(core::Direction d) {
   return "";
 }
 
-std::string direction_text(bool known, const core::Counters& c, double rate, double pkt_rate,
-                           bool bits) {
-  if (!known) {
-    return "- (accounting was off when the flow started)";
+std::string direction_text(const FlowRecord& rec, const core::Counters& c, double rate,
+                           double pkt_rate, bool bits) {
+  switch (core::counter_state(rec)) {
+    case core::CounterState::Off: return "- (accounting was off when the flow started)";
+    case core::CounterState::Pending:
+      if (!rec.has(FlowRecord::kHasCounters)) {
+        return "- (not read from the kernel yet)";
+      }
+      return fmt::format("{} B ({})  {} packets  rate -", core::format_count(c.bytes),
+                         core::format_bytes(c.bytes), core::format_count(c.packets));
+    case core::CounterState::Ok: break;
   }
   return fmt::format("{} B ({})  {} packets  {}  {:.1f} pkt/s", core::format_count(c.bytes),
                      core::format_bytes(c.bytes), core::format_count(c.packets),
@@ -223,12 +230,19 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
         fmt::format(" Flow {} {}", view::proto_cell(rec.key),
                     rec.has(FlowRecord::kHasState) ? core::state_name(rec.key.proto, rec.state)
                                                    : std::string_view{});
-    head += fmt::format("   id {}   zone {}   mark 0x{:x}   timeout {}s", rec.id, rec.key.zone,
-                        rec.mark, rec.timeout);
+    if (rec.ended()) {
+      head +=
+          fmt::format("   id {}   zone {}   mark 0x{:x}   ENDED", rec.id, rec.key.zone, rec.mark);
+      if (const auto lived = core::duration_ns(rec)) {
+        head += fmt::format(" after {:.3f}s", static_cast<double>(*lived) / 1e9);
+      }
+    } else {
+      head += fmt::format("   id {}   zone {}   mark 0x{:x}   timeout {}s", rec.id, rec.key.zone,
+                          rec.mark, rec.timeout);
+    }
     b.add(head, Style::OverlayTitle);
     out.push_back(b.take(Style::OverlayTitle));
   }
-  const bool ctr = rec.has(FlowRecord::kHasCounters);
   const core::Ends ends = core::ends_of(rec);
   out.push_back(labelled(
       "direction",
@@ -242,15 +256,15 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
   // ↑ what the inside end sent, ↓ what it received: the reply direction when it responds.
   const bool swap = !ends.inside_initiated;
   out.push_back(labelled(ascii ? "sent" : "sent ↑",
-                         swap ? direction_text(ctr, rec.reply_ctr, row.rates.reply_bytes,
+                         swap ? direction_text(rec, rec.reply_ctr, row.rates.reply_bytes,
                                                row.rates.reply_packets, state.bits)
-                              : direction_text(ctr, rec.orig_ctr, row.rates.orig_bytes,
+                              : direction_text(rec, rec.orig_ctr, row.rates.orig_bytes,
                                                row.rates.orig_packets, state.bits),
                          cols, ascii));
   out.push_back(labelled(ascii ? "received" : "received ↓",
-                         swap ? direction_text(ctr, rec.orig_ctr, row.rates.orig_bytes,
+                         swap ? direction_text(rec, rec.orig_ctr, row.rates.orig_bytes,
                                                row.rates.orig_packets, state.bits)
-                              : direction_text(ctr, rec.reply_ctr, row.rates.reply_bytes,
+                              : direction_text(rec, rec.reply_ctr, row.rates.reply_bytes,
                                                row.rates.reply_packets, state.bits),
                          cols, ascii));
   {

@@ -125,10 +125,16 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
   if (c.hidden_total() != 0) {
     segs.push_back({hidden_text(c), Style::Status, 7});
   }
+  // Until a rate is known the sums are unknown, never a misleading 0.
+  const bool sums = c.rate_sums_known();
   segs.push_back(
-      {fmt::format("{} {} {} {}", ascii ? "out" : "↑", core::format_rate(c.rate_out, state.bits),
-                   ascii ? "in" : "↓", core::format_rate(c.rate_in, state.bits)),
+      {fmt::format("{} {} {} {}", ascii ? "out" : "↑",
+                   sums ? core::format_rate(c.rate_out, state.bits) : "-", ascii ? "in" : "↓",
+                   sums ? core::format_rate(c.rate_in, state.bits) : "-"),
        Style::Status, 8});
+  if (c.ended != 0) {
+    segs.push_back({core::format_count(c.ended) + " ended", Style::Status, 5});
+  }
   segs.push_back({view::describe(state.selection), Style::Status, 5});
   if (!state.filter.empty()) {
     segs.push_back({"filter: " + state.filter.text(), Style::Status, 4});
@@ -225,10 +231,12 @@ std::vector<Line> table_body(const view::Rows& rows, const view::ViewState& stat
   for (std::size_t i = 0; i < count && (i + 1) * per_row <= max_lines; ++i) {
     const std::size_t index = rows.first + i;
     const bool selected = selection && rows.selected && *rows.selected == index;
-    const Style style = selected ? Style::Selected : Style::Normal;
     const std::size_t line = top + out.size();
     if (rows.tab == Tab::Flows) {
       const view::FlowRow& row = rows.flows[i];
+      // An ended flow lingers dimmed.
+      const Style style =
+          selected ? Style::Selected : (row.rec.ended() ? Style::Dim : Style::Normal);
       out.push_back(detail::row_line(
           layout,
           cells_of(row, layout, state, rows.realtime_ns, ascii, &view::ColumnSpec::flow_cell),
@@ -240,6 +248,7 @@ std::vector<Line> table_body(const view::Rows& rows, const view::ViewState& stat
         out.push_back(b.take(style));
       }
     } else {
+      const Style style = selected ? Style::Selected : Style::Normal;
       out.push_back(detail::row_line(layout,
                                      cells_of(rows.groups[i], layout, state, rows.realtime_ns,
                                               ascii, &view::ColumnSpec::group_cell),

@@ -149,8 +149,10 @@ std::size_t FlowTable::end_resync() {
 
 std::size_t FlowTable::end_resync(core::FunctionRef<void(const FlowKey&)> removed) {
   const std::uint32_t gen = impl_->generation;
-  return impl_->remove_if([gen](const Node& node) { return node.generation != gen; },
-                          [&removed](const FlowKey& key) { removed(key); });
+  // An ended flow (a lingering row) is in no dump: the collector expires it.
+  return impl_->remove_if(
+      [gen](const Node& node) { return node.generation != gen && !node.rec.ended(); },
+      [&removed](const FlowKey& key) { removed(key); });
 }
 
 void FlowTable::clear() {

@@ -104,8 +104,11 @@ void add_flow(GroupRow& g, const FlowRecord& rec) {
   g.bytes_in += received.bytes;
   g.packets_out += sent.packets;
   g.packets_in += received.packets;
-  g.rate_out += core::sent_rate(rec);
-  g.rate_in += core::received_rate(rec);
+  if (core::rates_known(rec)) {
+    g.known_rates = true;
+    g.rate_out += core::sent_rate(rec);
+    g.rate_in += core::received_rate(rec);
+  }
 }
 
 }  // namespace

@@ -61,6 +61,9 @@ std::string proto_cell(const core::FlowKey& key) {
 }
 
 std::string state_cell(const FlowRecord& rec) {
+  if (rec.ended()) {
+    return "ENDED";
+  }
   // Packets of an offloaded flow bypass conntrack: its counters and state are stale; say so
   // where the state would be (what `conntrack -L` prints as [OFFLOAD]).
   if ((rec.status & core::kStatusHwOffload) != 0) {
@@ -76,6 +79,9 @@ std::string state_cell(const FlowRecord& rec) {
 std::uint64_t age_seconds(const FlowRecord& rec, std::int64_t realtime_ns) {
   // In unsigned arithmetic: a start after the frame (clocks disagree) or a wild value is age 0.
   const auto now = static_cast<std::uint64_t>(std::max<std::int64_t>(realtime_ns, 0));
+  if (const auto lived = core::duration_ns(rec)) {
+    return *lived / 1'000'000'000;  // an ended flow's age stops at its end: its duration
+  }
   return now > rec.start_ns ? (now - rec.start_ns) / 1'000'000'000 : 0;
 }
 

@@ -121,11 +121,11 @@ void bytes_in_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /
 }
 void rate_out_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
                   SortValue& v) {
-  number(v, counters(r), enc(core::sent_rate(r)));
+  number(v, core::rates_known(r), enc(core::sent_rate(r)));
 }
 void rate_in_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
                  SortValue& v) {
-  number(v, counters(r), enc(core::received_rate(r)));
+  number(v, core::rates_known(r), enc(core::received_rate(r)));
 }
 void packets_out_key(const FlowRecord& r, const Enr& /*enrich*/, const ViewState& /*state*/,
                      SortValue& v) {
@@ -158,10 +158,10 @@ void group_bytes_in_key(const GroupRow& g, SortValue& v) {
   number(v, g.known_counters, g.bytes_in);
 }
 void group_rate_out_key(const GroupRow& g, SortValue& v) {
-  number(v, g.known_counters, enc(g.rate_out));
+  number(v, g.known_rates, enc(g.rate_out));
 }
 void group_rate_in_key(const GroupRow& g, SortValue& v) {
-  number(v, g.known_counters, enc(g.rate_in));
+  number(v, g.known_rates, enc(g.rate_in));
 }
 void group_packets_out_key(const GroupRow& g, SortValue& v) {
   number(v, g.known_counters, g.packets_out);
@@ -228,10 +228,10 @@ std::string bytes_in_cell(const FlowRow& r, const Ctx& /*ctx*/) {
   return bytes_cell(counters(r.rec), core::received_counters(r.rec).bytes);
 }
 std::string rate_out_cell(const FlowRow& r, const Ctx& c) {
-  return rate_cell(counters(r.rec), core::sent_rate(r.rec), c.state.bits);
+  return rate_cell(core::rates_known(r.rec), core::sent_rate(r.rec), c.state.bits);
 }
 std::string rate_in_cell(const FlowRow& r, const Ctx& c) {
-  return rate_cell(counters(r.rec), core::received_rate(r.rec), c.state.bits);
+  return rate_cell(core::rates_known(r.rec), core::received_rate(r.rec), c.state.bits);
 }
 std::string packets_out_cell(const FlowRow& r, const Ctx& /*ctx*/) {
   return packets_cell(counters(r.rec), core::sent_counters(r.rec).packets);
@@ -259,10 +259,10 @@ std::string group_bytes_in_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return bytes_cell(g.known_counters, g.bytes_in);
 }
 std::string group_rate_out_cell(const GroupRow& g, const Ctx& c) {
-  return rate_cell(g.known_counters, g.rate_out, c.state.bits);
+  return rate_cell(g.known_rates, g.rate_out, c.state.bits);
 }
 std::string group_rate_in_cell(const GroupRow& g, const Ctx& c) {
-  return rate_cell(g.known_counters, g.rate_in, c.state.bits);
+  return rate_cell(g.known_rates, g.rate_in, c.state.bits);
 }
 std::string group_packets_out_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return packets_cell(g.known_counters, g.packets_out);

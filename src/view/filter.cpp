@@ -271,6 +271,9 @@ class Parser {
       if (core::iequals(w, "nat")) {  // bare `nat`: any address translation
         return make_nat(Op::Eq, 3);
       }
+      if (core::iequals(w, "ended")) {  // bare `ended`: a lingering row of an ended flow
+        return make_ended();
+      }
       needs_ |= kWordNeeds;
       return make_word(std::string(w));
     }

@@ -80,15 +80,19 @@ std::pair<bool, bool> each_number(Field field, const EvalContext& ctx, F&& fn) {
     case Field::PacketsOut: return one(ctr, static_cast<double>(core::sent_counters(rec).packets));
     case Field::PacketsIn:
       return one(ctr, static_cast<double>(core::received_counters(rec).packets));
+    // A rate not known yet (the first window still open) satisfies no comparison.
     case Field::Rate: {
       const core::Rates r = core::rates_of(rec);
-      return one(ctr, r.orig_bytes + r.reply_bytes);
+      return one(core::rates_known(rec), r.orig_bytes + r.reply_bytes);
     }
-    case Field::RateOut: return one(ctr, core::sent_rate(rec));
-    case Field::RateIn: return one(ctr, core::received_rate(rec));
+    case Field::RateOut: return one(core::rates_known(rec), core::sent_rate(rec));
+    case Field::RateIn: return one(core::rates_known(rec), core::received_rate(rec));
     case Field::Age: {
       if (!rec.has(FlowRecord::kHasTimestamp)) {
         return {false, false};
+      }
+      if (const auto lived = core::duration_ns(rec)) {  // an ended flow: its duration
+        return one(true, std::floor(static_cast<double>(*lived) / 1e9));
       }
       const auto now = static_cast<double>(ctx.realtime_ns);
       const auto start = static_cast<double>(rec.start_ns);
@@ -476,6 +480,15 @@ NodePtr make_network(Op op, const core::IpAddr& net, unsigned prefix, Side side)
 NodePtr make_dir(Op op, unsigned directions) {
   return std::make_unique<DirNode>(op, directions);
 }
+class EndedNode final : public FilterNode {
+ public:
+  [[nodiscard]] bool eval(const EvalContext& ctx) const override { return ctx.rec.ended(); }
+};
+
+NodePtr make_ended() {
+  return std::make_unique<EndedNode>();
+}
+
 NodePtr make_nat(Op op, unsigned kinds) {
   return std::make_unique<NatNode>(op, kinds);
 }

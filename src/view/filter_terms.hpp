@@ -80,6 +80,8 @@ NodePtr make_network(Op op, const core::IpAddr& net, unsigned prefix, Side side 
 NodePtr make_dir(Op op, unsigned directions);
 /// nat (any translation), nat = / != snat (1), dnat (2): `kinds` is the bits to look for.
 NodePtr make_nat(Op op, unsigned kinds);
+/// Bare `ended`: the flow ended (a lingering row).
+NodePtr make_ended();
 /// proto = / != one of `protos`.
 NodePtr make_proto(Op op, std::vector<std::uint8_t> protos);
 /// family = / !=.

@@ -161,10 +161,14 @@ void select(const Snapshot& snap, const ViewState& state, core::EnrichNeeds need
     }
     ++counts.shown;
     counts.hidden.add(Hidden::Shown);
-    if (rec.has(FlowRecord::kHasCounters)) {
+    if (core::rates_known(rec)) {
+      counts.rates_known = true;
       counts.rate_out += core::sent_rate(rec);
       counts.rate_in += core::received_rate(rec);
+    } else if (core::counter_state(rec) == core::CounterState::Pending) {
+      ++counts.rates_pending;
     }
+    counts.ended += rec.ended() ? 1 : 0;
     if (aggregator != nullptr) {
       aggregator->add(rec, e);
     }

@@ -26,7 +26,9 @@ struct Options {
   double interval_s = 1.0;    ///< -t, 0.1 .. 3600
   /// Which of the settings flowtoprc also holds were given on the command line (they override it).
   bool families_given = false, protocols_given = false, interval_given = false;
-  std::optional<std::uint64_t> iterations;  ///< -c N (N >= 1)
+  std::optional<std::uint64_t> iterations;  ///< -c N (N >= 1): frames, or --events records
+  double linger_s = 5.0;                    ///< --linger SEC, 0 .. 3600 (0: ended flows go at once)
+  bool events = false;                      ///< --events (with --json): start/end records
   bool no_sysctl = false;
   bool track = false;
   bool stats = false;

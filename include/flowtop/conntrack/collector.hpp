@@ -16,6 +16,9 @@
 
 namespace flowtop::conntrack {
 
+/// A flow's start (a NEW event) or end (a DESTROY event, with the final counters).
+enum class LifeEvent : std::uint8_t { Start, End };
+
 struct CollectorConfig {
   /// The refresh interval: GETs of the watched flows, and the rate window (90% of it).
   std::chrono::nanoseconds interval = std::chrono::seconds(1);
@@ -28,6 +31,14 @@ struct CollectorConfig {
   /// Called on the collector thread when an entry is first seen (the enrichment hook); must not
   /// block.
   std::function<void(const core::FlowRecord&)> on_new;
+  /// How long an ended flow stays in the table after its DESTROY event (dimmed, with its final
+  /// counters); 0: removed at once. Its rates fall to 0 one interval after the end.
+  std::chrono::nanoseconds linger = std::chrono::seconds(5);
+  /// At most this many lingering flows; beyond it the oldest go early (an event storm).
+  std::size_t max_lingering = 100'000;
+  /// Called on the collector thread for each NEW event (the record as published) and DESTROY
+  /// event (the final record: counters, rates, stop time); must not block. nullptr: none.
+  std::function<void(LifeEvent, const core::FlowRecord&)> on_life;
   /// The namespace's facts (its addresses and inside networks), read on the collector thread
   /// once per batch of samples: every sample is classified with core::classify() before it is
   /// published. nullptr, or a null result: every flow reads as outbound.
@@ -43,7 +54,8 @@ struct CollectorConfig {
 /// Every full dump is a mark-and-sweep generation, so entries that vanished without an event (the
 /// kernel sends none for entries older than the listener, nf_conntrack_events=2) are removed.
 /// ENOBUFS on the event socket is counted, the buffer doubled, and one coalesced resync dump
-/// scheduled.
+/// scheduled. A DESTROY event leaves the flow's final record in the table for `linger` (dumps
+/// do not sweep it; GETs skip it), then the collector removes it.
 class Collector {
  public:
   /// Opens and binds the sockets now, so a missing privilege or ctnetlink fails before anything

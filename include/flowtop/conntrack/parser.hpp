@@ -13,7 +13,8 @@ enum class MsgKind : std::uint8_t {
   Entry,    ///< a dump or GET reply: the entry as it is now
   New,      ///< event: a new entry (NLM_F_CREATE)
   Update,   ///< event: an entry changed (state, status, ...)
-  Destroy,  ///< event: the entry is gone
+  Destroy,  ///< event: the entry is gone; with its final counters and, with timestamps on,
+            ///< its stop stamp in rec.stop_ns
 };
 
 struct ParsedMessage {
@@ -36,6 +37,8 @@ struct ParseResult {
 /// `sample_ns` as the time its counters were received. The attribute walk and validation are
 /// libmnl's (not nfct_nlmsg_parse, which exit()s on a malformed attribute). Never throws; any byte
 /// sequence is safe (fuzzed). `event` tells events (NEW/UPDATE/DESTROY) from dump replies.
+/// Dump and GET replies and DESTROY events are full views of the entry (FlowRecord::kSampled):
+/// the kernel sends no counters or timestamps with NEW and UPDATE events.
 /// Thread-safe (no shared state).
 ParseResult parse_ct_message(std::span<const std::uint8_t> bytes, std::int64_t sample_ns,
                              bool event);

@@ -2,6 +2,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "flowtop/core/ip_addr.hpp"
@@ -88,7 +90,8 @@ struct FlowRecord {
     kHasCounters = 1,   ///< the accounting extension was present (acct on when the flow started)
     kHasTimestamp = 2,  ///< the timestamp extension was present
     kHasState = 4,      ///< the protocol carries a state (TCP, SCTP, DCCP)
-    kHasRates = 8,      ///< rate_* cover a completed window of at least the rate window
+    kHasRates = 8,      ///< rate_* are known: a completed window, the flow's lifetime on first
+                        ///< sight (merge_sample), or an ended flow's final window
     kHasPorts = 16,     ///< the tuples carry ports (not ICMP, GRE, or a generic entry such as DCCP
                         ///< on kernels without a DCCP tracker)
     kDirectionMask = 32 | 64,  ///< the Direction, shifted by kDirectionShift
@@ -97,14 +100,24 @@ struct FlowRecord {
   static constexpr unsigned kDirectionShift = 5;
   /// The bits core::classify() computes (direction and inside end).
   static constexpr std::uint8_t kEndsBits = kDirectionMask | kInsideResponds;
+  /// The record's life, apart from `flags` (whose bits are all taken).
+  enum Life : std::uint8_t {
+    kSampled = 1,  ///< a full view of the entry was merged (dump, GET or DESTROY), so a missing
+                   ///< counter means accounting was off, not "not reported yet" (events without
+                   ///< DESTROY carry no counters)
+    kEnded = 2,    ///< the kernel destroyed the entry: a lingering row with its final counters
+  };
 
   FlowKey key;
   FlowTuple reply;
   // state and flags fill the 2 bytes after the tuples (no padding: the record is 200 bytes).
   std::uint8_t state = 0;  ///< TCP/SCTP/DCCP state, kernel numbering
   std::uint8_t flags = 0;
-  std::uint32_t id = 0;      ///< kernel conntrack id
-  std::uint32_t status = 0;  ///< IPS_* bits
+  std::uint32_t id = 0;  ///< kernel conntrack id
+  /// IPS_* bits. The uapi defines bits 0-15 (__IPS_MAX_BIT 16); 16 bits keep the record at
+  /// 200 bytes with `life` beside it.
+  std::uint16_t status = 0;
+  std::uint8_t life = 0;  ///< Life bits
   std::uint32_t mark = 0;
   std::uint32_t timeout = 0;  ///< seconds left, as the kernel reported
   Counters orig_ctr;
@@ -112,7 +125,12 @@ struct FlowRecord {
   std::uint64_t start_ns = 0;  ///< CLOCK_REALTIME ns of the flow's start (kHasTimestamp)
   std::int64_t sample_ns = 0;  ///< steady-clock time the counters were received
   // The sample that opened the current rate window, and the rates of the last completed window.
-  std::int64_t rate_base_ns = 0;
+  // An ended flow's window is closed for good: the same 8 bytes hold its stop time instead.
+  union {
+    std::int64_t rate_base_ns = 0;  ///< live flows: steady time of the window's first sample
+    std::uint64_t stop_ns;          ///< kEnded: CLOCK_REALTIME ns of the kernel's stop stamp, 0
+                                    ///< when the timestamp extension was off
+  };
   Counters rate_base_orig;
   Counters rate_base_reply;
   float rate_orig_bytes = 0;
@@ -121,13 +139,40 @@ struct FlowRecord {
   float rate_reply_packets = 0;
 
   [[nodiscard]] bool has(Flags f) const { return (flags & f) != 0; }
+  [[nodiscard]] bool has(Life l) const { return (life & l) != 0; }
+  [[nodiscard]] bool ended() const { return has(kEnded); }
   [[nodiscard]] Direction direction() const {
     return static_cast<Direction>((flags & kDirectionMask) >> kDirectionShift);
   }
 };
 
-/// The rates of the record's last completed window; zero before one completed.
+/// The rates of the record's last completed window; zero before one completed (see
+/// rates_known()).
 Rates rates_of(const FlowRecord& rec);
+/// Whether the record's rates are known: counters and a rate (kHasRates). An unknown rate is
+/// shown as "-" / null, never 0.
+bool rates_known(const FlowRecord& rec);
+
+/// What a record's counters are, for output that tells "not yet" from "never":
+///  - Ok: bytes, packets and rates known;
+///  - Pending: counters not read yet (the flow is known from an event only) or its first rate
+///    window still open;
+///  - Off: a full view of the entry had no counters: accounting was off when it started.
+enum class CounterState : std::uint8_t { Ok, Pending, Off };
+CounterState counter_state(const FlowRecord& rec);
+/// "ok", "pending", "off".
+std::string_view counter_state_name(CounterState s);
+
+/// An ended flow's duration in nanoseconds (stop - start, both kernel timestamps); nullopt for a
+/// live flow or without timestamps.
+std::optional<std::uint64_t> duration_ns(const FlowRecord& rec);
+
+/// What merge_sample() needs to know besides the two records.
+struct MergeContext {
+  std::int64_t window_ns = 1;    ///< a live flow's rate window closes after this long
+  std::int64_t interval_ns = 1;  ///< an ended flow's last bytes are spread over at least this
+  std::int64_t wall_ns = 0;      ///< CLOCK_REALTIME when `next` was received; 0: unknown
+};
 
 /// Folds the previously published record of an entry into `next`, a fresh sample of it (the
 /// collector's merge step). For the same kernel entry (same id):
@@ -138,7 +183,15 @@ Rates rates_of(const FlowRecord& rec);
 ///    (counters - base) / elapsed and the base moves to `next`; otherwise prev's rates and base
 ///    stay.
 /// A different id (the tuple was reused) starts afresh. For a new entry the base is its first
-/// sample. Pure.
+/// sample; with counters and a start timestamp it gets at once the rate of its lifetime
+/// (bytes / age at `ctx.wall_ns`), so a rate is known from first sight.
+/// An ended `next` (kEnded, final counters) closes its window for good: the bytes since the base
+/// (all of them for a flow never sampled) over max(time since the base, ctx.interval_ns), so the
+/// bytes count in the interval in which they moved, also for a flow that lived less than one
+/// interval; the window base then holds the stop time (FlowRecord::stop_ns). A sample of an
+/// entry that already ended (a stale dump copy) leaves prev as it was. Pure.
+void merge_sample(const FlowRecord* prev, FlowRecord& next, const MergeContext& ctx);
+/// merge_sample() with `window_ns` as window and interval, without a wall clock.
 void merge_sample(const FlowRecord* prev, FlowRecord& next, std::int64_t window_ns);
 
 /// Protocol state names as the original flowtop prints them ("ESTABLISHED", "COOKIE-WAIT"...);

@@ -13,15 +13,18 @@ class FunctionRef;
 template <class R, class... Args>
 class FunctionRef<R(Args...)> {
  public:
-  // The constraint keeps copies and moves of a FunctionRef on their own constructors.
+  // The constraint keeps copies and moves of a FunctionRef on their own constructors: implicit
+  // by design (a lambda converts where a FunctionRef is taken), and never chosen over a copy.
+  // NOLINTBEGIN(google-explicit-constructor,bugprone-forwarding-reference-overload)
   template <class F>
   requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
            std::is_invocable_r_v<R, F&, Args...>) FunctionRef(F&& f)
-  noexcept  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
+  noexcept
       : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
         call_([](void* obj, Args... args) -> R {
           return (*static_cast<std::remove_reference_t<F>*>(obj))(std::forward<Args>(args)...);
         }) {}
+  // NOLINTEND(google-explicit-constructor,bugprone-forwarding-reference-overload)
 
   R operator()(Args... args) const { return call_(obj_, std::forward<Args>(args)...); }
 

@@ -26,6 +26,16 @@ std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
 /// The same without enrichment (every enrichment field null).
 std::string json_line(const core::FlowRecord& rec, const FrameInfo& frame);
 
+/// A record of `--json --events`.
+enum class FlowEvent : std::uint8_t { Start, End };
+
+/// One `--json --events` record (schema v1, README): "v": 1, "event" ("start"/"end"), "ts" (the
+/// event's wall clock: for an end the kernel's stop stamp when known), "start" (the kernel's
+/// start stamp or null), then the flow fields of json_line() without "frame", "age_s", "ended"
+/// and the rates; an end record carries the final counters and "duration_s". Pure.
+std::string json_event_line(FlowEvent event, const core::FlowRecord& rec,
+                            const core::Enrichment& enr, std::int64_t realtime_ns);
+
 /// One NDJSON object for a row of an aggregate tab: "ts", "frame", "tab" ("processes", "hosts",
 /// "countries", "as"), the group's key ("pid"/"name"/"user"; "addr"/"name"/"country";
 /// "country"/"country_name"; "asn"/"org"), "flows", and "bytes", "packets", "rate" per direction

@@ -40,7 +40,8 @@ class FlowTable {
   bool erase(const core::FlowKey& key, std::optional<std::uint32_t> id = std::nullopt);
   /// Starts a mark-and-sweep generation: entries not upserted before end_resync() are removed.
   void begin_resync();
-  /// Removes entries not seen since begin_resync(); returns how many.
+  /// Removes entries not seen since begin_resync(), except ended ones (FlowRecord::kEnded: they
+  /// linger until their owner erases them); returns how many.
   std::size_t end_resync();
   /// The same, calling `removed(key)` for each removed entry (inside a read-side critical section).
   std::size_t end_resync(core::FunctionRef<void(const core::FlowKey&)> removed);

@@ -28,12 +28,14 @@ std::string count_cell(std::uint64_t n);
 
 /// "tcp4", "udp6", "udpl4", "icmp6", "gre4", "esp4"; unnamed protocols by number: "p253-4".
 std::string proto_cell(const core::FlowKey& key);
-/// The protocol state name ("ESTABLISHED"), "" for protocols without one; "OFFLOAD" or
-/// "HW-OFFLOAD" for a flow a flowtable handles (its counters are stale).
+/// The protocol state name ("ESTABLISHED"), "" for protocols without one; "ENDED" for an ended
+/// (lingering) flow; "OFFLOAD" or "HW-OFFLOAD" for a flow a flowtable handles (its counters are
+/// stale).
 std::string state_cell(const core::FlowRecord& rec);
 /// The flow's age in its largest unit ("5s", "3m"); "-" without a timestamp.
 std::string age_cell(const core::FlowRecord& rec, std::int64_t realtime_ns);
-/// The flow's age in seconds; 0 when the start lies after `realtime_ns` (clocks disagree).
+/// The flow's age in seconds; 0 when the start lies after `realtime_ns` (clocks disagree). An
+/// ended flow's age is its duration (kernel stop - start).
 std::uint64_t age_seconds(const core::FlowRecord& rec, std::int64_t realtime_ns);
 /// PORT: the service name or the server port; ICMP "type/code" (never a fake port); "" for
 /// protocols without ports.

@@ -29,7 +29,8 @@ struct FilterNode;  // the compiled expression tree (src/view/filter.cpp)
 ///   OP      := "=" | "!=" | "~" | "<" | ">" | "<=" | ">="    ("==" is "=")
 ///   VALUE   := a word up to white space or ")", or a "double-quoted string" (\" and \\ escapes)
 /// A bare WORD is a case-insensitive substring match on the process name, the DNS names and the
-/// addresses of both ends. `~` is an extended regular expression (case-insensitive, unanchored).
+/// addresses of both ends; bare `nat` selects translated flows and bare `ended` ended (lingering)
+/// ones. `~` is an extended regular expression (case-insensitive, unanchored).
 /// Text terms take = != ~; number terms take every operator.
 ///
 /// Terms (a term on "either end" matches when one end matches; `!=` is the negation of `=`):
@@ -47,7 +48,7 @@ struct FilterNode;  // the compiled expression tree (src/view/filter.cpp)
 ///   bytes    both directions (also bytes.out, bytes.in)
 ///   packets  both directions (also packets.out, packets.in)
 ///   rate     bytes/s of both directions (also rate.out, rate.in)
-///   age      seconds since the flow started
+///   age      seconds since the flow started (an ended flow: its duration)
 /// Units: bytes and rates take B kB MB GB TB (decimal), KiB MiB GiB TiB, bit kbit Mbit Gbit
 /// (÷8), an optional "/s" ("rate>1MB/s", "rate>8Mbit/s", "bytes>=10MB"); ages take s m h d
 /// ("age>5m"). Unknown data (accounting off, no timestamp, no process, lookup pending) never

@@ -34,6 +34,7 @@ struct GroupRow {
                        ///< AS: organisation. Untrusted: sanitise before display.
   std::uint64_t flows = 0;
   bool known_counters = false;
+  bool known_rates = false;  ///< some flow of the group has a known rate (rate_out/in)
   std::uint64_t bytes_out = 0, bytes_in = 0;
   std::uint64_t packets_out = 0, packets_in = 0;
   double rate_out = 0, rate_in = 0;  ///< bytes/s
@@ -48,8 +49,13 @@ struct Counts {
   std::uint64_t filtered = 0;  ///< hidden by the filter
   /// Tracked flows per protocol: tcp, udp (incl. UDP-lite), icmp (both), sctp, dccp, other.
   std::uint64_t tcp = 0, udp = 0, icmp = 0, sctp = 0, dccp = 0, other = 0;
-  double rate_out = 0, rate_in = 0;  ///< sums over the shown flows, bytes/s
+  double rate_out = 0, rate_in = 0;  ///< sums over the shown flows with known rates, bytes/s
+  bool rates_known = false;          ///< some shown flow has a known rate
+  std::uint64_t rates_pending = 0;   ///< shown flows whose rate is not known yet
+  std::uint64_t ended = 0;           ///< shown flows that ended (lingering rows)
 
+  /// Whether the sums mean something: "-" on the status line while every rate is pending.
+  [[nodiscard]] bool rate_sums_known() const { return rates_known || rates_pending == 0; }
   [[nodiscard]] std::uint64_t hidden_total() const { return hidden.hidden() + inactive + filtered; }
 };
 

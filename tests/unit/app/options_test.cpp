@@ -230,6 +230,27 @@ TEST(Options, IntervalRejectsBadValues) {
   }
 }
 
+TEST(Options, LingerTakesSecondsFromZero) {
+  EXPECT_DOUBLE_EQ(parse({}).linger_s, 5.0);
+  EXPECT_DOUBLE_EQ(parse({"--linger", "0"}).linger_s, 0.0);
+  EXPECT_DOUBLE_EQ(parse({"--linger=1.5"}).linger_s, 1.5);
+  for (const char* bad : {"-1", "3601", "x", "", "nan"}) {
+    EXPECT_EQ(error_of({"--linger", bad}), std::string("flowtop: invalid time '") + bad +
+                                               "' for --linger: expected seconds from 0 to 3600")
+        << bad;
+  }
+}
+
+TEST(Options, EventsNeedJsonAndTheFlowsTab) {
+  EXPECT_TRUE(parse({"--json", "--events"}).events);
+  EXPECT_FALSE(parse({"--json"}).events);
+  EXPECT_EQ(error_of({"--events"}), "flowtop: --events needs --json (it writes NDJSON records)");
+  EXPECT_EQ(error_of({"--batch", "--events"}),
+            "flowtop: --events needs --json (it writes NDJSON records)");
+  EXPECT_EQ(error_of({"--json", "--events", "--tab", "hosts"}),
+            "flowtop: --events writes flows: --tab cannot be used with it");
+}
+
 TEST(Options, Iterations) {
   EXPECT_EQ(parse({"-c", "1"}).iterations, 1U);
   EXPECT_EQ(parse({"--iterations=25"}).iterations, 25U);
@@ -335,7 +356,7 @@ TEST(Options, HelpListsEveryOptionAligned) {
     EXPECT_EQ(desc, column) << line;
     EXPECT_LE(line.size(), 100U) << line;
   }
-  EXPECT_EQ(option_lines, 30);
+  EXPECT_EQ(option_lines, 32);
 }
 
 TEST(Options, VersionText) {

@@ -2,10 +2,18 @@
 // checks them against what `conntrack -L` printed for the same entries at capture time.
 #include "flowtop/conntrack/parser.hpp"
 
+#include <arpa/inet.h>
+#include <endian.h>
 #include <gtest/gtest.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -245,6 +253,72 @@ TEST(ParserEvents, NewUpdateAndDestroyAreTold) {
   const FlowRecord* in_dump = find(dump, 132, 7002);
   ASSERT_NE(in_dump, nullptr);
   EXPECT_EQ(destroyed_sctp->id, in_dump->id);
+}
+
+// A DESTROY event as the kernel sends it with accounting and timestamps on: tuples, id, status,
+// the final counters, and the start and stop stamps.
+std::vector<std::uint8_t> destroy_event() {
+  alignas(NLMSG_ALIGNTO) static std::array<std::uint8_t, 1024> buf{};
+  buf.fill(0);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = AF_INET;
+  const auto tuple = [nlh](int type, const char* src, const char* dst, std::uint16_t sport,
+                           std::uint16_t dport) {
+    nlattr* t = mnl_attr_nest_start(nlh, static_cast<std::uint16_t>(type));
+    nlattr* ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+    mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, inet_addr(src));
+    mnl_attr_put_u32(nlh, CTA_IP_V4_DST, inet_addr(dst));
+    mnl_attr_nest_end(nlh, ip);
+    nlattr* pr = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+    mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_TCP);
+    mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(sport));
+    mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dport));
+    mnl_attr_nest_end(nlh, pr);
+    mnl_attr_nest_end(nlh, t);
+  };
+  tuple(CTA_TUPLE_ORIG, "10.0.0.2", "10.0.0.1", 40000, 9101);
+  tuple(CTA_TUPLE_REPLY, "10.0.0.1", "10.0.0.2", 9101, 40000);
+  mnl_attr_put_u32(nlh, CTA_ID, htonl(4242));
+  mnl_attr_put_u32(nlh, CTA_STATUS, htonl(IPS_CONFIRMED | IPS_ASSURED | IPS_SEEN_REPLY));
+  const auto counters = [nlh](int type, std::uint64_t packets, std::uint64_t bytes) {
+    nlattr* c = mnl_attr_nest_start(nlh, static_cast<std::uint16_t>(type));
+    mnl_attr_put_u64(nlh, CTA_COUNTERS_PACKETS, htobe64(packets));
+    mnl_attr_put_u64(nlh, CTA_COUNTERS_BYTES, htobe64(bytes));
+    mnl_attr_nest_end(nlh, c);
+  };
+  counters(CTA_COUNTERS_ORIG, 12, 1064);
+  counters(CTA_COUNTERS_REPLY, 75, 103'956);
+  nlattr* ts = mnl_attr_nest_start(nlh, CTA_TIMESTAMP);
+  mnl_attr_put_u64(nlh, CTA_TIMESTAMP_START, htobe64(1'780'000'000'000'000'000ULL));
+  mnl_attr_put_u64(nlh, CTA_TIMESTAMP_STOP, htobe64(1'780'000'000'040'000'000ULL));
+  mnl_attr_nest_end(nlh, ts);
+  return {buf.begin(), buf.begin() + nlh->nlmsg_len};
+}
+
+TEST(ParserEvents, DestroyCarriesFinalCountersAndTimestamps) {
+  const std::vector<std::uint8_t> bytes = destroy_event();
+  const ParseResult r = parse_ct_message(bytes, 77, true);
+  ASSERT_TRUE(r.msg.has_value());
+  EXPECT_EQ(r.msg->kind, MsgKind::Destroy);
+  const FlowRecord& rec = r.msg->rec;
+  EXPECT_EQ(rec.id, 4242U);
+  ASSERT_TRUE(rec.has(FlowRecord::kHasCounters));
+  EXPECT_EQ(rec.orig_ctr, (core::Counters{12, 1064}));
+  EXPECT_EQ(rec.reply_ctr, (core::Counters{75, 103'956}));
+  ASSERT_TRUE(rec.has(FlowRecord::kHasTimestamp));
+  EXPECT_EQ(rec.start_ns, 1'780'000'000'000'000'000ULL);
+  EXPECT_EQ(rec.stop_ns, 1'780'000'000'040'000'000ULL);
+  EXPECT_TRUE(rec.has(FlowRecord::kSampled)) << "a DESTROY is a full view: no counters = off";
+  EXPECT_EQ(rec.status, IPS_CONFIRMED | IPS_ASSURED | IPS_SEEN_REPLY);
+}
+
+TEST(ParserEvents, NewAndUpdateEventsAreNotFullViews) {
+  const auto msgs = parse_all(load("ct_events.bin"), true);
+  for (const auto& m : msgs) {
+    EXPECT_EQ(m.rec.has(FlowRecord::kSampled), m.kind == MsgKind::Destroy);
+  }
 }
 
 TEST(ParserRobustness, TruncatedAndCorruptedMessagesNeverCrash) {

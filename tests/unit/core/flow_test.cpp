@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -290,6 +291,75 @@ TEST(MergeSample, FirstSampleOpensAWindow) {
   EXPECT_EQ(rates.reply_bytes, 0.0);
   EXPECT_EQ(rates.orig_packets, 0.0);
   EXPECT_EQ(rates.reply_packets, 0.0);
+}
+
+// ---- first-sight and final rates ----
+
+TEST(MergeSample, FirstSightWithTimestampGetsTheRateOfItsLifetime) {
+  FlowRecord r = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  r.flags |= FlowRecord::kHasTimestamp;
+  r.start_ns = 1'780'000'000'000'000'000ULL;
+  // Received half a second after it started: younger than one interval.
+  merge_sample(nullptr, r, MergeContext{kWindow, kWindow, 1'780'000'000'500'000'000LL});
+  ASSERT_TRUE(rates_known(r));
+  EXPECT_FLOAT_EQ(r.rate_orig_bytes, 2000.0F);
+  EXPECT_FLOAT_EQ(r.rate_reply_bytes, 8000.0F);
+  EXPECT_FLOAT_EQ(r.rate_reply_packets, 40.0F);
+  EXPECT_EQ(r.rate_base_ns, 5 * kSecond) << "the first window still opens at the first sample";
+  EXPECT_EQ(counter_state(r), CounterState::Ok);
+}
+
+TEST(MergeSample, FirstSightWithoutTimestampIsPendingNotZero) {
+  FlowRecord r = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  merge_sample(nullptr, r, MergeContext{kWindow, kWindow, 1'780'000'000'500'000'000LL});
+  EXPECT_FALSE(rates_known(r));
+  EXPECT_EQ(counter_state(r), CounterState::Pending);
+}
+
+TEST(CounterState, EventOnlyIsPendingAndAFullViewWithoutCountersIsOff) {
+  FlowRecord r;
+  r.key = tcp_key();
+  EXPECT_EQ(counter_state(r), CounterState::Pending) << "a NEW event carries no counters";
+  r.life = FlowRecord::kSampled;
+  EXPECT_EQ(counter_state(r), CounterState::Off);
+  EXPECT_EQ(counter_state_name(CounterState::Off), "off");
+}
+
+TEST(MergeSample, EndedFlowCountsItsBytesSinceTheLastSampleOverAtLeastAnInterval) {
+  FlowRecord prev = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  merge_sample(nullptr, prev, kWindow);
+  FlowRecord end = sample(7, 5 * kSecond + kSecond / 4, {15, 1500}, {40, 104'000});
+  end.life = FlowRecord::kEnded | FlowRecord::kSampled;
+  end.stop_ns = 1'780'000'000'250'000'000ULL;
+  merge_sample(&prev, end, MergeContext{kWindow * 9 / 10, kWindow, 0});
+  ASSERT_TRUE(rates_known(end));
+  // 100,000 bytes in a quarter second, spread over one interval: they count in this interval.
+  EXPECT_FLOAT_EQ(end.rate_reply_bytes, 100'000.0F);
+  EXPECT_FLOAT_EQ(end.rate_orig_bytes, 500.0F);
+  EXPECT_EQ(end.stop_ns, 1'780'000'000'250'000'000ULL);
+  EXPECT_EQ(end.reply_ctr.bytes, 104'000U) << "the final counters";
+}
+
+TEST(MergeSample, FlowNeverSampledThatEndedCountsAllItsBytes) {
+  FlowRecord end = sample(9, 5 * kSecond, {6, 600}, {8, 100'000});
+  end.flags |= FlowRecord::kHasTimestamp;
+  end.life = FlowRecord::kEnded | FlowRecord::kSampled;
+  end.start_ns = 1'780'000'000'000'000'000ULL;
+  end.stop_ns = 1'780'000'002'000'000'000ULL;  // lived 2 s: longer than the interval
+  merge_sample(nullptr, end, MergeContext{kWindow * 9 / 10, kWindow, 0});
+  ASSERT_TRUE(rates_known(end));
+  EXPECT_FLOAT_EQ(end.rate_reply_bytes, 50'000.0F);
+  EXPECT_EQ(duration_ns(end), std::optional<std::uint64_t>(2 * kSecond));
+}
+
+TEST(MergeSample, StaleSampleAfterTheEndKeepsTheEndedRecord) {
+  FlowRecord end = sample(9, 5 * kSecond, {6, 600}, {8, 100'000});
+  end.life = FlowRecord::kEnded | FlowRecord::kSampled;
+  merge_sample(nullptr, end, kWindow);
+  FlowRecord stale = sample(9, 6 * kSecond, {5, 500}, {7, 90'000});
+  merge_sample(&end, stale, kWindow);
+  EXPECT_TRUE(stale.ended());
+  EXPECT_EQ(stale.reply_ctr.bytes, 100'000U);
 }
 
 TEST(MergeSample, WindowNotReachedKeepsOldRatesAndBase) {

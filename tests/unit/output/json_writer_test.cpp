@@ -83,10 +83,10 @@ TEST(JsonWriter, TcpV4EveryField) {
 TEST(JsonWriter, KeysInSpecOrder) {
   const std::string text = json_line(tcp_v4(), FrameInfo{1, kNow});
   const std::vector<std::string> keys{
-      "ts",     "frame",   "id",       "family",   "proto",   "state",   "orig",      "reply",
-      "icmp",   "service", "bytes",    "packets",  "rate",    "age_s",   "mark",      "zone",
-      "status", "process", "src_name", "dst_name", "src_geo", "dst_geo", "direction", "local",
-      "remote", "sent",    "received", "nat",      "owner"};
+      "ts",         "frame",     "id",    "family",  "proto",   "state",    "orig",     "reply",
+      "icmp",       "service",   "bytes", "packets", "rate",    "counters", "age_s",    "ended",
+      "duration_s", "mark",      "zone",  "status",  "process", "src_name", "dst_name", "src_geo",
+      "dst_geo",    "direction", "local", "remote",  "sent",    "received", "nat",      "owner"};
   const json j = json::parse(text);
   EXPECT_EQ(j.size(), keys.size());
   std::size_t pos = 0;
@@ -117,9 +117,59 @@ TEST(JsonWriter, UdpV6) {
   EXPECT_EQ(j["reply"]["dport"], 40000);
   EXPECT_EQ(j["bytes"]["orig"], 80);
   EXPECT_EQ(j["bytes"]["reply"], 0);
-  EXPECT_DOUBLE_EQ(j["rate"]["orig"].get<double>(), 0.0);
+  // Counters but no rate window closed yet and no timestamp for a first-sight rate: the rate is
+  // not known, and says so (never a misleading 0).
+  EXPECT_TRUE(j["rate"].is_null());
+  EXPECT_EQ(j["counters"], "pending");
+  EXPECT_TRUE(j["sent"]["rate"].is_null());
   EXPECT_TRUE(j["age_s"].is_null());  // no timestamp extension
   EXPECT_EQ(j["status"], json::array());
+}
+
+TEST(JsonWriter, EndedFlowHasDurationAndCountersOk) {
+  FlowRecord r = tcp_v4();
+  r.life = FlowRecord::kEnded | FlowRecord::kSampled;
+  r.stop_ns = r.start_ns + 2'500'000'000ULL;
+  const json j = line(r);
+  EXPECT_EQ(j["ended"], true);
+  EXPECT_DOUBLE_EQ(j["duration_s"].get<double>(), 2.5);
+  EXPECT_EQ(j["age_s"], 2) << "an ended flow's age stops at its end";
+  EXPECT_EQ(j["counters"], "ok");
+  EXPECT_EQ(line(tcp_v4())["ended"], false);
+  EXPECT_TRUE(line(tcp_v4())["duration_s"].is_null());
+}
+
+TEST(JsonWriter, CountersOffAfterAFullViewWithoutThem) {
+  FlowRecord r = tcp_v4();
+  r.flags = FlowRecord::kHasPorts;
+  r.life = FlowRecord::kSampled;
+  const json j = line(r);
+  EXPECT_EQ(j["counters"], "off");
+  EXPECT_TRUE(j["bytes"].is_null());
+  EXPECT_TRUE(j["rate"].is_null());
+  r.life = 0;  // known from an event only
+  EXPECT_EQ(line(r)["counters"], "pending");
+}
+
+TEST(JsonWriter, EventRecordsAreVersionedStartAndEnd) {
+  FlowRecord r = tcp_v4();
+  r.life = FlowRecord::kEnded | FlowRecord::kSampled;
+  r.stop_ns = r.start_ns + 40'000'000ULL;
+  const json end = json::parse(json_event_line(FlowEvent::End, r, core::Enrichment{}, kNow));
+  EXPECT_EQ(end["v"], 1);
+  EXPECT_EQ(end["event"], "end");
+  EXPECT_DOUBLE_EQ(end["ts"].get<double>(), 1795745470.917);
+  EXPECT_EQ(end["bytes"], json::parse(R"({"orig":1200,"reply":53000})"));
+  EXPECT_DOUBLE_EQ(end["duration_s"].get<double>(), 0.04);
+  EXPECT_EQ(end["received"], json::parse(R"({"bytes":53000,"packets":40})"));
+  for (const char* key : {"frame", "rate", "age_s", "ended"}) {
+    EXPECT_FALSE(end.contains(key)) << key;
+  }
+  const std::string text = json_event_line(FlowEvent::Start, tcp_v4(), core::Enrichment{}, kNow);
+  EXPECT_TRUE(text.starts_with(R"({"v":1,"event":"start","ts":)")) << text;
+  const json start = json::parse(text);
+  EXPECT_FALSE(start.contains("duration_s"));
+  EXPECT_TRUE(start["start"].is_number());
 }
 
 TEST(JsonWriter, IcmpHasTypeCodeIdAndNullPorts) {
@@ -250,14 +300,14 @@ TEST(JsonWriter, HostileRecordsStillGiveValidJson) {
     r.key.icmp_type = static_cast<std::uint8_t>(rng());
     r.state = static_cast<std::uint8_t>(rng());
     r.flags = static_cast<std::uint8_t>(rng());
-    r.status = static_cast<std::uint32_t>(rng());
+    r.status = static_cast<std::uint16_t>(rng());
     r.start_ns = (static_cast<std::uint64_t>(rng()) << 32) | rng();
     r.orig_ctr.bytes = (static_cast<std::uint64_t>(rng()) << 32) | rng();
     r.rate_reply_bytes = static_cast<float>(rng());
     const std::string text = json_line(r, FrameInfo{1, kNow});
     ASSERT_TRUE(json::accept(text)) << text;
     const json j = json::parse(text);
-    ASSERT_EQ(j.size(), 29U);
+    ASSERT_EQ(j.size(), 32U);
     ASSERT_TRUE(j["orig"]["src"].is_string());
   }
 }

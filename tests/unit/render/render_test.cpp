@@ -80,6 +80,44 @@ bool clean(const Frame& f) {
   return true;
 }
 
+TEST(Render, RatesNotKnownYetAreDashesNeverZero) {
+  test::FakeWorld w;
+  core::FlowRecord r = test::make_flow({});
+  r.flags = static_cast<std::uint8_t>(r.flags & ~core::FlowRecord::kHasRates);  // window open
+  w.flows.push_back(r);
+  const std::string text = text_of(w, view::default_view_state(), {80, 12});
+  EXPECT_NE(text.find("↑ - ↓ -"), std::string::npos) << text;
+  const std::string row = line_with(text, "tcp4");
+  EXPECT_NE(row.find("53.0 kB          -"), std::string::npos) << row;
+  // One known rate makes the sums known.
+  w.flows.push_back(test::make_flow({.sport = 40001, .id = 2}));
+  EXPECT_NE(text_of(w, view::default_view_state(), {80, 12}).find("↑ 120 B/s ↓ 5.3 kB/s"),
+            std::string::npos);
+}
+
+TEST(Render, EndedFlowIsDimmedAndSaysEnded) {
+  test::FakeWorld w;
+  core::FlowRecord r = test::make_flow({});
+  r.life = core::FlowRecord::kEnded | core::FlowRecord::kSampled;
+  r.stop_ns = r.start_ns + 3 * test::kSecond;
+  r.rate_orig_bytes = r.rate_reply_bytes = 0;  // one interval after its end
+  w.flows.push_back(r);
+  w.flows.push_back(test::make_flow({.sport = 40001, .id = 2}));  // live, first: selected
+  view::ViewState state = view::default_view_state();
+  const Frame f = frame_of(w, state, {80, 12});
+  const std::string text = to_plain_text(f);
+  const std::string row = line_with(text, "ENDED");
+  EXPECT_NE(row.find("tcp4"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 ended"), std::string::npos) << text;
+  bool dim = false;
+  for (const Line& line : f.lines) {
+    for (const Span& sp : line.spans) {
+      dim = dim || (sp.text.find("ENDED") != std::string::npos && sp.style == Style::Dim);
+    }
+  }
+  EXPECT_TRUE(dim);
+}
+
 TEST(Render, GoldenFrame80x24) {
   const std::string want =
       " flowtop 0.1.0                                                         every 1s\n"

@@ -69,6 +69,7 @@ std::uint64_t checksum(const FlowRecord& r) {
   h = fold(h, r.flags);
   h = fold(h, r.id);
   h = fold(h, r.status);
+  h = fold(h, r.life);
   h = fold(h, r.mark);
   h = fold(h, r.timeout);
   h = fold(h, r.orig_ctr.packets);
@@ -111,7 +112,8 @@ FlowRecord record_of(std::uint32_t flow, std::uint64_t seq) {
   r.key = key_of(flow);
   r.reply = {r.key.orig.dst, r.key.orig.src, r.key.orig.dport, r.key.orig.sport};
   r.id = flow * 1000 + static_cast<std::uint32_t>(seq % 1000);
-  r.status = static_cast<std::uint32_t>(seq * 2654435761U);
+  r.status = static_cast<std::uint16_t>(seq * 2654435761U);
+  r.life = static_cast<std::uint8_t>(seq % 2);  // kSampled or not: never ended (swept)
   r.mark = static_cast<std::uint32_t>(seq >> 3);
   r.timeout = static_cast<std::uint32_t>(seq % 120);
   r.state = static_cast<std::uint8_t>(seq % 11);

@@ -117,7 +117,7 @@ TEST_F(FilterTest, TextTerms) {
 // Who fills the table: entries that never saw a reply (conntrack -L's [UNREPLIED]), and the
 // other bracketed flags, are states too; unlike protocol states they are never unknown.
 TEST(Filter, StateNamesTheStatusFlagsConntrackListShows) {
-  auto flow = [](std::uint32_t status, std::uint8_t proto, std::uint8_t state) {
+  auto flow = [](std::uint16_t status, std::uint8_t proto, std::uint8_t state) {
     core::FlowRecord r = test::make_flow({.proto = proto, .state = state});
     r.status = status;
     return r;
