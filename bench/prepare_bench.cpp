@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "flowtop/core/ends.hpp"
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/flow.hpp"
 #include "flowtop/view/filter.hpp"
@@ -54,6 +55,19 @@ core::FlowRecord make(std::uint32_t i) {
   r.rate_orig_bytes = static_cast<float>((i * 31U) % 100000);
   r.rate_reply_bytes = static_cast<float>((i * 17U) % 400000);
   r.start_ns = 1'780'000'000'000'000'000ULL - (i % 3600) * 1'000'000'000ULL;
+  // As a router sees them: one in seven masqueraded, and every flow classified (out, in, fwd)
+  // the way the collector stamps it, so the ends, NAT and sent/received code paths all run.
+  if (i % 7 == 0) {
+    r.reply.dst = *core::IpAddr::parse(v6 ? "2001:db8:ff::1" : "203.0.113.1");
+  }
+  static const core::NetFacts kFacts = [] {
+    core::NetFacts f;
+    f.local = {*core::IpAddr::parse("198.51.0.7"), *core::IpAddr::parse("2001:db8:1::7")};
+    f.inside = {core::Prefix{*core::IpAddr::parse("10.0.0.0"), 96 + 8},
+                core::Prefix{*core::IpAddr::parse("2001:db8::"), 64}};
+    return f;
+  }();
+  r.flags = static_cast<std::uint8_t>(r.flags | core::classify(r, kFacts));
   return r;
 }
 

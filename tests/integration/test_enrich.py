@@ -4,7 +4,8 @@
 - owner: a process ("ftclient", running as nobody) holding TCP (v4, v6), UDP and UDP-lite sockets
   to a server process ("ftserver", root) → the client namespace shows the client's pid, name and
   user for exactly those flows (outbound), the server namespace the server's (inbound), and the
-  router namespace, which only forwards them, shows none;
+  router namespace, which only forwards them, the client's process in the client's namespace
+  (ftclient@NAMESPACE: found through that namespace's sock_diag, as for a container);
 - reverse DNS: /etc/netns/NAME/hosts names the test addresses (src_name/dst_name show them); with
   /etc/netns/NAME/resolv.conf pointing at a nameserver in the namespace that never answers, frames
   keep their -t 0.5 interval, addresses stay numeric, and SIGTERM still exits promptly;
@@ -238,12 +239,17 @@ def owner_outbound_inbound_and_forwarded():
                 f"server side {kind} {src}:{sport}->{dport}: process {o['process']}")
             print(f"server: {json.dumps(o, ensure_ascii=False)}")
 
-        # Router namespace: forwarded flows have no local process.
+        # Router namespace: forwarded flows have no local socket there, but the client is a
+        # namespace of this machine (like a container): its process owns them, named with the
+        # namespace it is in.
         objs = run_json(T.router, ["-UT", "-n"])
         last = objs[max(objs)]
         for (kind, src, sport, dport) in ours:
             o = find_obj(last, kind, src, sport, dport)
-            assert o["process"] is None, f"forwarded {kind} flow got a process: {o['process']}"
+            assert o["direction"] == "fwd", f"forwarded {kind} flow: direction {o['direction']}"
+            assert o["owner"] == {"kind": "process", "pid": cli.pid, "name": "ftclient",
+                                  "user": nobody, "netns": T.client.name}, (
+                f"forwarded {kind} {src}:{sport}->{dport}: owner {o['owner']}")
             print(f"router: {json.dumps(o, ensure_ascii=False)}")
     finally:
         cli.close()
