@@ -120,6 +120,10 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
   if (rows.status.collecting) {
     segs.push_back({ascii ? "collecting..." : "collecting…", Style::Status, 8});
   }
+  if (rows.status.tracking == view::Tracking::Session) {
+    // flowtop's nft table (--track or `t`) makes conntrack track; it goes when flowtop does.
+    segs.push_back({"tracking for this session", Style::Status, 7});
+  }
   segs.push_back({core::format_count(c.shown) + " shown", Style::Status, 10});
   segs.push_back({core::format_count(c.tracked) + " tracked", Style::Status, 6});
   if (c.hidden_total() != 0) {

@@ -36,7 +36,8 @@ constexpr std::array kHelp{
     KeyHelp{"b", "rates in bits / bytes per second"},
     KeyHelp{"T U D I S", "show TCP, UDP, DCCP, ICMP, SCTP"},
     KeyHelp{"4 6 L", "show IPv4, IPv6, loopback flows"},
-    KeyHelp{"n g", "reverse DNS, GeoIP on / off"},
+    // One line with `t`: the whole list still fits 80x24.
+    KeyHelp{"n g, t", "reverse DNS, GeoIP on / off; track connections (--track)"},
     KeyHelp{"+ -", "refresh interval longer / shorter"},
     KeyHelp{"? F1, q F10", "this help; quit"},
 };
@@ -272,6 +273,7 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case 'n': return {K::ToggleDns};
     case 'g': return {K::ToggleGeoip};
     case 'p': return {K::TogglePressure};
+    case 't': return {K::Track};
     case '?':
     case kKeyF1: return {K::ToggleHelp};
     case '<': return {K::SortPrev};
@@ -375,6 +377,7 @@ ViewState apply(ViewState s, const Command& cmd) {
     case K::None:
     case K::Redraw: break;
     case K::Quit: s.effects.quit = true; break;
+    case K::Track: s.effects.track = true; break;
     case K::NextTab:
       set_tab(s, static_cast<Tab>((static_cast<std::size_t>(s.tab) + 1) % kTabCount));
       break;

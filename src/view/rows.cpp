@@ -188,8 +188,18 @@ void select(const Snapshot& snap, const ViewState& state, core::EnrichNeeds need
 
 std::string empty_reason(const Snapshot& snap, const ViewState& state, const Counts& counts) {
   if (snap.flows.empty()) {
-    return snap.status.collecting ? "collecting…"
-                                  : "conntrack is not tracking in this namespace: try --track";
+    if (snap.status.collecting) {
+      return "collecting…";
+    }
+    switch (snap.status.tracking) {
+      case Tracking::Offered:
+        return "conntrack is not tracking in this namespace: press t to track it while flowtop "
+               "runs (as --track)";
+      case Tracking::Session:
+        return "no flows yet: flowtop makes conntrack track in this namespace while it runs";
+      case Tracking::NotOffered: break;
+    }
+    return "conntrack is not tracking in this namespace: try --track";
   }
   std::string what = describe(state.selection);
   if (state.active_only) {

@@ -104,6 +104,8 @@ struct Command {
     IntervalUp,    ///< +
     IntervalDown,  ///< -
     Redraw,        ///< Ctrl-L, resize: nothing changes, the screen is redrawn
+    Track,         ///< t: make conntrack track in this namespace while flowtop runs (effect:
+                   ///< track; as --track)
   };
   Kind kind = Kind::None;
   std::int64_t arg = 0;

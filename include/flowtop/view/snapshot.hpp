@@ -11,6 +11,14 @@
 
 namespace flowtop::view {
 
+/// Whether flowtop itself makes the kernel track connections in the namespace (`--track`, or the
+/// `t` key of the screen), and whether the screen offers to.
+enum class Tracking : std::uint8_t {
+  NotOffered,  ///< flowtop does not track and cannot offer to (--batch, --json)
+  Offered,     ///< flowtop does not track; the `t` key makes it (the empty table says so)
+  Session,     ///< flowtop's nft table makes the kernel track while flowtop runs
+};
+
 /// What the rest of the program reports besides flows, for the status and health lines.
 struct Status {
   std::uint64_t tracked = 0;  ///< entries in the flow table
@@ -22,6 +30,7 @@ struct Status {
   std::vector<std::string> health;  ///< lines that say what limits the data
   bool dbip = false;                ///< a DB-IP database is in use (attribution)
   std::string geoip_source;         ///< "GeoLite2-City + GeoLite2-ASN", "" when none
+  Tracking tracking = Tracking::NotOffered;
 };
 
 /// One frame's input, taken under one RCU read-side section by the app. Records are plain copies.

@@ -89,10 +89,11 @@ struct Effects {
   bool geoip_changed = false;     ///< ViewState::geoip toggled
   bool interval_changed = false;  ///< ViewState::interval_s changed: move the collector's tick
   bool persist = false;           ///< a remembered setting changed (tab, sort, toggles, interval)
+  bool track = false;             ///< `t`: make conntrack track in the namespace while flowtop runs
 
   bool operator==(const Effects&) const = default;
   [[nodiscard]] bool any() const {
-    return quit || dns_changed || geoip_changed || interval_changed || persist;
+    return quit || dns_changed || geoip_changed || interval_changed || persist || track;
   }
 };
 

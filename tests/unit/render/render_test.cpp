@@ -441,6 +441,25 @@ TEST(Render, EmptyTableSaysWhy) {
             std::string::npos);
 }
 
+TEST(Render, EmptyTableOffersTheTrackKeyAndTheStatusLineSaysWhenTracking) {
+  view::ViewState s = view::default_view_state();
+  view::Snapshot snap = test::FakeWorld{}.snapshot();
+  const auto text = [&] {
+    const view::Rows rows = view::build_rows(snap, s, table_capacity(snap.status, s, {100, 24}));
+    return to_plain_text(render(rows, s, {100, 24}, RenderOptions{"0.1.0", false}));
+  };
+  snap.status.tracking = view::Tracking::Offered;
+  std::string t = text();
+  EXPECT_NE(t.find(" conntrack is not tracking in this namespace: press t to track it"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("tracking for this session"), std::string::npos) << t;
+  snap.status.tracking = view::Tracking::Session;
+  t = text();
+  EXPECT_NE(line_with(t, " shown · ").find("tracking for this session"), std::string::npos) << t;
+  EXPECT_EQ(t.find("press t"), std::string::npos) << t;
+}
+
 TEST(Render, HealthLinesShowAndGiveWayOnSmallTerminals) {
   const test::FakeWorld w = test::sample_world();
   view::ViewState s = all_protocols();

@@ -206,6 +206,30 @@ TEST(Reducer, OutsideWorldCommandsAreEffects) {
   EXPECT_FALSE(s.effects.any());  // taken
 }
 
+TEST(Reducer, TrackKeyAsksTheAppToTrackAndChangesNothingElse) {
+  const ViewState before = default_view_state();
+  EXPECT_EQ(key(before, 't'), Command{K::Track});
+  EXPECT_EQ(key(before, 'T').kind, K::ToggleTcp) << "T stays the TCP toggle";
+  ViewState after = press(before, 't');
+  const Effects e = take_effects(after);
+  EXPECT_TRUE(e.track);
+  EXPECT_FALSE(e.persist) << "tracking is for this session only, never kept in flowtoprc";
+  EXPECT_FALSE(e.quit);
+  EXPECT_FALSE(after.effects.any());
+  EXPECT_EQ(after.selection.tcp, before.selection.tcp);
+  EXPECT_EQ(after.tab, before.tab);
+  // At the filter prompt `t` is text, and with the help open it only closes the help.
+  ViewState prompt = press(before, '/');
+  EXPECT_EQ(key(prompt, 't'), (Command{K::FilterInsert, 't'}));
+  ViewState help = press(before, '?');
+  EXPECT_EQ(key(help, 't').kind, K::ToggleHelp);
+  bool listed = false;
+  for (const KeyHelp& k : KeyMap::help()) {
+    listed = listed || k.keys.ends_with(", t");
+  }
+  EXPECT_TRUE(listed) << "the help screen lists t";
+}
+
 TEST(Reducer, IntervalStepsWithinBounds) {
   ViewState s = default_view_state();
   s = press(s, '+');

@@ -448,6 +448,13 @@ TEST(BuildRows, EmptyTableSaysWhy) {
   Snapshot snap = none.snapshot();
   EXPECT_EQ(build_rows(snap, default_view_state(), 10).empty_reason,
             "conntrack is not tracking in this namespace: try --track");
+  snap.status.tracking = Tracking::Offered;  // the screen, where `t` turns tracking on
+  EXPECT_EQ(build_rows(snap, default_view_state(), 10).empty_reason,
+            "conntrack is not tracking in this namespace: press t to track it while flowtop runs "
+            "(as --track)");
+  snap.status.tracking = Tracking::Session;  // --track or `t`: tracking, nothing seen yet
+  EXPECT_EQ(build_rows(snap, default_view_state(), 10).empty_reason,
+            "no flows yet: flowtop makes conntrack track in this namespace while it runs");
   snap.status.collecting = true;
   EXPECT_EQ(build_rows(snap, default_view_state(), 10).empty_reason, "collecting…");
 
