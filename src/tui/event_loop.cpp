@@ -488,8 +488,13 @@ bool Loop::handle_input(std::int64_t read_ns) {
       }
       deadline_ns_ = last_snapshot_ns_ + interval_ns(state_);
     }
-    if (was_paused && !state_.paused) {
-      request_snapshot();  // resume shows the present at once; the deadline stays
+    if (fx.track && deps_.track) {
+      deps_.track();
+    }
+    // Resume shows the present at once, and after `t` the status line and the empty table say
+    // whether tracking is on; the deadline stays.
+    if ((was_paused || fx.track) && !state_.paused) {
+      request_snapshot();
     }
   }
   return true;

@@ -41,9 +41,13 @@ struct LoopDeps {
   std::function<void(bool)> set_dns;         ///< `n` toggled reverse DNS
   std::function<void(bool)> set_geoip;       ///< `g` toggled GeoIP
   std::function<void(double)> set_interval;  ///< `+`/`-` changed the interval (seconds)
-  int wake_fd = -1;                          ///< readable when the collector has new data; -1: none
-  const sys::SignalFd* signals = nullptr;    ///< INT TERM HUP QUIT PIPE WINCH TSTP CONT
-  std::string version;                       ///< for the title bar
+  /// `t`: make conntrack track in the namespace while flowtop runs (as --track). Reports the
+  /// outcome through the next snapshot's status (Status::tracking, a health line on failure);
+  /// must not throw. Empty: the key does nothing.
+  std::function<void()> track;
+  int wake_fd = -1;                        ///< readable when the collector has new data; -1: none
+  const sys::SignalFd* signals = nullptr;  ///< INT TERM HUP QUIT PIPE WINCH TSTP CONT
+  std::string version;                     ///< for the title bar
   /// The deadlines' clock (and the latency measurements'); nullptr = core::system_clock(). A
   /// clock with a wake fd (a test's FakeClock) is polled too: the loop then waits for it to move
   /// rather than for real time to pass.

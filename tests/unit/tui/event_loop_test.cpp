@@ -201,6 +201,7 @@ void loop_child(const std::string& report_path, std::size_t sync_max = 2000) {
   deps.set_interval = [&](double v) {
     g_event("interval " + std::to_string(static_cast<long>(v * 1000)));
   };
+  deps.track = [&] { g_event("track"); };
   deps.signals = &sigs;
   deps.version = "test";
   deps.sync_prepare_max = sync_max;
@@ -419,6 +420,22 @@ TEST_F(EventLoop, QuitKeyEndsTheLoopWithoutASignal) {
   const Report r = Report::read(path_);
   EXPECT_EQ(r.num("signal"), 0);
   EXPECT_GE(r.num("frames"), 1);
+}
+
+TEST_F(EventLoop, TrackKeyAsksTheAppAndTakesASnapshotAtOnce) {
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { loop_child(path); });
+  ASSERT_TRUE(c.checkpoint());
+  ASSERT_EQ(c.next_event(), "snapshot 0");
+  c.type("t");
+  EXPECT_EQ(c.next_event(), "track");
+  // The clock stands still: this snapshot is the key's, so the status shows the outcome at once.
+  EXPECT_EQ(c.next_event(), "snapshot 0");
+  c.type("q");
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(Report::read(path_).num("calls"), 2);
 }
 
 TEST_F(EventLoop, WindowResizeRedrawsAtOnceAtTheNewSize) {
