@@ -20,7 +20,6 @@
 
 #include "config.hpp"
 #include "flowtop/app/options.hpp"
-#include "flowtop/app/track_guard.hpp"
 #include "flowtop/conntrack/collector.hpp"
 #include "flowtop/core/clock.hpp"
 #include "flowtop/enrich/enricher.hpp"
@@ -38,6 +37,7 @@
 #include "flowtop/view/rows.hpp"
 #include "frame_source.hpp"
 #include "screen_mode.hpp"
+#include "track_session.hpp"
 #include "update_command.hpp"
 
 namespace flowtop::app {
@@ -129,6 +129,7 @@ struct Sources {
   conntrack::Collector& collector;
   const enrich::Enricher& enricher;
   const sys::SysctlGuard::Result* sysctl = nullptr;
+  TrackSession* track = nullptr;  ///< --track and the screen's `t` key
 
   /// One frame's input: the flows (one RCU read-side copy), the enrichment lookup, the status
   /// and health lines. Rethrows the collector thread's exception. Any RCU-registered thread.
@@ -155,6 +156,12 @@ struct Sources {
       s.status.health.push_back(std::move(line));
     }
     s.status.dbip = enricher.dbip();
+    if (track != nullptr) {
+      s.status.tracking = track->tracking();
+      if (std::string error = track->error(); !error.empty()) {
+        s.status.health.push_back(std::move(error));
+      }
+    }
     s.realtime_ns = core::realtime_ns();
     s.steady_ns = core::steady_ns();
   }
@@ -312,6 +319,9 @@ tui::LoopDeps loop_deps(const Sources& src, const sys::SignalFd& sigs, enrich::E
   deps.set_interval = [&src](double seconds) {
     src.collector.set_interval(std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9)));
   };
+  if (src.track != nullptr) {
+    deps.track = [&src] { src.track->start_from_key(); };
+  }
   deps.wake_fd = src.collector.notify_fd();
   deps.thread_init = [] { rcu_registration().emplace(); };
   deps.thread_exit = [] { rcu_registration().reset(); };
@@ -459,10 +469,11 @@ int run_collecting(const Options& opts) {
       return 1;
     }
   }
-  std::optional<TrackGuard> track;
+  // The screen offers the `t` key when the namespace tracks nothing (as --track, later).
+  TrackSession track(screen);
   if (opts.track) {
     try {
-      track.emplace();
+      track.start();
     } catch (const std::exception& e) {
       print_err(fmt::format("flowtop: --track: cannot add the nft table: {}", e.what()));
       return 1;
@@ -473,8 +484,8 @@ int run_collecting(const Options& opts) {
   try {
     const std::uint64_t first_ticket = collector->request_dump();
     collector->start();
-    const Sources src{opts,       table,     stats,
-                      *collector, *enricher, sysctl ? &sysctl->result() : nullptr};
+    const Sources src{
+        opts, table, stats, *collector, *enricher, sysctl ? &sysctl->result() : nullptr, &track};
     if (screen) {
       status = run_screen(opts, loop_deps(src, sigs, *enricher));
     } else if (opts.events) {

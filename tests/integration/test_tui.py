@@ -658,6 +658,71 @@ def flowtoprc_is_read_reported_and_written():
         shutil.rmtree(rc_dir, ignore_errors=True)
 
 
+TRACK_TABLE = "table inet flowtop_track"
+
+
+def untracked_pair(tag: str, net: int) -> tuple:
+    """Two namespaces over veth with no nft rule: the kernel tracks nothing there. A TCP server
+    on 10.<net>.1.2:18121."""
+    c = N.Namespace(f"{tag}c")
+    d = N.Namespace(f"{tag}d")
+    N.veth(c, "eth0", d, "eth0")
+    N.addr(c, "eth0", f"10.{net}.1.1/24")
+    N.addr(d, "eth0", f"10.{net}.1.2/24")
+    N.server(d, "tcp", f"10.{net}.1.2", 18121)
+    probe = N.connect(c, "tcp", f"10.{net}.1.2", 18121, 100)
+    assert c.conntrack_count() == 0, "the namespace tracks without any rule"
+    probe.close()
+    return c, d
+
+
+@R.case
+def track_key_on_the_empty_screen_tracks_until_quit():
+    c, d = untracked_pair("tut", 92)
+    try:
+        with Screen("track", [], ns=c) as s:
+            pane = s.t.wait_text("press t to track it")
+            assert "conntrack is not tracking in this namespace" in pane, pane.text
+            assert "tracking for this session" not in pane, pane.text
+            assert TRACK_TABLE not in c.nft_tables()
+            s.t.keys("t")
+            s.t.wait_text("tracking for this session")
+            assert TRACK_TABLE in c.nft_tables(), f"no table after t: {c.nft_tables()}"
+            conn = N.connect(c, "tcp", "10.92.1.2", 18121, 3000)
+            pane = s.t.wait_for(lambda p: " 18121 " in p and "10.92.1.2" in p,
+                                what="the flow made after t")
+            assert "press t" not in pane, pane.text
+            assert s.quit() == "0"
+        assert TRACK_TABLE not in c.nft_tables(), f"table left after q: {c.nft_tables()}"
+        conn.close()
+    finally:
+        c.delete()
+        d.delete()
+
+
+@R.case
+def track_key_failure_is_a_health_line_and_flowtop_goes_on():
+    c, d = untracked_pair("tuf", 93)
+    # The state directory is a regular file: the --track state file cannot be made.
+    not_a_dir = os.path.join(HOME, "run-dir-is-a-file")
+    with open(not_a_dir, "w") as f:
+        f.write("")
+    try:
+        with Screen("trackfail", ["--no-sysctl"], ns=c, env={"FLOWTOP_RUN_DIR": not_a_dir}) as s:
+            s.t.wait_text("press t to track it")
+            s.t.keys("t")
+            pane = s.t.wait_text("t: cannot make conntrack track")
+            assert "tracking for this session" not in pane, pane.text
+            assert "press t to track it" in pane, f"the offer stays after a failure:\n{pane.text}"
+            assert TRACK_TABLE not in c.nft_tables(), c.nft_tables()
+            s.t.keys("j")  # still answering keys
+            assert s.quit() == "0"
+        assert TRACK_TABLE not in c.nft_tables(), c.nft_tables()
+    finally:
+        c.delete()
+        d.delete()
+
+
 def _cleanup_home() -> None:
     if HOME:
         shutil.rmtree(HOME, ignore_errors=True)
