@@ -297,6 +297,52 @@ TEST(Docs, ManPageOptionsAreTheOptionsOfHelp) {
   EXPECT_TRUE(extra.empty()) << "in the man page's OPTIONS, not in --help: " << join(extra);
 }
 
+// README's options table: the option names in the first cell of each row after
+// "| option | meaning |".
+std::set<std::string> readme_table_options() {
+  std::vector<std::string> cells;
+  bool in_table = false;
+  for (const std::string& line : lines_of(read_text(kSourceDir / "README.md"))) {
+    if (line.rfind("| option | meaning |", 0) == 0) {
+      in_table = true;
+      continue;
+    }
+    if (!in_table) {
+      continue;
+    }
+    if (line.rfind('|', 0) != 0) {
+      break;
+    }
+    const std::size_t end = line.find(" |", 1);
+    cells.push_back(replace_all(line.substr(1, end == std::string::npos ? end : end - 1), "`", ""));
+  }
+  return option_names(cells);
+}
+
+TEST(Docs, ReadmeOptionsTableHasEveryOptionOfHelp) {
+  // An option is in the table by its short or its long name ("-c N" stands for --iterations).
+  static const std::regex kLine(R"(^  (?:-(\S), )?\s*--([a-z0-9-]+))");
+  const std::set<std::string> readme = readme_table_options();
+  ASSERT_GT(readme.size(), 20U) << "cannot read README's options table";
+  std::set<std::string> missing;
+  for (const std::string& line : lines_of(help_text())) {
+    std::smatch m;
+    if (!std::regex_search(line, m, kLine)) {
+      continue;
+    }
+    const std::string long_name = "--" + m[2].str();
+    if (!readme.contains(long_name) && !(m[1].matched && readme.contains("-" + m[1].str()))) {
+      missing.insert(long_name);
+    }
+  }
+  EXPECT_TRUE(missing.empty()) << "in --help, not in README's options table: " << join(missing);
+  std::set<std::string> extra;
+  const std::set<std::string> help = help_options().names;
+  std::set_difference(readme.begin(), readme.end(), help.begin(), help.end(),
+                      std::inserter(extra, extra.end()));
+  EXPECT_TRUE(extra.empty()) << "in README's options table, not in --help: " << join(extra);
+}
+
 TEST(Docs, ManPageListsEveryKeyOfTheHelpScreen) {
   const std::set<std::string> man = words(tags(section(man_page(), ".SS Keys", {".SS ", ".SH "})));
   ASSERT_FALSE(man.empty());
