@@ -11,7 +11,7 @@ shift || true
 all=(parser sock_diag filter rc services geoip_conf state tor key_decoder mmdb unpack sanitize leases route stats)
 [ $# -gt 0 ] && targets=("$@") || targets=("${all[@]}")
 
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DFLOWTOP_FUZZ=ON -DFLOWTOP_TESTS=OFF \
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DFLOWTOP_FUZZ=ON -DFLOWTOP_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/%/_fuzz}"
 

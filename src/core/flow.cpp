@@ -195,7 +195,7 @@ void close_for_good(FlowRecord& next, const Counters& base_orig, const Counters&
   } else if (next.has(FlowRecord::kHasTimestamp) && stop_ns > next.start_ns) {
     elapsed = static_cast<std::int64_t>(stop_ns - next.start_ns);
   }
-  const std::int64_t spread = std::max<std::int64_t>({elapsed, ctx.interval_ns, 1});
+  const auto spread = std::max<std::int64_t>({elapsed, ctx.interval_ns, 1});
   set_rates(next, base_orig, base_reply, static_cast<double>(spread) / 1e9);
   next.rate_base_orig = next.orig_ctr;
   next.rate_base_reply = next.reply_ctr;

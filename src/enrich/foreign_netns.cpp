@@ -88,7 +88,7 @@ std::string cgroup_label(std::string_view cgroup_file) {
     }
   }
   const std::size_t slash = path.rfind('/');
-  const std::string last = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string last = slash == std::string::npos ? path : path.substr(slash + 1);
   // Docker without systemd: /docker/<id>; LXC: /lxc/<name>.
   if (path.find("/docker/") != std::string::npos && hex_id(last)) {
     return last.substr(0, 12);

@@ -116,14 +116,12 @@ std::optional<RouteMessage> parse_route(std::span<const std::uint8_t> msg, bool 
         m.route.dst.net = *a;
         has_dst = true;
       }
-    } else if (type == RTA_GATEWAY || type == RTA_VIA) {
-      m.route.gateway = true;
+    } else if (type == RTA_GATEWAY || type == RTA_VIA || type == RTA_MULTIPATH) {
+      m.route.gateway = true;  // through a gateway (multipath: nexthops through gateways)
     } else if (type == RTA_OIF && p.size() == 4) {
       std::memcpy(&m.route.oif, p.data(), 4);
     } else if (type == RTA_TABLE && p.size() == 4) {
       std::memcpy(&table, p.data(), 4);
-    } else if (type == RTA_MULTIPATH) {
-      m.route.gateway = true;  // nexthops through gateways
     }
   });
   if (!has_dst) {  // the default route: the family's zero address

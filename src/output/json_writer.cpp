@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "flowtop/core/ends.hpp"
+#include "flowtop/view/cells.hpp"
 
 namespace flowtop::output {
 namespace {
@@ -125,22 +126,16 @@ Json endpoint(const core::Endpoint& ep, bool ports, const core::Lookup<std::stri
   return out;
 }
 
-std::string endpoint_text(const core::Endpoint& ep, bool ports) {
-  if (!ports) {
-    return ep.addr.to_string();
-  }
-  return ep.addr.is_v4() ? ep.addr.to_string() + ":" + std::to_string(ep.port)
-                         : "[" + ep.addr.to_string() + "]:" + std::to_string(ep.port);
-}
-
 Json nat(const core::FlowRecord& rec, bool ports) {
   const core::Nat n = core::nat_of(rec);
   if (!n.any()) {
     return nullptr;
   }
   Json out;
-  out["snat"] = n.snat ? Json(endpoint_text(n.snat_to, ports)) : Json(nullptr);
-  out["dnat"] = n.dnat ? Json(endpoint_text(n.dnat_to, ports)) : Json(nullptr);
+  out["snat"] =
+      n.snat ? Json(view::endpoint(n.snat_to.addr, n.snat_to.port, ports)) : Json(nullptr);
+  out["dnat"] =
+      n.dnat ? Json(view::endpoint(n.dnat_to.addr, n.dnat_to.port, ports)) : Json(nullptr);
   return out;
 }
 
@@ -179,16 +174,6 @@ Json owner(const core::Enrichment& enr) {
     return out;
   }
   return nullptr;
-}
-
-std::string_view direction_word(core::Direction d) {
-  switch (d) {
-    case core::Direction::Out: return "out";
-    case core::Direction::In: return "in";
-    case core::Direction::Local: return "local";
-    case core::Direction::Forward: return "fwd";
-  }
-  return "";
 }
 
 }  // namespace
@@ -233,7 +218,7 @@ void flow_fields(Json& j, const core::FlowRecord& rec, const core::Enrichment& e
   j["src_geo"] = geo(inside_first ? enr.inside_geo : enr.remote_geo);
   j["dst_geo"] = geo(inside_first ? enr.remote_geo : enr.inside_geo);
   const bool end_ports = ports && !core::proto_is_icmp(rec.key.proto);
-  j["direction"] = direction_word(ends.direction);
+  j["direction"] = view::dir_word(ends.direction);
   j["local"] = endpoint(ends.inside, end_ports, enr.inside_name, enr.inside_geo);
   j["remote"] = endpoint(ends.remote, end_ports, enr.remote_name, enr.remote_geo);
   j["sent"] = side(counters, core::sent_counters(rec), rates, core::sent_rate(rec));

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include "flowtop/core/text.hpp"
@@ -54,13 +55,13 @@ void enter_netns(const std::string& spec) {
                             : (spec.find('/') == std::string::npos ? " (not in /run/netns)" : "")));
     }
     throw std::runtime_error("cannot open the network namespace " + what + ": " +
-                             std::strerror(err));
+                             std::generic_category().message(err));
   }
   if (::setns(fd.get(), CLONE_NEWNET) != 0) {
     const int err = errno;
-    throw std::runtime_error(
-        "cannot enter the network namespace " + what + ": " +
-        (err == EINVAL ? std::string("not a network namespace") : std::strerror(err)));
+    throw std::runtime_error("cannot enter the network namespace " + what + ": " +
+                             (err == EINVAL ? std::string("not a network namespace")
+                                            : std::generic_category().message(err)));
   }
 }
 
@@ -95,9 +96,7 @@ struct NetnsSockets::Impl {
       result = -1;
       error = 0;
       const UniqueFd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!ns.valid()) {
-        error = errno;
-      } else if (::setns(ns.get(), CLONE_NEWNET) != 0) {
+      if (!ns.valid() || ::setns(ns.get(), CLONE_NEWNET) != 0) {
         error = errno;
       } else {
         result = ::socket(domain, type | SOCK_CLOEXEC, protocol);

@@ -35,8 +35,8 @@ double next_interval(double interval_s, int direction) {
     return kMaxInterval;
   }
   if (direction < 0) {
-    for (auto it = kIntervalSteps.rbegin(); it != kIntervalSteps.rend();
-         ++it) {  // NOLINT(modernize-loop-convert): views::reverse is not in clang 14
+    // NOLINTNEXTLINE(modernize-loop-convert): std::views::reverse is not in clang 14's library
+    for (auto it = kIntervalSteps.rbegin(); it != kIntervalSteps.rend(); ++it) {
       if (*it < interval_s - kEps) {
         return *it;
       }
