@@ -58,8 +58,8 @@ struct RcuMap::Impl {
 RcuMap::RcuMap(std::size_t initial_buckets) : impl_(std::make_unique<Impl>(initial_buckets)) {}
 
 RcuMap::~RcuMap() {
-  // No reader or writer remains: the nodes are freed at once, without a grace period (so the
-  // destroying thread need not be registered); nodes retired earlier are freed by the barrier.
+  // No reader or writer remains: the nodes are freed after one grace period (liburcu's own
+  // resize threads may still walk them); nodes retired earlier are freed by the barrier.
   impl_->ht.drain([](Link& link) { delete &node_of(link); });
   rcu::barrier();
 }

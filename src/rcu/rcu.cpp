@@ -8,6 +8,7 @@
 #include <atomic>
 #include <bit>
 #include <new>
+#include <vector>
 
 #include "flowtop/core/tsan.hpp"
 
@@ -161,16 +162,23 @@ void HashTable::retire(Link& link, RetireHead& head, Free free) {
 }
 
 void HashTable::drain(core::FunctionRef<void(Link&)> dispose) {
+  std::vector<Link*> removed;
+  removed.reserve(impl_->count.load(std::memory_order_relaxed));
   cds_lfht_iter iter{};
   cds_lfht_first(impl_->ht, &iter);
   while (cds_lfht_node* node = cds_lfht_iter_get_node(&iter)) {
     cds_lfht_next(impl_->ht, &iter);
     if (liburcu_call([&] { return cds_lfht_del(impl_->ht, node); }) == 0) {
       impl_->count.fetch_sub(1, std::memory_order_relaxed);
-      Link* link = link_of(node);
-      FLOWTOP_TSAN_ACQUIRE(link);
-      dispose(*link);
+      removed.push_back(link_of(node));
     }
+  }
+  // A resize that liburcu runs on its own threads (the table grows and shrinks by itself) may
+  // still be walking the nodes just unlinked: they are freed after a grace period, never before.
+  liburcu_call([] { synchronize_rcu(); });
+  for (Link* link : removed) {
+    FLOWTOP_TSAN_ACQUIRE(link);
+    dispose(*link);
   }
 }
 

@@ -90,8 +90,10 @@ class HashTable {
   /// `link` must be the node's first member: the ordering stated to TSan is on that address.
   static void retire(Link& link, RetireHead& head, Free free);
 
-  /// Unlinks every node and hands it to `dispose` at once, without a grace period: only when no
-  /// reader or writer remains (destruction). The calling thread need not be registered.
+  /// Unlinks every node and hands it to `dispose` after one grace period (synchronize_rcu: the
+  /// resize liburcu runs on its own threads may still be walking them): only when no reader or
+  /// writer of flowtop's remains (destruction). The calling thread need not be registered, and
+  /// must not be in a read-side section.
   void drain(core::FunctionRef<void(Link&)> dispose);
 
   /// Nodes in the table (exact when only one writer asks).
