@@ -549,7 +549,9 @@ TEST_F(EventLoop, CursorKeysDrawOnlyTheWindowTheSnapshotThreadPreparesTheTable) 
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   const Report r = Report::read(path_);
   ASSERT_GE(r.num("keys"), 1);
-  ASSERT_GE(r.num("prepares"), 2);
+  // At least the first snapshot was prepared (whether the second one was before `q` depends on
+  // how fast the machine is: not what this test is about).
+  ASSERT_GE(r.num("prepares"), 1);
   // Every prepared snapshot enriched all its flows for the sort key on the snapshot thread...
   EXPECT_GE(r.num("off_ui"), r.num("prepares") * kFlows);
   // ...while the UI thread only looked up the visible rows of each frame (a terminal is far
