@@ -6,8 +6,10 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "flowtop/core/ends.hpp"
 #include "flowtop/core/text.hpp"
@@ -436,7 +438,108 @@ struct Regex::Impl {
   regex_t re{};
 };
 
+namespace {
+
+constexpr std::size_t kMaxPatternBytes = 256;
+constexpr unsigned kMaxRepeatCount = 100;
+constexpr double kMaxCopies = 4096;  // atoms regcomp would build, counting every copy
+
+// glibc's regcomp copies a repeated subexpression once per repetition, and again for every
+// repetition around it: `x++++…`, `((x+)+)+…` or `(x{100}){100}` grow exponentially (the
+// fuzzer found a 100-byte filter that took over 2 GB). Such patterns never mean anything useful
+// in a filter, so they are refused before regcomp: stacked repetitions, counts over 100, more
+// than 4096 atoms once repetitions are unrolled, patterns over 256 bytes. Returns the offset of
+// the problem and what it is, or nullopt.
+std::optional<std::pair<std::size_t, std::string>> too_costly(const std::string& p) {
+  if (p.size() > kMaxPatternBytes) {
+    return std::pair{kMaxPatternBytes, std::string("longer than 256 bytes")};
+  }
+  std::vector<double> open{0};  // atoms of each open group, unrolled
+  double last = 0;              // atoms of the item a repetition would apply to
+  bool after_repeat = false;    // the previous item was a repetition operator
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    const bool repeat = c == '*' || c == '+' || c == '?' || c == '{';
+    if (repeat && after_repeat) {
+      return std::pair{i, std::string("a repetition of a repetition (like ++ or {2}*)")};
+    }
+    if (repeat) {
+      double factor = 2;  // x+ is compiled as x x*
+      if (c == '{') {
+        const std::size_t close = p.find('}', i);
+        if (close == std::string::npos) {
+          break;  // regcomp says what is wrong
+        }
+        unsigned n = 0;
+        unsigned most = 0;
+        for (std::size_t k = i + 1; k < close; ++k) {
+          if (p[k] >= '0' && p[k] <= '9') {
+            n = n * 10 + static_cast<unsigned>(p[k] - '0');
+            if (n > kMaxRepeatCount) {
+              return std::pair{k, std::string("a repetition count over 100")};
+            }
+            most = std::max(most, n);
+          } else {
+            n = 0;  // the next bound of {m,n}
+          }
+        }
+        factor = static_cast<double>(most) + 1;
+        i = close;
+      }
+      open.back() += last * (factor - 1);
+      last *= factor;
+      after_repeat = true;
+    } else {
+      after_repeat = false;
+      if (c == '(') {
+        open.push_back(0);
+        last = 0;
+      } else if (c == ')' && open.size() > 1) {
+        last = open.back();
+        open.pop_back();
+        open.back() += last;
+      } else if (c == '|') {
+        last = 0;
+      } else {
+        if (c == '\\') {  // an escaped character is one literal
+          ++i;
+        } else if (c == '[') {  // a bracket expression is one atom: skip to its end
+          std::size_t j = i + 1;
+          if (j < p.size() && p[j] == '^') {
+            ++j;
+          }
+          if (j < p.size() && p[j] == ']') {
+            ++j;
+          }
+          while (j < p.size() && p[j] != ']') {
+            if (p[j] == '[' && j + 1 < p.size() &&
+                (p[j + 1] == ':' || p[j + 1] == '.' || p[j + 1] == '=')) {
+              const std::size_t end = p.find(']', j + 2);  // "[:alpha:]" ends at its own ']'
+              j = end == std::string::npos ? p.size() : end + 1;
+            } else {
+              ++j;
+            }
+          }
+          i = j;
+        }
+        last = 1;
+        open.back() += 1;
+      }
+    }
+    if (open.back() > kMaxCopies || last > kMaxCopies) {
+      return std::pair{i, std::string("too many repetitions of repetitions")};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Regex::Regex(const std::string& pattern, std::size_t pos) : impl_(std::make_unique<Impl>()) {
+  if (const auto bad = too_costly(pattern)) {
+    impl_.reset();
+    throw FilterError{pos + bad->first, "regular expression too costly: " + bad->second};
+  }
   const int rc = regcomp(&impl_->re, pattern.c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB);
   if (rc != 0) {
     std::array<char, 256> buf{};

@@ -438,3 +438,35 @@ TEST(Filter, CopiesShareTheCompiledTree) {
 
 }  // namespace
 }  // namespace flowtop::view
+
+namespace flowtop::view {
+namespace {
+
+// The fuzzer's out-of-memory input (CI, filter target): glibc's regcomp copies a repetition of a
+// repetition exponentially; such regular expressions are refused before they are compiled.
+TEST(FilterRegex, CostlyRegularExpressionsAreRefusedNotCompiled) {
+  const std::string fuzzed =
+      R"(host~"mple\\.com" or org~DT~"mple\\.++++++++++++++++++++++++++++++++com" or org~EG)";
+  const FilterError e = error_of(fuzzed);
+  EXPECT_NE(e.message.find("regular expression too costly: a repetition of a repetition"),
+            std::string::npos)
+      << e.describe();
+  EXPECT_NE(error_of("host~a{50}{50}").message.find("repetition of a repetition"),
+            std::string::npos);
+  EXPECT_NE(error_of("host~a{101}").message.find("count over 100"), std::string::npos);
+  EXPECT_NE(error_of("host~" + std::string(300, 'a')).message.find("longer than 256 bytes"),
+            std::string::npos);
+  // Repetitions of groups that hold repetitions: 2^20 copies, or 100 * 100.
+  EXPECT_NE(error_of("host~((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+")
+                .message.find("too many repetitions"),
+            std::string::npos);
+  EXPECT_NE(error_of("host~(a{100}){100}").message.find("too many repetitions"), std::string::npos);
+  // Ordinary patterns, with quantifiers in brackets or escaped, still work.
+  for (const char* ok : {"host~^[a-z+*]+\\.example\\.(com|net)$", "host~a\\+\\+b", "host~x{2,100}",
+                         "org~[[:alpha:]]+ [*]?", "host~(ab)+c*"}) {
+    EXPECT_TRUE(std::holds_alternative<Filter>(compile_filter(ok))) << ok;
+  }
+}
+
+}  // namespace
+}  // namespace flowtop::view
