@@ -254,18 +254,13 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
     out.push_back(labelled("nat", nat, cols, ascii));
   }
   // ↑ what the inside end sent, ↓ what it received: the reply direction when it responds.
-  const bool swap = !ends.inside_initiated;
-  out.push_back(labelled(ascii ? "sent" : "sent ↑",
-                         swap ? direction_text(rec, rec.reply_ctr, row.rates.reply_bytes,
-                                               row.rates.reply_packets, state.bits)
-                              : direction_text(rec, rec.orig_ctr, row.rates.orig_bytes,
-                                               row.rates.orig_packets, state.bits),
-                         cols, ascii));
-  out.push_back(labelled(ascii ? "received" : "received ↓",
-                         swap ? direction_text(rec, rec.orig_ctr, row.rates.orig_bytes,
-                                               row.rates.orig_packets, state.bits)
-                              : direction_text(rec, rec.reply_ctr, row.rates.reply_bytes,
-                                               row.rates.reply_packets, state.bits),
+  const std::string orig =
+      direction_text(rec, rec.orig_ctr, row.rates.orig_bytes, row.rates.orig_packets, state.bits);
+  const std::string reply = direction_text(rec, rec.reply_ctr, row.rates.reply_bytes,
+                                           row.rates.reply_packets, state.bits);
+  out.push_back(
+      labelled(ascii ? "sent" : "sent ↑", ends.inside_initiated ? orig : reply, cols, ascii));
+  out.push_back(labelled(ascii ? "received" : "received ↓", ends.inside_initiated ? reply : orig,
                          cols, ascii));
   {
     std::string p;

@@ -120,26 +120,20 @@ std::string endpoint(const core::IpAddr& addr, std::uint16_t port, bool ports) {
 std::string source_text(const FlowRow& row, bool dns, bool ascii) {
   const char* sep = ascii ? " | " : " · ";
   const FlowRecord& rec = row.rec;
+  const bool ports = rec.has(FlowRecord::kHasPorts) && !core::proto_is_icmp(rec.key.proto);
   const core::Ends ends = core::ends_of(rec);
-  const std::string ep =
-      endpoint(ends.inside.addr, ends.inside.port,
-               rec.has(FlowRecord::kHasPorts) && !core::proto_is_icmp(rec.key.proto));
+  const std::string ep = endpoint(ends.inside.addr, ends.inside.port, ports);
   const char* what = ends.direction == core::Direction::Forward ? "inside" : "local";
   std::string out = dns && row.enrich.inside_name.ok() && !row.enrich.inside_name.value.empty()
                         ? fmt::format("{} {} ({})", what, row.enrich.inside_name.value, ep)
                         : fmt::format("{} {}", what, ep);
   const core::Nat nat = core::nat_of(rec);
-  if (nat.dnat) {
-    out += fmt::format(
-        "{}DNAT from {}", sep,
-        endpoint(rec.key.orig.dst, rec.key.orig.dport,
-                 rec.has(FlowRecord::kHasPorts) && !core::proto_is_icmp(rec.key.proto)));
+  if (nat.dnat) {  // where the flow was sent before the translation
+    out +=
+        fmt::format("{}DNAT from {}", sep, endpoint(rec.key.orig.dst, rec.key.orig.dport, ports));
   }
   if (nat.snat) {
-    out += fmt::format(
-        "{}SNAT to {}", sep,
-        endpoint(nat.snat_to.addr, nat.snat_to.port,
-                 rec.has(FlowRecord::kHasPorts) && !core::proto_is_icmp(rec.key.proto)));
+    out += fmt::format("{}SNAT to {}", sep, endpoint(nat.snat_to.addr, nat.snat_to.port, ports));
   }
   return out;
 }

@@ -326,41 +326,27 @@ class NumberNode final : public FilterNode {
   double value_;
 };
 
-bool in_network(const core::IpAddr& a, const core::IpAddr& net, unsigned prefix) {
-  const unsigned whole = prefix / 8;
-  if (!std::equal(a.bytes.begin(), a.bytes.begin() + whole, net.bytes.begin())) {
-    return false;
-  }
-  const unsigned rest = prefix % 8;
-  if (rest == 0) {
-    return true;
-  }
-  const auto mask = static_cast<std::uint8_t>(0xFFU << (8 - rest));
-  return (a.bytes[whole] & mask) == (net.bytes[whole] & mask);
-}
-
 class NetworkNode final : public FilterNode {
  public:
   NetworkNode(Op op, const core::IpAddr& net, unsigned prefix, Side side)
-      : op_(op), net_(net), prefix_(prefix), side_(side) {}
+      : op_(op), net_{net, static_cast<std::uint8_t>(prefix)}, side_(side) {}
   [[nodiscard]] bool eval(const EvalContext& ctx) const override {
     const FlowRecord& rec = ctx.rec;
     bool any = false;
     if (side_ == Side::Any) {
       for (const auto* a : {&rec.key.orig.src, &rec.key.orig.dst, &rec.reply.src, &rec.reply.dst}) {
-        any = any || in_network(*a, net_, prefix_);
+        any = any || net_.contains(*a);
       }
     } else {
       const core::Ends ends = core::ends_of(rec);
-      any = in_network(side_ == Side::Local ? ends.inside.addr : ends.remote.addr, net_, prefix_);
+      any = net_.contains(side_ == Side::Local ? ends.inside.addr : ends.remote.addr);
     }
     return op_ == Op::Eq ? any : !any;
   }
 
  private:
   Op op_;
-  core::IpAddr net_;
-  unsigned prefix_;
+  core::Prefix net_;
   Side side_;
 };
 
