@@ -446,14 +446,15 @@ int run_collecting(const Options& opts) {
   enrich_config.netns_sockets = netns_sockets ? &*netns_sockets : nullptr;
   if (network) {
     enrich_config.neighbour_mac =
-        [&network](const core::IpAddr& addr) -> std::optional<std::string> {
+        [&network](const core::IpAddr& addr) -> std::optional<core::MacAddr> {
       const std::shared_ptr<const net::NetState> state = network->state();
       const auto it = state->neighbours.find(addr);
       if (it == state->neighbours.end()) {
         return std::nullopt;
       }
-      return net::mac_text(it->second);
+      return it->second;
     };
+    enrich_config.neighbour_generation = [&network] { return network->generation(); };
   }
   enricher = std::make_unique<enrich::Enricher>(std::move(enrich_config));
 
