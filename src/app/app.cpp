@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <clocale>
 #include <csignal>
@@ -331,6 +332,11 @@ tui::LoopDeps loop_deps(const Sources& src, const sys::SignalFd& sigs, enrich::E
   deps.thread_exit = [] { rcu_registration().reset(); };
   deps.signals = &sigs;
   deps.version = FLOWTOP_VERSION;
+  deps.netns = src.opts.netns;
+  std::array<char, 256> host{};  // HOST_NAME_MAX is 64; a longer name is cut, still terminated
+  if (::gethostname(host.data(), host.size() - 1) == 0) {
+    deps.host = host.data();
+  }
   return deps;
 }
 
