@@ -22,6 +22,7 @@ struct Spec {
   std::size_t want;   // its widest cell (or header), within its placement's range
   int priority;       // higher is more important: the lowest drops first
   bool right;
+  bool empty;  // no cell on screen has anything to say
 };
 
 std::string_view mark_of(const view::SortSpec& sort, bool ascii) {
@@ -59,7 +60,8 @@ std::vector<Spec> specs_of(Tab tab, const ContentWidths& content, const view::So
         std::clamp(content[static_cast<std::size_t>(c)], lo, std::max(max, lo));
     const std::size_t floor = spec.right ? want : std::max(header, std::min(want, min));
     const std::size_t comfy = std::max(floor, std::min(want, comfort));
-    out.push_back(Spec{c, floor, comfy, want, p.priority, spec.right});
+    out.push_back(Spec{c, floor, comfy, want, p.priority, spec.right,
+                       content[static_cast<std::size_t>(c)] == 0});
   }
   return out;
 }
@@ -127,6 +129,12 @@ TableLayout layout_table(Tab tab, std::size_t cols, const ContentWidths& content
     return out;
   };
   for (const std::size_t i : by_priority) {
+    // An optional column with nothing to say on screen (no NAT among the rows) is left out,
+    // unless it is the sort column or the one scrolled to.
+    if (specs[i].priority <= kOptional && specs[i].empty && specs[i].column != sort.column &&
+        !(skip > 0 && i == skip)) {
+      continue;
+    }
     keep[i] = true;
     const std::vector<Spec> trial = kept();
     const bool fits = total(trial, &Spec::floor) <= cols &&

@@ -45,8 +45,9 @@ ContentWidths content_widths(const view::Rows& rows, const view::ViewState& stat
 /// first (the first one left then stays, so that scrolling reaches every column); then the least
 /// important drop until every column fits at its narrowest, and optional ones (priority <= 4:
 /// byte totals, PID, NAT, packets) also drop while the others would be cut below their comfort
-/// width. The room left grows the columns towards their content, most important first; what is
-/// still left stays blank on the right. `bits` widens the rate columns.
+/// width, or when none of their cells on screen has anything to say. The room left grows the
+/// columns towards their content, most important first; what is still left stays blank on the
+/// right. `bits` widens the rate columns.
 TableLayout layout_table(view::Tab tab, std::size_t cols, const ContentWidths& content,
                          const view::SortSpec& sort, bool bits, std::size_t h_scroll, bool ascii);
 

@@ -552,20 +552,22 @@ TEST(Render, AServersInboundFlowsShowTheClientAndWhatTheServerSent) {
   s.show_src = true;
   const std::string text = text_of(test::server_world(), s, {120, 16});
   EXPECT_NE(text.find(" 4 shown · 4 tracked · ↑ 211.1 kB/s ↓ 500.6 kB/s"), std::string::npos);
-  EXPECT_EQ(line_with(text, "sshd"),
-            "sshd   900 tcp4  ESTABLISHED   1m ← client.example.net ssh       GB         2.0 MB "
-            "200.0 kB/s   4.0 kB    400 B/s     80");
+  EXPECT_EQ(
+      line_with(text, "sshd"),
+      "sshd   900 tcp4  ESTABLISHED   1m ← client.example.net ssh   GB      2.0 MB 200.0 kB/s "
+      "  4.0 kB    400 B/s   1500     80");
   EXPECT_EQ(line_with(text, "(192.0.2.10:22)"),
             std::string(36, ' ') + "local server.example.org (192.0.2.10:22)");
-  EXPECT_EQ(line_with(text, "tcp6"),
-            "nginx 1300 tcp6  ESTABLISHED   1m ← 2001:db8:99::5     https     DE        80.0 kB   "
-            "8.0 kB/s   1.5 kB    150 B/s     10");
+  EXPECT_EQ(
+      line_with(text, "tcp6"),
+      "nginx 1300 tcp6  ESTABLISHED   1m ← 2001:db8:99::5     https DE     80.0 kB   8.0 kB/s "
+      "  1.5 kB    150 B/s     60     10");
   EXPECT_EQ(line_with(text, "[2001:db8:5::10]"),
             std::string(36, ' ') + "local [2001:db8:5::10]:443");
   EXPECT_EQ(
       line_with(text, "apt"),
-      "apt   2000 tcp4  ESTABLISHED   1m → example.com        https     US          600 B     "
-      "60 B/s   5.0 MB 500.0 kB/s   3500");
+      "apt   2000 tcp4  ESTABLISHED   1m → example.com        https US       600 B     60 B/s "
+      "  5.0 MB 500.0 kB/s      6   3500");
   EXPECT_NE(text_of(test::server_world(), s, {120, 16}, true).find(" 1m < client.example.net"),
             std::string::npos);
 }
