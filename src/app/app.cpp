@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <clocale>
 #include <csignal>
@@ -129,7 +130,8 @@ struct Sources {
   conntrack::Collector& collector;
   const enrich::Enricher& enricher;
   const sys::SysctlGuard::Result* sysctl = nullptr;
-  TrackSession* track = nullptr;  ///< --track and the screen's `t` key
+  TrackSession* track = nullptr;    ///< --track and the screen's `t` key
+  std::string geoip_dir_problem{};  ///< a --geoip-dir that is not a directory (a health line)
 
   /// One frame's input: the flows (one RCU read-side copy), the enrichment lookup, the status
   /// and health lines. Rethrows the collector thread's exception. Any RCU-registered thread.
@@ -152,6 +154,9 @@ struct Sources {
     s.status.collecting = !stats.initial_dump_done.load();
     s.status.pressure = stats.pressure();
     s.status.health = health_lines(stats, s.status.pressure, sysctl, opts.no_sysctl);
+    if (!geoip_dir_problem.empty() && enricher.geoip()) {
+      s.status.health.push_back(geoip_dir_problem);
+    }
     for (auto& line : enricher.health()) {
       s.status.health.push_back(std::move(line));
     }
@@ -327,6 +332,11 @@ tui::LoopDeps loop_deps(const Sources& src, const sys::SignalFd& sigs, enrich::E
   deps.thread_exit = [] { rcu_registration().reset(); };
   deps.signals = &sigs;
   deps.version = FLOWTOP_VERSION;
+  deps.netns = src.opts.netns;
+  std::array<char, 256> host{};  // HOST_NAME_MAX is 64; a longer name is cut, still terminated
+  if (::gethostname(host.data(), host.size() - 1) == 0) {
+    deps.host = host.data();
+  }
   return deps;
 }
 
@@ -485,8 +495,10 @@ int run_collecting(const Options& opts) {
   try {
     const std::uint64_t first_ticket = collector->request_dump();
     collector->start();
-    const Sources src{
-        opts, table, stats, *collector, *enricher, sysctl ? &sysctl->result() : nullptr, &track};
+    const Sources src{opts,      table,
+                      stats,     *collector,
+                      *enricher, sysctl ? &sysctl->result() : nullptr,
+                      &track,    geoip::geoip_dir_problem(opts.geoip_dir)};
     if (screen) {
       status = run_screen(opts, loop_deps(src, sigs, *enricher));
     } else if (opts.events) {
