@@ -7,6 +7,7 @@
 
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/cells.hpp"
+#include "flowtop/view/redact.hpp"
 #include "render/line.hpp"
 #include "render/panels.hpp"
 #include "render/table.hpp"
@@ -36,7 +37,8 @@ Areas areas(std::size_t health_count, const view::ViewState& state, Size size) {
     return a;
   }
   const auto lines = static_cast<std::size_t>(size.lines);
-  a.prompt_lines = state.prompt.open ? (state.prompt.error.empty() ? 1 : 2) : 0;
+  a.prompt_lines =
+      state.confirm_delete ? 1 : (state.prompt.open ? (state.prompt.error.empty() ? 1 : 2) : 0);
   constexpr std::size_t kFixed = 4;  // title, status, tabs, header
   const std::size_t spare = lines - kFixed - a.prompt_lines;
   a.health = std::min({health_count, kMaxHealth, spare > kMinTable ? spare - kMinTable : 0});
@@ -114,6 +116,14 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
                  bool ascii) {
   const view::Counts& c = rows.counts;
   std::vector<Segment> segs;
+  if (!state.message.empty()) {  // an action's outcome: the last to go
+    segs.push_back({state.message, Style::Warning, 11});
+  }
+  const bool redacted = view::redacting(state);
+  if (redacted) {  // whoever sees a screenshot knows the addresses are pseudonyms
+    segs.push_back(
+        {fmt::format("redacted: {}", core::redact_scope_name(state.redact)), Style::Warning, 10});
+  }
   if (state.paused) {
     segs.push_back({"PAUSED", Style::Paused, 9});
   }
@@ -141,7 +151,10 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
   }
   segs.push_back({view::describe(state.selection), Style::Status, 5});
   if (!state.filter.empty()) {
-    segs.push_back({"filter: " + state.filter.text(), Style::Status, 4});
+    segs.push_back(
+        {"filter: " + (redacted ? view::redact_addresses_in(state.filter.text(), *state.redactor)
+                                : state.filter.text()),
+         Style::Status, 4});
   }
   if (state.active_only) {
     segs.push_back({"active only", Style::Status, 4});
@@ -289,6 +302,19 @@ void detail_pane(const view::Rows& rows, const view::ViewState& state, const Are
 void prompt(const view::ViewState& state, const Areas& a, std::size_t cols, bool ascii,
             Frame& frame) {
   if (a.prompt_lines == 0) {
+    return;
+  }
+  if (state.confirm_delete) {  // `x`: "delete tcp 10.1.2.3:5555 → 10.4.5.6:80? y/N"
+    LineBuilder b(cols, ascii);
+    const core::FlowKey shown =
+        view::redacting(state)
+            ? view::redact_key(*state.confirm_delete, state.redact, *state.redactor)
+            : *state.confirm_delete;
+    const std::string text = "delete " + view::flow_text(shown, ascii) + "? y/N";
+    const std::size_t w = b.add(text, Style::Prompt);
+    frame.lines[a.prompt_top] = b.take(Style::Prompt);
+    frame.cursor =
+        std::pair{static_cast<int>(a.prompt_top), static_cast<int>(std::min(w, cols - 1))};
     return;
   }
   const view::FilterPrompt& p = state.prompt;
