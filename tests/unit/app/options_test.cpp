@@ -160,6 +160,15 @@ TEST(Options, ReadOnlyDisablesActionsAndRefusesTrack) {
   EXPECT_NE(help_text().find("--read-only"), std::string::npos);
 }
 
+TEST(Options, RedactTakesAScope) {
+  EXPECT_FALSE(parse({}).redact.has_value());
+  EXPECT_EQ(parse({"--redact", "local"}).redact, core::RedactScope::Local);
+  EXPECT_EQ(parse({"--redact=all"}).redact, core::RedactScope::All);
+  EXPECT_EQ(parse({"--redact", "remote"}).redact, core::RedactScope::Remote);
+  EXPECT_THROW(parse({"--redact", "off"}), UsageError);
+  EXPECT_THROW(parse({"--redact", "some"}), UsageError);
+}
+
 TEST(Options, ValuesAreCheckedAndKept) {
   const Options o = parse(
       {"--geoip-dir", "/tmp/geo", "--sort=rate", "--filter", "port=443 and x", "--tab", "Hosts"});
