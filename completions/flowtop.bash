@@ -43,6 +43,9 @@ _flowtop()
         --tab)
             words='flows owners hosts countries as'
             ;;
+        --redact)
+            words='local remote all'
+            ;;
         --netns)
             # Named network namespaces, as `ip netns` keeps them.
             local ns
@@ -71,9 +74,9 @@ _flowtop()
     if [[ $cur == -* ]]; then
         local opts='-4 --ipv4 -6 --ipv6 -T --tcp -U --udp -D --dccp -I --icmp -S --sctp
             --other --loopback --dns-flows -n --no-dns -G --no-geoip -s --show-src
-            -b --bits -t --interval --sort --filter --tab --batch --json --events --linger
+            -b --bits --redact -t --interval --sort --filter --tab --batch --json --events --linger
             -c --iterations
-            --stats --no-sysctl --track --netns --leases --geoip-dir -u --update -v --version
+            --stats --no-sysctl --track --read-only --netns --leases --geoip-dir -u --update -v --version
             -h --help'
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     fi

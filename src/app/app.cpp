@@ -22,6 +22,7 @@
 #include "config.hpp"
 #include "flowtop/app/options.hpp"
 #include "flowtop/conntrack/collector.hpp"
+#include "flowtop/conntrack/ct_delete.hpp"
 #include "flowtop/core/clock.hpp"
 #include "flowtop/enrich/enricher.hpp"
 #include "flowtop/geoip/database.hpp"
@@ -35,6 +36,7 @@
 #include "flowtop/sys/sysctl_guard.hpp"
 #include "flowtop/table/flow_table.hpp"
 #include "flowtop/tui/terminal.hpp"
+#include "flowtop/view/redact.hpp"
 #include "flowtop/view/rows.hpp"
 #include "frame_source.hpp"
 #include "screen_mode.hpp"
@@ -203,7 +205,7 @@ int frames_loop(const Sources& src, const sys::SignalFd& sigs, std::uint64_t fir
     const view::Prepared prepared = view::prepare(snapshot, state);
     bool written = false;
     if (json) {
-      const output::FrameInfo info{frame, snapshot.realtime_ns};
+      const output::FrameInfo info{frame, snapshot.realtime_ns, state.redact, state.redactor.get()};
       written = output::write_json_frame(prepared, snapshot, info,
                                          [](std::string_view chunk) { return write_all(chunk); });
     } else {
@@ -293,7 +295,11 @@ int events_loop(const Sources& src, const sys::SignalFd& sigs, LifeQueue& queue)
       if (!state.filter.empty() && !view::matches(state.filter, it.rec, enr, it.realtime_ns)) {
         continue;
       }
-      out += output::json_event_line(it.event, it.rec, enr, it.realtime_ns);
+      view::FlowRow row{it.rec, enr, {}, {}};
+      if (view::redacting(state)) {
+        view::redact_row(row, state.redact, *state.redactor);
+      }
+      out += output::json_event_line(it.event, row.rec, row.enrich, it.realtime_ns);
       out += '\n';
       if (opts.iterations && ++written >= *opts.iterations) {
         stopping = true;
@@ -326,6 +332,11 @@ tui::LoopDeps loop_deps(const Sources& src, const sys::SignalFd& sigs, enrich::E
   };
   if (src.track != nullptr) {
     deps.track = [&src] { src.track->start_from_key(); };
+  }
+  // The UI thread keeps CAP_NET_ADMIN and is in the watched namespace (--netns was entered
+  // before any thread started).
+  if (!src.opts.read_only) {
+    deps.delete_flow = [](const core::FlowKey& key) { return conntrack::delete_entry(key); };
   }
   deps.wake_fd = src.collector.notify_fd();
   deps.thread_init = [] { rcu_registration().emplace(); };

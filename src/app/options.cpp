@@ -39,6 +39,8 @@ enum LongOnly : int {
   kEventBuffer,
   kLinger,
   kEvents,
+  kReadOnly,
+  kRedact,
 };
 
 // One option: getopt_long's table, error messages and --help are all built from this list.
@@ -74,6 +76,8 @@ constexpr std::array kSpecs{
                "show only the flows that match (e.g. 'port=443 and rate>1kB/s')"},
     OptionSpec{"tab", required_argument, kTab, "NAME",
                "what --batch/--json show (flows owners hosts countries as)"},
+    OptionSpec{"redact", required_argument, kRedact, "WHAT",
+               "privacy mode: mask local, remote or all addresses, names, MACs, users"},
     OptionSpec{"batch", no_argument, kBatch, nullptr, "plain-text frames to stdout, like top -b"},
     OptionSpec{"json", no_argument, kJson, nullptr,
                "NDJSON to stdout, one object per flow per frame"},
@@ -88,6 +92,8 @@ constexpr std::array kSpecs{
                "leave nf_conntrack_acct and nf_conntrack_timestamp alone"},
     OptionSpec{"track", no_argument, kTrack, nullptr,
                "make the kernel track connections while flowtop runs"},
+    OptionSpec{"read-only", no_argument, kReadOnly, nullptr,
+               "disable the screen's actions (x: delete a flow, t: track)"},
     OptionSpec{"geoip-dir", required_argument, kGeoipDir, "DIR", "GeoIP database directory"},
     OptionSpec{"netns", required_argument, kNetns, "NS",
                "watch another network namespace: a name, a path or a process id"},
@@ -246,6 +252,18 @@ void apply(int code, const char* arg, Options& opts, Seen& seen) {
     case kOther: opts.selection.other = true; break;
     case kNoSysctl: opts.no_sysctl = true; break;
     case kTrack: opts.track = true; break;
+    case kReadOnly: opts.read_only = true; break;
+    case kRedact: {
+      const auto scope = core::parse_redact_scope(arg);
+      if (!scope || *scope == core::RedactScope::Off) {
+        throw UsageError(
+            fmt::format("flowtop: unknown scope '{}' for --redact: expected local, "
+                        "remote or all",
+                        core::sanitize(arg, 40)));
+      }
+      opts.redact = scope;
+      break;
+    }
     case kStats: opts.stats = true; break;
     case kSort:
       opts.sort = view::parse_column(arg);
@@ -308,6 +326,9 @@ void finish(const Seen& seen, Options& opts) {
   }
   if (seen.events && opts.tab && *opts.tab != view::Tab::Flows) {
     throw UsageError("flowtop: --events writes flows: --tab cannot be used with it");
+  }
+  if (opts.track && opts.read_only) {
+    throw UsageError("flowtop: --track changes the firewall: it cannot be used with --read-only");
   }
   opts.events = seen.events;
   auto& sel = opts.selection;

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <optional>
 
 #include "flowtop/core/text.hpp"
@@ -44,6 +45,15 @@ void apply_options(const Options& o, view::ViewState& s) {
   }
   if (o.no_geoip) {
     s.geoip = false;
+  }
+  s.read_only = o.read_only;
+  // One key per run: the same address gets the same pseudonym on every frame and tab.
+  if (!s.redactor) {
+    s.redactor = std::make_shared<const core::Redactor>(core::Redactor::random_key());
+  }
+  if (o.redact) {
+    s.redact = *o.redact;
+    s.redact_choice = *o.redact;
   }
   if (o.interval_given) {
     s.interval_s = o.interval_s;

@@ -160,7 +160,8 @@ void CtSocket::dump_impl(MessageFn on_msg, core::FunctionRef<void()> between) {
   }
 }
 
-bool CtSocket::get(const core::FlowKey& key, MessageFn on_msg) {
+std::uint32_t CtSocket::send_tuple(std::uint16_t msg, std::uint16_t flags, const core::FlowKey& key,
+                                   const char* what) {
   std::unique_ptr<nf_conntrack, CtDeleter> ct(nfct_new());
   if (!ct) {
     throw std::bad_alloc();
@@ -168,8 +169,8 @@ bool CtSocket::get(const core::FlowKey& key, MessageFn on_msg) {
   set_tuple(ct.get(), key);
   alignas(nlmsghdr) std::uint8_t req[MNL_SOCKET_BUFFER_SIZE];
   nlmsghdr* nlh = mnl_nlmsg_put_header(req);
-  nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-  nlh->nlmsg_flags = NLM_F_REQUEST;
+  nlh->nlmsg_type = static_cast<std::uint16_t>((NFNL_SUBSYS_CTNETLINK << 8) | msg);
+  nlh->nlmsg_flags = flags;
   nlh->nlmsg_seq = ++seq_;
   auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
   nfg->nfgen_family = key.family == core::Family::V4 ? AF_INET : AF_INET6;
@@ -177,14 +178,27 @@ bool CtSocket::get(const core::FlowKey& key, MessageFn on_msg) {
   nfg->res_id = 0;
   nfct_nlmsg_build(nlh, ct.get());
   if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) {
-    sys::throw_errno("conntrack get request");
+    sys::throw_errno(what);
   }
+  return nlh->nlmsg_seq;
+}
+
+int CtSocket::destroy(const core::FlowKey& key) {
+  const std::uint32_t seq =
+      send_tuple(IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, key, "conntrack delete request");
+  auto ignore = [](std::span<const std::uint8_t>, std::int64_t) {};
+  return receive_replies(seq, true, ignore, nullptr);  // until the acknowledgement
+}
+
+bool CtSocket::get(const core::FlowKey& key, MessageFn on_msg) {
+  const std::uint32_t seq =
+      send_tuple(IPCTNL_MSG_CT_GET, NLM_F_REQUEST, key, "conntrack get request");
   bool found = false;
   auto on_reply = [&](std::span<const std::uint8_t> msg, std::int64_t t) {
     found = true;
     on_msg(msg, t);
   };
-  const int err = receive_replies(nlh->nlmsg_seq, false, on_reply, nullptr);
+  const int err = receive_replies(seq, false, on_reply, nullptr);
   if (err == ENOENT) {
     return false;
   }

@@ -43,6 +43,11 @@ class CtSocket {
   /// longer has it (ENOENT). Throws on other errors.
   bool get(const core::FlowKey& key, MessageFn on_msg);
 
+  /// Deletes one entry by its original tuple and zone (IPCTNL_MSG_CT_DELETE, acknowledged):
+  /// 0, ENOENT when the kernel has no such entry, or the errno of its answer. Throws
+  /// std::system_error when the request cannot be sent or received.
+  int destroy(const core::FlowKey& key);
+
   /// Asks for the namespace's conntrack statistics: the per-CPU counters (a dump of
   /// IPCTNL_MSG_CT_GET_STATS_CPU, one message per CPU), then the entry count and limit
   /// (IPCTNL_MSG_CT_GET_STATS); calls `on_msg` for every reply. Throws std::system_error when the
@@ -56,6 +61,10 @@ class CtSocket {
 
  private:
   void dump_impl(MessageFn on_msg, core::FunctionRef<void()> between);
+  /// Sends a request (`msg`: an IPCTNL_MSG_CT_* type) for the entry `key`: its original tuple and
+  /// zone; returns its sequence.
+  std::uint32_t send_tuple(std::uint16_t msg, std::uint16_t flags, const core::FlowKey& key,
+                           const char* what);
   /// Sends a request without attributes (`msg`: an IPCTNL_MSG_CT_* type); returns its sequence.
   std::uint32_t send_plain(std::uint16_t msg, std::uint16_t flags, const char* what);
   /// Receives replies to `seq` until NLMSG_DONE (dump) or the first reply (get); returns the error

@@ -6,6 +6,7 @@
 
 #include "flowtop/core/ends.hpp"
 #include "flowtop/view/cells.hpp"
+#include "flowtop/view/redact.hpp"
 
 namespace flowtop::output {
 namespace {
@@ -355,18 +356,31 @@ bool write_json_frame(const view::Prepared& prepared, const view::Snapshot& snap
     out.clear();
     return ok;
   };
+  const bool redact = frame.redact != core::RedactScope::Off && frame.redactor != nullptr;
   if (prepared.key.tab == view::Tab::Flows) {
     for (const std::uint32_t i : prepared.order) {
       const core::FlowRecord& rec = snapshot.flows[i];
       const core::Enrichment enr =
           snapshot.enrich ? snapshot.enrich(rec, core::kNeedAll) : core::Enrichment{};
-      if (!emit(json_line(rec, enr, frame))) {
+      if (redact) {
+        view::FlowRow row{rec, enr, {}, {}};
+        view::redact_row(row, frame.redact, *frame.redactor);
+        if (!emit(json_line(row.rec, row.enrich, frame))) {
+          return false;
+        }
+      } else if (!emit(json_line(rec, enr, frame))) {
         return false;
       }
     }
   } else {
     for (const view::GroupRow& g : prepared.groups) {
-      if (!emit(json_group_line(g, prepared.key.tab, frame))) {
+      if (redact) {
+        view::GroupRow masked = g;
+        view::redact_group(masked, prepared.key.tab, frame.redact, *frame.redactor, true);
+        if (!emit(json_group_line(masked, prepared.key.tab, frame))) {
+          return false;
+        }
+      } else if (!emit(json_group_line(g, prepared.key.tab, frame))) {
         return false;
       }
     }

@@ -7,6 +7,7 @@
 
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/cells.hpp"
+#include "flowtop/view/redact.hpp"
 #include "render/line.hpp"
 #include "render/panels.hpp"
 #include "render/table.hpp"
@@ -37,7 +38,8 @@ Areas areas(std::size_t health_count, const view::ViewState& state, Size size) {
     return a;
   }
   const auto lines = static_cast<std::size_t>(size.lines);
-  a.prompt_lines = state.prompt.open ? (state.prompt.error.empty() ? 1 : 2) : 0;
+  a.prompt_lines =
+      state.confirm_delete ? 1 : (state.prompt.open ? (state.prompt.error.empty() ? 1 : 2) : 0);
   // The prompt takes the footer's place.
   a.footer_lines = state.footer && a.prompt_lines == 0 && size.lines >= kFooterLines ? 1 : 0;
   constexpr std::size_t kFixed = 4;  // title, status, tabs, header
@@ -65,11 +67,13 @@ Line title_line(const view::Rows& rows, const view::ViewState& state, std::size_
   LineBuilder b(cols, opt.ascii);
   std::string left = opt.version.empty() ? " flowtop" : " flowtop " + opt.version;
   const std::string sep = opt.ascii ? " - " : " · ";
+  // Privacy mode masks the machine's own names with the local end's.
+  const bool mask = view::redacting(state) && core::redacts_local(state.redact);
   if (!opt.host.empty()) {
-    left += sep + core::sanitize(opt.host);
+    left += sep + core::sanitize(mask ? state.redactor->name(opt.host) : opt.host);
   }
   if (!opt.netns.empty()) {
-    left += sep + "netns " + core::sanitize(opt.netns);
+    left += sep + "netns " + core::sanitize(mask ? state.redactor->name(opt.netns) : opt.netns);
   }
   b.add(left, Style::Title);
   std::string right = interval_text(state.interval_s) + " ";
@@ -129,12 +133,22 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
                  const std::string& hidden_sort = {}) {
   const view::Counts& c = rows.counts;
   std::vector<Segment> segs;
+  if (!state.message.empty()) {  // an action's outcome: the last to go
+    segs.push_back({state.message, Style::Warning, 11});
+  }
+  const bool redacted = view::redacting(state);
+  if (redacted) {  // whoever sees a screenshot knows the addresses are pseudonyms
+    segs.push_back(
+        {fmt::format("redacted: {}", core::redact_scope_name(state.redact)), Style::Warning, 10});
+  }
   if (state.paused) {
     segs.push_back({"PAUSED", Style::Paused, 9});
   }
   if (!state.filter.empty()) {
     const std::size_t cap = std::max<std::size_t>(cols / 2, 24);
-    const std::string text = core::sanitize("filter: " + state.filter.text());
+    const std::string text = core::sanitize(
+        "filter: " + (redacted ? view::redact_addresses_in(state.filter.text(), *state.redactor)
+                               : state.filter.text()));
     segs.push_back({core::fit(text, std::min(cap, core::display_width(text)), false, false, ascii),
                     Style::Status, 11});
   }
@@ -367,6 +381,19 @@ void detail_pane(const view::Rows& rows, const view::ViewState& state, const Are
 void prompt(const view::ViewState& state, const Areas& a, std::size_t cols, bool ascii,
             Frame& frame) {
   if (a.prompt_lines == 0) {
+    return;
+  }
+  if (state.confirm_delete) {  // `x`: "delete tcp 10.1.2.3:5555 → 10.4.5.6:80? y/N"
+    LineBuilder b(cols, ascii);
+    const core::FlowKey shown =
+        view::redacting(state)
+            ? view::redact_key(*state.confirm_delete, state.redact, *state.redactor)
+            : *state.confirm_delete;
+    const std::string text = "delete " + view::flow_text(shown, ascii) + "? y/N";
+    const std::size_t w = b.add(text, Style::Prompt);
+    frame.lines[a.prompt_top] = b.take(Style::Prompt);
+    frame.cursor =
+        std::pair{static_cast<int>(a.prompt_top), static_cast<int>(std::min(w, cols - 1))};
     return;
   }
   const view::FilterPrompt& p = state.prompt;

@@ -25,7 +25,9 @@
 #include "flowtop/sys/event_fd.hpp"
 #include "flowtop/sys/unique_fd.hpp"
 #include "flowtop/tui/terminal.hpp"
+#include "flowtop/view/cells.hpp"
 #include "flowtop/view/command.hpp"
+#include "flowtop/view/redact.hpp"
 #include "flowtop/view/rows.hpp"
 
 namespace flowtop::tui {
@@ -491,9 +493,21 @@ bool Loop::handle_input(std::int64_t read_ns) {
     if (fx.track && deps_.track) {
       deps_.track();
     }
-    // Resume shows the present at once, and after `t` the status line and the empty table say
-    // whether tracking is on; the deadline stays.
-    if ((was_paused || fx.track) && !state_.paused) {
+    if (fx.delete_flow) {
+      if (deps_.delete_flow) {
+        const int err = deps_.delete_flow(*fx.delete_flow);
+        const core::FlowKey shown =
+            view::redacting(state_)
+                ? view::redact_key(*fx.delete_flow, state_.redact, *state_.redactor)
+                : *fx.delete_flow;
+        state_.message = view::delete_outcome_text(shown, err, options_.ascii);
+      } else {
+        state_.message = "deleting flows is not available";
+      }
+    }
+    // Resume shows the present at once, after `t` the status line and the empty table say
+    // whether tracking is on, and after a delete the flow's row ends; the deadline stays.
+    if ((was_paused || fx.track || fx.delete_flow) && !state_.paused) {
       request_snapshot();
     }
   }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <system_error>
 
 #include "flowtop/core/ends.hpp"
 #include "flowtop/core/text.hpp"
@@ -115,6 +117,35 @@ std::string endpoint(const core::IpAddr& addr, std::uint16_t port, bool ports) {
   }
   return addr.is_v4() ? fmt::format("{}:{}", addr.to_string(), port)
                       : fmt::format("[{}]:{}", addr.to_string(), port);
+}
+
+std::string flow_text(const core::FlowKey& key, bool ascii) {
+  const bool ports = core::proto_has_ports(key.proto);
+  std::string out = fmt::format("{} {} {} {}", core::proto_label(key.proto),
+                                endpoint(key.orig.src, key.orig.sport, ports), ascii ? "->" : "→",
+                                endpoint(key.orig.dst, key.orig.dport, ports));
+  if (core::proto_is_icmp(key.proto)) {
+    out += fmt::format(" type {} code {} id {}", key.icmp_type, key.icmp_code, key.orig.sport);
+  }
+  if (key.zone != 0) {
+    out += fmt::format(" zone {}", key.zone);
+  }
+  return out;
+}
+
+std::string delete_outcome_text(const core::FlowKey& key, int error, bool ascii) {
+  if (error == 0) {
+    return "deleted " + flow_text(key, ascii);
+  }
+  if (error == ENOENT) {
+    return "already gone: " + flow_text(key, ascii);
+  }
+  if (error == EPERM || error == EACCES) {
+    return fmt::format("cannot delete {}: {} (needs CAP_NET_ADMIN)", flow_text(key, ascii),
+                       std::generic_category().message(error));
+  }
+  return fmt::format("cannot delete {}: {}", flow_text(key, ascii),
+                     std::generic_category().message(error));
 }
 
 std::string source_text(const FlowRow& row, bool dns, bool ascii) {

@@ -34,10 +34,10 @@ constexpr std::array kHelp{
     KeyHelp{"a", "active flows only"},
     KeyHelp{"s", "show the local (or inside) end and NAT of each flow"},
     KeyHelp{"b", "rates in bits / bytes per second"},
-    KeyHelp{"T U D I S", "show TCP, UDP, DCCP, ICMP, SCTP"},
-    KeyHelp{"4 6 L", "show IPv4, IPv6, loopback flows"},
-    // One line with `t`: the whole list still fits 80x24.
-    KeyHelp{"n g, t", "reverse DNS, GeoIP on / off; track connections (--track)"},
+    KeyHelp{"T U D I S, 4 6 L", "show TCP, UDP, DCCP, ICMP, SCTP; IPv4, IPv6, loopback"},
+    KeyHelp{"P", "privacy mode: mask addresses, names, MACs, users"},
+    // One line with `t` and `x`: the whole list still fits 80x24.
+    KeyHelp{"n g, t, x", "DNS, GeoIP on/off; track (--track); delete the flow (y/N)"},
     KeyHelp{"+ -, F", "refresh interval longer / shorter; key bar on / off"},
     KeyHelp{"? F1, q F10", "this help; quit"},
 };
@@ -275,6 +275,8 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case 'p': return {K::TogglePressure};
     case 'F': return {K::ToggleFooter};
     case 't': return {K::Track};
+    case 'x': return {K::DeleteFlow};
+    case 'P': return {K::TogglePrivacy};
     case '?':
     case kKeyF1: return {K::ToggleHelp};
     case '<': return {K::SortPrev};
@@ -325,6 +327,16 @@ Command prompt_key(std::int32_t key) {
   }
 }
 
+Command confirm_key(std::int32_t key) {
+  switch (key) {
+    case 'y':
+    case 'Y': return {K::ConfirmYes};
+    case kKeyResize:
+    case kCtrlL: return {K::Redraw};
+    default: return {K::ConfirmNo};
+  }
+}
+
 Command menu_key(std::int32_t key) {
   switch (key) {
     case kKeyUp:
@@ -359,6 +371,9 @@ Command KeyMap::lookup(const ViewState& state, const Input& in) const {
   if (state.help_open) {
     return in.key == kKeyResize ? Command{K::Redraw} : Command{K::ToggleHelp};
   }
+  if (state.confirm_delete) {
+    return confirm_key(in.key);
+  }
   if (state.prompt.open) {
     return prompt_key(in.key);
   }
@@ -374,11 +389,50 @@ std::span<const KeyHelp> KeyMap::help() {
 
 ViewState apply(ViewState s, const Command& cmd) {
   const auto columns = columns_of(s.tab);
+  if (cmd.kind != K::None && cmd.kind != K::Redraw) {
+    s.message.clear();  // a note lasts until the next key
+  }
   switch (cmd.kind) {
     case K::None:
     case K::Redraw: break;
     case K::Quit: s.effects.quit = true; break;
-    case K::Track: s.effects.track = true; break;
+    case K::Track:
+      if (s.read_only) {
+        s.message = std::string(kReadOnlyMessage);
+      } else {
+        s.effects.track = true;
+      }
+      break;
+    case K::DeleteFlow:
+      if (s.read_only) {
+        s.message = std::string(kReadOnlyMessage);
+      } else if (s.tab != Tab::Flows) {
+        s.message = "x deletes a flow: select one in the Flows tab";
+      } else if (!s.current_cursor().flow) {
+        s.message = "no flow selected";
+      } else {
+        s.confirm_delete = s.current_cursor().flow;
+        s.help_open = false;
+        s.sort_menu_open = false;
+      }
+      break;
+    case K::TogglePrivacy:
+      if (!s.redactor) {
+        s.message = "privacy mode is not available";
+      } else {
+        s.redact = s.redact == core::RedactScope::Off ? s.redact_choice : core::RedactScope::Off;
+      }
+      break;
+    case K::ConfirmYes:
+      s.effects.delete_flow = s.confirm_delete;
+      s.confirm_delete.reset();
+      break;
+    case K::ConfirmNo:
+      if (s.confirm_delete) {
+        s.message = "not deleted";
+      }
+      s.confirm_delete.reset();
+      break;
     case K::NextTab:
       set_tab(s, static_cast<Tab>((static_cast<std::size_t>(s.tab) + 1) % kTabCount));
       break;

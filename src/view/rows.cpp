@@ -13,6 +13,7 @@
 
 #include "flowtop/core/ends.hpp"
 #include "flowtop/core/hash_seed.hpp"
+#include "flowtop/view/redact.hpp"
 #include "view/candidates.hpp"
 #include "view/window.hpp"
 
@@ -207,7 +208,9 @@ std::string empty_reason(const Snapshot& snap, const ViewState& state, const Cou
     what += ", active only";
   }
   if (!state.filter.empty()) {
-    what += ", filter " + state.filter.text();
+    what +=
+        ", filter " + (redacting(state) ? redact_addresses_in(state.filter.text(), *state.redactor)
+                                        : state.filter.text());
   }
   return fmt::format("no flows match {} ({} hidden)", what, counts.hidden_total());
 }
@@ -334,7 +337,10 @@ Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewSt
     rows.flows.reserve(w.count);
     for (std::size_t i = w.first; i < w.first + w.count; ++i) {
       const FlowRecord& rec = snapshot.flows[prepared.order[i]];
-      rows.flows.push_back(FlowRow{rec, lookup(snapshot, rec), core::rates_of(rec)});
+      rows.flows.push_back(FlowRow{rec, lookup(snapshot, rec), core::rates_of(rec), {}});
+      if (redacting(state)) {
+        redact_row(rows.flows.back(), state.redact, *state.redactor);
+      }
     }
     if (state.detail_open) {
       if (const FlowRow* sel = rows.selected_flow()) {
@@ -354,6 +360,11 @@ Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewSt
     rows.selected = w.selected;
     const auto begin = prepared.groups.begin() + static_cast<std::ptrdiff_t>(w.first);
     rows.groups.assign(begin, begin + static_cast<std::ptrdiff_t>(w.count));
+    if (redacting(state)) {
+      for (GroupRow& g : rows.groups) {
+        redact_group(g, state.tab, state.redact, *state.redactor, false);
+      }
+    }
   }
   if (rows.total == 0) {
     rows.empty_reason = empty_reason(snapshot, state, rows.counts);
@@ -379,7 +390,7 @@ void settle(ViewState& state, const Rows& rows) {
   c.index = *rows.selected;
   c.scroll = rows.first;
   if (const FlowRow* f = rows.selected_flow()) {
-    c.flow = f->rec.key;
+    c.flow = f->key();
   }
   if (const GroupRow* g = rows.selected_group()) {
     c.group = g->key;
@@ -390,7 +401,7 @@ std::vector<core::FlowKey> visible_keys(const Rows& rows) {
   std::vector<core::FlowKey> keys;
   keys.reserve(rows.flows.size());
   for (const FlowRow& f : rows.flows) {
-    keys.push_back(f.rec.key);
+    keys.push_back(f.key());
   }
   return keys;
 }

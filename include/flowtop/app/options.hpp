@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "flowtop/core/redact.hpp"
 #include "flowtop/view/column.hpp"
 #include "flowtop/view/filter.hpp"
 #include "flowtop/view/selection.hpp"
@@ -31,6 +32,10 @@ struct Options {
   bool events = false;                      ///< --events (with --json): start/end records
   bool no_sysctl = false;
   bool track = false;
+  bool read_only = false;  ///< --read-only: the screen's actions (`x`, `t`) are disabled
+  /// --redact local|remote|all: privacy mode from the start (the screen's `P` switches it off
+  /// and back to this scope). nullopt: off (`P` masks all).
+  std::optional<core::RedactScope> redact;
   bool stats = false;
   std::string geoip_dir;
   std::vector<std::string> lease_files;  ///< --leases FILE, repeatable

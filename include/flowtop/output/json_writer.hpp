@@ -6,6 +6,7 @@
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/function_ref.hpp"
+#include "flowtop/core/redact.hpp"
 #include "flowtop/view/rows.hpp"
 #include "flowtop/view/snapshot.hpp"
 
@@ -15,6 +16,10 @@ namespace flowtop::output {
 struct FrameInfo {
   std::uint64_t frame = 0;       ///< 1-based frame number
   std::int64_t realtime_ns = 0;  ///< wall clock of the frame (ts, and age from start_ns)
+  /// Privacy mode (--redact): write_json_frame() masks every flow and group with it
+  /// (view/redact.hpp); Off or no redactor: nothing is masked.
+  core::RedactScope redact = core::RedactScope::Off;
+  const core::Redactor* redactor = nullptr;
 };
 
 /// One NDJSON object (no trailing newline) for a flow (the schema README documents). Enrichment
@@ -43,9 +48,9 @@ std::string json_event_line(FlowEvent event, const core::FlowRecord& rec,
 std::string json_group_line(const view::GroupRow& group, view::Tab tab, const FrameInfo& frame);
 
 /// Writes one --json frame: an object per row of `prepared` (built from `snapshot`), in its
-/// order: the screen's selection, filter and sort. Flows are looked up in the enrichment caches
-/// one at a time. Output goes to `sink` in pieces of about 256 KiB (a big frame never sits in
-/// memory whole); returns false as soon as `sink` does (the reader went away).
+/// order: the screen's selection, filter and sort; masked as `frame` says. Flows are looked up in
+/// the enrichment caches one at a time. Output goes to `sink` in pieces of about 256 KiB (a big
+/// frame never sits in memory whole); returns false as soon as `sink` does (the reader went away).
 bool write_json_frame(const view::Prepared& prepared, const view::Snapshot& snapshot,
                       const FrameInfo& frame, core::FunctionRef<bool(std::string_view)> sink);
 

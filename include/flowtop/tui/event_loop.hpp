@@ -45,6 +45,10 @@ struct LoopDeps {
   /// outcome through the next snapshot's status (Status::tracking, a health line on failure);
   /// must not throw. Empty: the key does nothing.
   std::function<void()> track;
+  /// `x` then `y`: deletes the conntrack entry of this key in the watched namespace; returns 0,
+  /// ENOENT (already gone) or the errno, which the status line reports. Must not throw. Empty:
+  /// the status line says deleting is not available.
+  std::function<int(const core::FlowKey&)> delete_flow;
   int wake_fd = -1;                        ///< readable when the collector has new data; -1: none
   const sys::SignalFd* signals = nullptr;  ///< INT TERM HUP QUIT PIPE WINCH TSTP CONT
   std::string version;                     ///< for the title bar

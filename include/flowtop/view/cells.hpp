@@ -45,6 +45,14 @@ std::string port_cell(const FlowRow& row);
 std::string address_text(const core::IpAddr& addr, const core::Lookup<std::string>& name, bool dns);
 /// "10.0.0.2:51234", "[2001:db8::2]:443", "10.0.0.2" (no ports).
 std::string endpoint(const core::IpAddr& addr, std::uint16_t port, bool ports);
+/// A conntrack entry by its original tuple, as `conntrack -D` would name it:
+/// "tcp 10.1.2.3:5555 → 10.4.5.6:80", "icmp 10.0.0.1 → 10.0.0.2 type 8 code 0 id 7", with
+/// " zone 3" when the entry has a zone (ASCII: "->").
+std::string flow_text(const core::FlowKey& key, bool ascii = false);
+/// The status line after `x` then `y`: "deleted tcp ...", "already gone: tcp ..." (ENOENT), or
+/// "cannot delete tcp ...: Operation not permitted (needs CAP_NET_ADMIN)". `error`: 0 or an
+/// errno.
+std::string delete_outcome_text(const core::FlowKey& key, int error, bool ascii = false);
 /// The `-s` source row text: "from laptop.lan (10.0.0.2:51234)" or "from 10.0.0.2:51234".
 std::string source_text(const FlowRow& row, bool dns, bool ascii = false);
 /// The owner's name: the process name, else the LAN device's lease name, reverse-DNS name or

@@ -94,19 +94,23 @@ struct Command {
     FilterRight,
     FilterHome,
     FilterEnd,
-    FilterKill,    ///< Ctrl-U: clear the prompt's text
-    FilterAccept,  ///< Enter: compile; on error the prompt stays with the message and the
-                   ///< previous filter stays applied
-    FilterCancel,  ///< Esc in the prompt: close it and clear the filter
-    TogglePause,   ///< space
-    Enter,         ///< Enter: Flows: toggle the detail pane; aggregate tabs: show the
-                   ///< group's flows (Flows tab with a filter for the group)
-    Close,         ///< Esc: close the detail or pressure pane / sort menu
-    IntervalUp,    ///< +
-    IntervalDown,  ///< -
-    Redraw,        ///< Ctrl-L, resize: nothing changes, the screen is redrawn
-    Track,         ///< t: make conntrack track in this namespace while flowtop runs (effect:
-                   ///< track; as --track)
+    FilterKill,     ///< Ctrl-U: clear the prompt's text
+    FilterAccept,   ///< Enter: compile; on error the prompt stays with the message and the
+                    ///< previous filter stays applied
+    FilterCancel,   ///< Esc in the prompt: close it and clear the filter
+    TogglePause,    ///< space
+    Enter,          ///< Enter: Flows: toggle the detail pane; aggregate tabs: show the
+                    ///< group's flows (Flows tab with a filter for the group)
+    Close,          ///< Esc: close the detail or pressure pane / sort menu
+    IntervalUp,     ///< +
+    IntervalDown,   ///< -
+    Redraw,         ///< Ctrl-L, resize: nothing changes, the screen is redrawn
+    Track,          ///< t: make conntrack track in this namespace while flowtop runs (effect:
+                    ///< track; as --track)
+    DeleteFlow,     ///< x: ask to delete the selected flow's conntrack entry (the y/N prompt)
+    ConfirmYes,     ///< y at the prompt (effect: delete_flow)
+    ConfirmNo,      ///< any other key at the prompt: nothing is deleted
+    TogglePrivacy,  ///< P: privacy mode off / on (the --redact scope, else all)
   };
   Kind kind = Kind::None;
   std::int64_t arg = 0;
@@ -120,7 +124,8 @@ struct KeyHelp {
   std::string_view what;  ///< "select the previous row"
 };
 
-/// Maps terminal input to commands, by mode: the filter prompt takes text keys; the sort menu
+/// Maps terminal input to commands, by mode: the `x` prompt takes y (any other key says no); the
+/// filter prompt takes text keys; the sort menu
 /// takes Up/Down/Enter/Esc; the help overlay closes on any key (F10 still quits); otherwise the
 /// main keys (KeyMap::help() lists them). Clicks are not mapped here: tui asks the frame
 /// (render::hit_test).
@@ -131,6 +136,10 @@ class KeyMap {
   /// Every key of the main mode, for the help overlay (and the man page).
   [[nodiscard]] static std::span<const KeyHelp> help();
 };
+
+/// What the status line says when an action's key is pressed under --read-only.
+inline constexpr std::string_view kReadOnlyMessage =
+    "read-only: actions are disabled (--read-only)";
 
 /// The pure reducer: the state after `cmd`. Movement commands set the tab's PendingMove (resolved
 /// by build_rows() and settle()); commands that need the outside world set `effects`.

@@ -22,6 +22,12 @@ struct FlowRow {
   core::FlowRecord rec;
   core::Enrichment enrich;  ///< empty (all Pending) when the snapshot has no `enrich`
   core::Rates rates;        ///< core::rates_of(rec)
+  /// Privacy mode: the entry's key as the kernel knows it, when `rec` holds pseudonyms
+  /// (view/redact.hpp); nullopt: rec.key is the kernel's.
+  std::optional<core::FlowKey> kernel_key;
+
+  /// The key the kernel, the selection and the collector know the flow by.
+  [[nodiscard]] const core::FlowKey& key() const { return kernel_key ? *kernel_key : rec.key; }
 };
 
 /// Totals of one group of flows (aggregate tabs). A byte or packet total is unknown (`known_*`

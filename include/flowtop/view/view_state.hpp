@@ -3,11 +3,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/ip_addr.hpp"
+#include "flowtop/core/redact.hpp"
 #include "flowtop/view/column.hpp"
 #include "flowtop/view/filter.hpp"
 #include "flowtop/view/selection.hpp"
@@ -90,10 +92,14 @@ struct Effects {
   bool interval_changed = false;  ///< ViewState::interval_s changed: move the collector's tick
   bool persist = false;           ///< a remembered setting changed (tab, sort, toggles, interval)
   bool track = false;             ///< `t`: make conntrack track in the namespace while flowtop runs
+  /// `x` confirmed with `y`: delete this conntrack entry (the loop puts the outcome in
+  /// ViewState::message).
+  std::optional<core::FlowKey> delete_flow;
 
   bool operator==(const Effects&) const = default;
   [[nodiscard]] bool any() const {
-    return quit || dns_changed || geoip_changed || interval_changed || persist || track;
+    return quit || dns_changed || geoip_changed || interval_changed || persist || track ||
+           delete_flow.has_value();
   }
 };
 
@@ -122,6 +128,19 @@ struct ViewState {
   std::size_t sort_menu_index = 0;  ///< highlighted entry of columns_of(tab)
   std::size_t h_scroll = 0;         ///< columns skipped from the left (Left/Right)
   double interval_s = 1.0;          ///< refresh interval, 0.1 .. 3600 (`+`/`-`)
+  bool read_only = false;  ///< --read-only: the actions (`x`, `t`) say so instead of acting
+  /// `x`: the flow the `delete ...? y/N` prompt names while it is open; `y` deletes it, any
+  /// other key closes the prompt.
+  std::optional<core::FlowKey> confirm_delete;
+  /// Privacy mode: the ends whose addresses, names, MACs and user names are masked now (`P`,
+  /// --redact); `P` switches between Off and `redact_choice` (--redact's scope, else All).
+  core::RedactScope redact = core::RedactScope::Off;
+  core::RedactScope redact_choice = core::RedactScope::All;
+  /// The run's pseudonyms (one key per run); null: `P` says privacy mode is not available.
+  std::shared_ptr<const core::Redactor> redactor;
+  /// A note for the status line (an action's outcome: "deleted tcp ...", "read-only: ...");
+  /// "" none. The next key clears it.
+  std::string message;
 
   Effects effects;
 

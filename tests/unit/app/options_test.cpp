@@ -153,6 +153,22 @@ TEST(Options, LongOnlyFlags) {
   EXPECT_TRUE(o.stats);
 }
 
+TEST(Options, ReadOnlyDisablesActionsAndRefusesTrack) {
+  EXPECT_FALSE(parse({}).read_only);
+  EXPECT_TRUE(parse({"--read-only"}).read_only);
+  EXPECT_THROW(parse({"--read-only", "--track"}), UsageError);
+  EXPECT_NE(help_text().find("--read-only"), std::string::npos);
+}
+
+TEST(Options, RedactTakesAScope) {
+  EXPECT_FALSE(parse({}).redact.has_value());
+  EXPECT_EQ(parse({"--redact", "local"}).redact, core::RedactScope::Local);
+  EXPECT_EQ(parse({"--redact=all"}).redact, core::RedactScope::All);
+  EXPECT_EQ(parse({"--redact", "remote"}).redact, core::RedactScope::Remote);
+  EXPECT_THROW(parse({"--redact", "off"}), UsageError);
+  EXPECT_THROW(parse({"--redact", "some"}), UsageError);
+}
+
 TEST(Options, ValuesAreCheckedAndKept) {
   const Options o = parse(
       {"--geoip-dir", "/tmp/geo", "--sort=rate", "--filter", "port=443 and x", "--tab", "Hosts"});
@@ -356,7 +372,7 @@ TEST(Options, HelpListsEveryOptionAligned) {
     EXPECT_EQ(desc, column) << line;
     EXPECT_LE(line.size(), 100U) << line;
   }
-  EXPECT_EQ(option_lines, 32);
+  EXPECT_EQ(option_lines, 34);
 }
 
 TEST(Options, VersionText) {

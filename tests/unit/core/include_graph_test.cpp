@@ -42,8 +42,9 @@ const std::map<std::string, std::set<std::string>> kWrappedBy = {
     {"archive", {"geoip"}},
     {"zlib.h", {"geoip"}},
     {"nftables/", {"app"}},
-    {"cap-ng.h", {"sys"}},    // capabilities (libcap-ng)
-    {"openssl/", {"geoip"}},  // SHA-256 of MaxMind downloads
+    {"cap-ng.h", {"sys"}},  // capabilities (libcap-ng)
+    // SHA-256 of MaxMind downloads; AES and HMAC of privacy mode's pseudonyms (core/redact)
+    {"openssl/", {"geoip", "core"}},
 };
 
 fs::path root() {

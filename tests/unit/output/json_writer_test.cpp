@@ -528,3 +528,50 @@ TEST(JsonWriterEnds, OwnersGroupLines) {
 
 }  // namespace
 }  // namespace flowtop::output
+
+namespace flowtop::output {
+namespace {
+
+TEST(JsonWriter, RedactedFrameCarriesNoAddressNameOrUserOfTheFlow) {
+  view::Snapshot snap;
+  snap.flows.push_back(tcp_v4());
+  snap.enrich = [](const core::FlowRecord&, core::EnrichNeeds) {
+    core::Enrichment e;
+    core::ProcessInfo p;
+    p.pid = 7;
+    p.name = "curl";
+    p.user = "alice";
+    p.cmdline = "curl https://93.184.216.34/";
+    e.process = core::Lookup<core::ProcessInfo>::ready(p);
+    e.inside_name = core::Lookup<std::string>::ready("laptop.lan");
+    e.remote_name = core::Lookup<std::string>::ready("example.com");
+    return e;
+  };
+  view::ViewState state = view::default_view_state();
+  const view::Prepared prepared = view::prepare(snap, state);
+  core::Redactor::Key key{};
+  key[3] = 9;
+  const core::Redactor redactor(key);
+  std::string plain_out;
+  std::string masked_out;
+  ASSERT_TRUE(write_json_frame(prepared, snap, FrameInfo{1, kNow}, [&](std::string_view s) {
+    plain_out += s;
+    return true;
+  }));
+  ASSERT_TRUE(write_json_frame(prepared, snap,
+                               FrameInfo{1, kNow, core::RedactScope::All, &redactor},
+                               [&](std::string_view s) {
+                                 masked_out += s;
+                                 return true;
+                               }));
+  for (const char* secret :
+       {"10.0.0.2", "93.184.216.34", "192.0.2.1", "laptop.lan", "example.com", "alice"}) {
+    EXPECT_NE(plain_out.find(secret), std::string::npos) << secret;
+    EXPECT_EQ(masked_out.find(secret), std::string::npos) << secret << " in " << masked_out;
+  }
+  EXPECT_NE(masked_out.find(redactor.address(ip("93.184.216.34")).to_string()), std::string::npos);
+  EXPECT_NE(masked_out.find("\"curl\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace flowtop::output

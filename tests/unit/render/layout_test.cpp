@@ -1,10 +1,12 @@
 // The table's layout at fixed sizes, the status line, the title and the footer, as text.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "flowtop/core/redact.hpp"
 #include "flowtop/render/render.hpp"
 #include "flowtop/view/command.hpp"
 #include "unit/render/render_fixture.hpp"
@@ -195,6 +197,27 @@ TEST(RenderTitle, TheTitleNamesTheHostAndTheNamespace) {
   o.ascii = true;
   title = line_with(to_plain_text(render(rows, s, {80, 24}, o)), "flowtop");
   EXPECT_EQ(title.rfind(" flowtop 0.1.0 - router?[2J ", 0), 0U) << title;
+}
+
+TEST(RenderTitle, PrivacyModeMasksTheHostAndTheNamespace) {
+  view::ViewState s = all_protocols();
+  core::Redactor::Key key{};
+  key[0] = 7;
+  s.redactor = std::make_shared<const core::Redactor>(key);
+  const test::FakeWorld w = test::sample_world();
+  view::Snapshot snap = w.snapshot();
+  const view::Rows rows = view::build_rows(snap, s, table_capacity(snap.status, s, {100, 24}));
+  const RenderOptions o{"0.1.0", false, "gateway-home", "ftit-a"};
+  for (const core::RedactScope scope : {core::RedactScope::Local, core::RedactScope::All}) {
+    s.redact = scope;
+    const std::string title = line_with(to_plain_text(render(rows, s, {100, 24}, o)), "flowtop");
+    EXPECT_EQ(title.find("gateway-home"), std::string::npos) << title;
+    EXPECT_EQ(title.find("ftit-a"), std::string::npos) << title;
+    EXPECT_NE(title.find(s.redactor->name("gateway-home")), std::string::npos) << title;
+  }
+  s.redact = core::RedactScope::Remote;  // the machine's own names are local
+  const std::string title = line_with(to_plain_text(render(rows, s, {100, 24}, o)), "flowtop");
+  EXPECT_NE(title.find("gateway-home · netns ftit-a"), std::string::npos) << title;
 }
 
 TEST(RenderFooter, TheKeyBarIsOnTheLastLine) {

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 #include "flowtop/core/text.hpp"
+#include "flowtop/view/cells.hpp"
 #include "flowtop/view/command.hpp"
 #include "unit/render/render_fixture.hpp"
 #include "unit/view/ends_fixture.hpp"
@@ -351,6 +353,51 @@ TEST(Render, HelpListsEveryKey) {
   // At 80x24 it still fits.
   const std::string small = text_of(test::sample_world(), s, {80, 24});
   EXPECT_EQ(small.find("taller terminal"), std::string::npos);
+}
+
+TEST(Render, DeletePromptNamesTheFlowOnTheLastLine) {
+  view::ViewState s = all_protocols();
+  const test::FakeWorld w = test::sample_world();
+  frame_of(w, s, {120, 30});  // settles the selection on the first row
+  s = view::apply(s, Command{K::DeleteFlow});
+  ASSERT_TRUE(s.confirm_delete.has_value());
+  const Frame f = frame_of(w, s, {120, 30});
+  ASSERT_EQ(f.lines.size(), 30U);
+  std::string last;
+  for (const Span& span : f.lines.back().spans) {
+    last += span.text;
+  }
+  EXPECT_EQ(last, "delete " + view::flow_text(*s.confirm_delete) + "? y/N");
+  EXPECT_EQ(f.lines.back().spans.front().style, Style::Prompt);
+}
+
+TEST(Render, ActionNoteLeadsTheStatusLine) {
+  view::ViewState s = all_protocols();
+  s.message = "read-only: actions are disabled (--read-only)";
+  const std::string text = text_of(test::sample_world(), s, {80, 24});
+  EXPECT_NE(line_with(text, "read-only: actions are disabled").find("shown"), std::string::npos)
+      << text;
+}
+
+TEST(Render, PrivacyModeSaysSoAndShowsNoRealAddress) {
+  view::ViewState s = all_protocols();
+  core::Redactor::Key key{};
+  key[0] = 1;
+  s.redactor = std::make_shared<const core::Redactor>(key);
+  s.redact = core::RedactScope::All;
+  const test::FakeWorld w = test::sample_world();
+  const std::string text = text_of(w, s, {160, 40});
+  EXPECT_NE(line_with(text, "redacted: all").find("shown"), std::string::npos) << text;
+  for (const core::FlowRecord& rec : w.flows) {
+    for (const core::IpAddr& a :
+         {rec.key.orig.src, rec.key.orig.dst, rec.reply.src, rec.reply.dst}) {
+      if (!a.is_loopback()) {  // loopback flows are hidden
+        EXPECT_EQ(text.find(a.to_string()), std::string::npos) << a.to_string() << text;
+      }
+    }
+  }
+  EXPECT_EQ(text.find("example.com"), std::string::npos) << text;
+  EXPECT_EQ(text.find("alice"), std::string::npos) << text;
 }
 
 TEST(Render, HelpCarriesTheDbIpAttributionWhenDbIpDataIsUsed) {

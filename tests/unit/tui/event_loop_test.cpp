@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -29,6 +30,7 @@
 #include "flowtop/core/clock.hpp"
 #include "flowtop/sys/signals.hpp"
 #include "flowtop/tui/terminal.hpp"
+#include "flowtop/view/cells.hpp"
 #include "flowtop/view/view_state.hpp"
 #include "unit/tui/pty_child.hpp"
 
@@ -202,6 +204,10 @@ void loop_child(const std::string& report_path, std::size_t sync_max = 2000) {
     g_event("interval " + std::to_string(static_cast<long>(v * 1000)));
   };
   deps.track = [&] { g_event("track"); };
+  deps.delete_flow = [&](const core::FlowKey& key) {
+    g_event("delete " + view::flow_text(key, true));
+    return ENOENT;
+  };
   deps.signals = &sigs;
   deps.version = "test";
   deps.sync_prepare_max = sync_max;
@@ -436,6 +442,32 @@ TEST_F(EventLoop, TrackKeyAsksTheAppAndTakesASnapshotAtOnce) {
   const int status = c.wait();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_EQ(Report::read(path_).num("calls"), 2);
+}
+
+TEST_F(EventLoop, DeleteKeyDeletesTheSelectedFlowOnlyAfterY) {
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { loop_child(path); });
+  ASSERT_TRUE(c.checkpoint());
+  ASSERT_EQ(c.next_event(), "snapshot 0");
+  ASSERT_TRUE(c.wait_for_output("5 shown", 0)) << "the rows are on screen, the first selected";
+  std::size_t from = c.output.size();
+  c.type("x");
+  ASSERT_TRUE(c.wait_for_output("y/N", from)) << c.output.substr(from);
+  c.type("n");  // no: nothing is deleted
+  ASSERT_TRUE(c.wait_for_output("not deleted", from)) << c.output.substr(from);
+  from = c.output.size();
+  c.type("x");
+  ASSERT_TRUE(c.wait_for_output("y/N", from)) << c.output.substr(from);
+  c.type("y");
+  const std::string event = c.next_event();
+  EXPECT_EQ(event.rfind("delete tcp ", 0), 0U) << event;
+  // The clock stands still: this snapshot is the key's (the row ends at once).
+  EXPECT_EQ(c.next_event(), "snapshot 0");
+  c.type("q");
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(Report::read(path_).num("calls"), 2) << "one delete, after y only";
 }
 
 TEST_F(EventLoop, WindowResizeRedrawsAtOnceAtTheNewSize) {

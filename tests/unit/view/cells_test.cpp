@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include "flowtop/core/text.hpp"
 
 namespace flowtop::view {
@@ -16,6 +18,48 @@ TEST(FormatCount, ThousandsSeparators) {
   EXPECT_EQ(format_count(1204), "1,204");
   EXPECT_EQ(format_count(1234567), "1,234,567");
   EXPECT_EQ(format_count(18446744073709551615ULL), "18,446,744,073,709,551,615");
+}
+
+TEST(Cells, FlowTextNamesTheEntryAsConntrackDoes) {
+  core::FlowKey k;
+  k.proto = 6;
+  k.orig.src = *core::IpAddr::parse("10.1.2.3");
+  k.orig.dst = *core::IpAddr::parse("10.4.5.6");
+  k.orig.sport = 5555;
+  k.orig.dport = 80;
+  EXPECT_EQ(flow_text(k), "tcp 10.1.2.3:5555 → 10.4.5.6:80");
+  EXPECT_EQ(flow_text(k, true), "tcp 10.1.2.3:5555 -> 10.4.5.6:80");
+  k.zone = 7;
+  EXPECT_EQ(flow_text(k), "tcp 10.1.2.3:5555 → 10.4.5.6:80 zone 7");
+  core::FlowKey v6;
+  v6.family = core::Family::V6;
+  v6.proto = 17;
+  v6.orig.src = *core::IpAddr::parse("2001:db8::1");
+  v6.orig.dst = *core::IpAddr::parse("2001:db8::2");
+  v6.orig.sport = 1000;
+  v6.orig.dport = 53;
+  EXPECT_EQ(flow_text(v6), "udp [2001:db8::1]:1000 → [2001:db8::2]:53");
+  core::FlowKey icmp;
+  icmp.proto = 1;
+  icmp.orig.src = *core::IpAddr::parse("10.0.0.1");
+  icmp.orig.dst = *core::IpAddr::parse("10.0.0.2");
+  icmp.orig.sport = 77;
+  icmp.icmp_type = 8;
+  EXPECT_EQ(flow_text(icmp), "icmp 10.0.0.1 → 10.0.0.2 type 8 code 0 id 77");
+}
+
+TEST(Cells, DeleteOutcomeTellsDeletedGoneAndErrors) {
+  core::FlowKey k;
+  k.proto = 17;
+  k.orig.src = *core::IpAddr::parse("10.1.2.3");
+  k.orig.dst = *core::IpAddr::parse("10.4.5.6");
+  k.orig.sport = 1;
+  k.orig.dport = 2;
+  EXPECT_EQ(delete_outcome_text(k, 0), "deleted udp 10.1.2.3:1 → 10.4.5.6:2");
+  EXPECT_EQ(delete_outcome_text(k, ENOENT), "already gone: udp 10.1.2.3:1 → 10.4.5.6:2");
+  EXPECT_EQ(delete_outcome_text(k, EPERM),
+            "cannot delete udp 10.1.2.3:1 → 10.4.5.6:2: Operation not permitted (needs "
+            "CAP_NET_ADMIN)");
 }
 
 TEST(Cells, ZeroIsBlankUnknownIsDash) {
