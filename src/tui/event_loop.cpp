@@ -491,9 +491,12 @@ bool Loop::handle_input(std::int64_t read_ns) {
     if (fx.track && deps_.track) {
       deps_.track();
     }
-    // Resume shows the present at once, and after `t` the status line and the empty table say
-    // whether tracking is on; the deadline stays.
-    if ((was_paused || fx.track) && !state_.paused) {
+    if (fx.reset_totals && deps_.reset_totals) {
+      deps_.reset_totals();
+    }
+    // Resume shows the present at once, after `t` the status line and the empty table say
+    // whether tracking is on, and after `R` the totals read 0; the deadline stays.
+    if ((was_paused || fx.track || fx.reset_totals) && !state_.paused) {
       request_snapshot();
     }
   }

@@ -38,7 +38,7 @@ constexpr std::array kHelp{
     KeyHelp{"4 6 L", "show IPv4, IPv6, loopback flows"},
     // One line with `t`: the whole list still fits 80x24.
     KeyHelp{"n g, t", "reverse DNS, GeoIP on / off; track connections (--track)"},
-    KeyHelp{"+ -", "refresh interval longer / shorter"},
+    KeyHelp{"+ -, R", "refresh interval longer / shorter; reset the totals (TOTAL)"},
     KeyHelp{"? F1, q F10", "this help; quit"},
 };
 
@@ -274,6 +274,7 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case 'g': return {K::ToggleGeoip};
     case 'p': return {K::TogglePressure};
     case 't': return {K::Track};
+    case 'R': return {K::ResetTotals};
     case '?':
     case kKeyF1: return {K::ToggleHelp};
     case '<': return {K::SortPrev};
@@ -378,6 +379,7 @@ ViewState apply(ViewState s, const Command& cmd) {
     case K::Redraw: break;
     case K::Quit: s.effects.quit = true; break;
     case K::Track: s.effects.track = true; break;
+    case K::ResetTotals: s.effects.reset_totals = true; break;
     case K::NextTab:
       set_tab(s, static_cast<Tab>((static_cast<std::size_t>(s.tab) + 1) % kTabCount));
       break;

@@ -45,6 +45,9 @@ struct LoopDeps {
   /// outcome through the next snapshot's status (Status::tracking, a health line on failure);
   /// must not throw. Empty: the key does nothing.
   std::function<void()> track;
+  /// `R`: the totals start again from 0 at the next snapshot. Must not throw. Empty: the key
+  /// does nothing.
+  std::function<void()> reset_totals;
   int wake_fd = -1;                        ///< readable when the collector has new data; -1: none
   const sys::SignalFd* signals = nullptr;  ///< INT TERM HUP QUIT PIPE WINCH TSTP CONT
   std::string version;                     ///< for the title bar

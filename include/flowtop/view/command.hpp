@@ -106,6 +106,8 @@ struct Command {
     Redraw,        ///< Ctrl-L, resize: nothing changes, the screen is redrawn
     Track,         ///< t: make conntrack track in this namespace while flowtop runs (effect:
                    ///< track; as --track)
+    ResetTotals,   ///< R: the TOTAL columns and the session's totals start again from 0 (effect:
+                   ///< reset_totals)
   };
   Kind kind = Kind::None;
   std::int64_t arg = 0;

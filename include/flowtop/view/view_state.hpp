@@ -90,10 +90,12 @@ struct Effects {
   bool interval_changed = false;  ///< ViewState::interval_s changed: move the collector's tick
   bool persist = false;           ///< a remembered setting changed (tab, sort, toggles, interval)
   bool track = false;             ///< `t`: make conntrack track in the namespace while flowtop runs
+  bool reset_totals = false;      ///< `R`: the totals start again from 0
 
   bool operator==(const Effects&) const = default;
   [[nodiscard]] bool any() const {
-    return quit || dns_changed || geoip_changed || interval_changed || persist || track;
+    return quit || dns_changed || geoip_changed || interval_changed || persist || track ||
+           reset_totals;
   }
 };
 
