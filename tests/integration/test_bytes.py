@@ -7,6 +7,7 @@
 - An ended flow lingers for --linger, then goes (polled, no duration asserted).
 - `--json --events` on a namespace with a known set of short flows yields exactly their start and
   end records.
+- Frame 1 of `--json -c 1` already has the owners of flows with local processes.
 - The same kind of short transfer is counted in the Owners and Hosts totals (TOTAL↑ / TOTAL↓,
   "total" in JSON) with exactly the bytes of its DESTROY, and counted once.
 
@@ -98,7 +99,7 @@ def setup():
     N.addr(CLI, "eth0", f"{CLI_IP}/24")
     N.addr(SRV, "eth0", f"{SRV_IP}/24")
     CLI.nft_track()
-    SERVER = SRV.python(_SERVER, SRV_IP, 9101, 9102, 9103, 9104, 9105, 9106)
+    SERVER = SRV.python(_SERVER, SRV_IP, 9101, 9102, 9103, 9104, 9105, 9106, 9107)
     SERVER.expect("listening", timeout=15)
 
 
@@ -302,6 +303,35 @@ def short_transfer_is_counted_in_owner_and_host_totals():
     finally:
         for p in (owners, hosts, events) + ((client,) if client else ()):
             p.kill()
+
+
+@R.case
+def first_json_frame_has_the_owners():
+    # Flows with local owners (clients holding their sockets), then flowtop's very first frame:
+    # it waits (up to one interval) for the owner lookups of the flows it prints. Without the
+    # wait, lookups still running when the first dump ends leave "process": null.
+    clients = []
+    try:
+        owners = {}
+        for _ in range(20):
+            c = CLI.popen([N.PY, "-c", _HOLDING_CLIENT, SRV_IP, "9107", "1000"])
+            clients.append(c)
+        for c in clients:
+            pid, sport, _ = map(int, re.match(r"done (\d+) (\d+) (\d+)",
+                                              c.expect("done", timeout=20)).groups())
+            owners[sport] = pid
+        run = CLI.flowtop(R.flowtop, ["--json", "-c", "1", "-t", "2", "-4T",
+                                      "--filter", "port=9107"])
+        run.check_ok()
+        objs = run.objects(1)
+        assert sorted(o["orig"]["sport"] for o in objs) == sorted(owners), objs
+        for o in objs:
+            assert o["process"] is not None, o
+            assert o["process"]["pid"] == owners[o["orig"]["sport"]], o
+            assert o["process"]["name"] == "python3", o
+    finally:
+        for c in clients:
+            c.kill()
 
 
 if R.setup(setup):
