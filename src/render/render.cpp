@@ -160,7 +160,7 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
     segs.push_back(
         {fmt::format("total {} {} {} {}", ascii ? "out" : "↑", core::format_bytes(rows.totals->out),
                      ascii ? "in" : "↓", core::format_bytes(rows.totals->in)),
-         Style::Status, 6});
+         Style::Status, 3});
   }
   if (c.ended != 0) {
     segs.push_back({core::format_count(c.ended) + " ended", Style::Status, 5});
