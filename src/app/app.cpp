@@ -218,16 +218,13 @@ struct Sources {
 bool owner_pending(const view::Snapshot& snapshot, const view::ViewState& state) {
   using P = core::Lookup<core::ProcessInfo>::State;
   using H = core::Lookup<core::HostOwner>::State;
-  for (const core::FlowRecord& rec : snapshot.flows) {
+  return std::ranges::any_of(snapshot.flows, [&](const core::FlowRecord& rec) {
     if (view::classify(rec, state.selection) != view::Hidden::Shown) {
-      continue;
+      return false;
     }
     const core::Enrichment e = snapshot.enrich(rec, core::kNeedProcess);
-    if (e.process.state == P::Pending || e.host.state == H::Pending) {
-      return true;
-    }
-  }
-  return false;
+    return e.process.state == P::Pending || e.host.state == H::Pending;
+  });
 }
 
 /// Waits until no flow `state` shows waits for its owner, or `deadline_ns` (steady). The snapshot's

@@ -136,8 +136,10 @@ std::shared_ptr<const Totals> Ledger::account(const Snapshot& snap, const Select
     if (!(focus == totals_.focus)) {
       totals_.focus_history.clear();
     }
-    std::uint64_t out = 0, in = 0;        // this snapshot's counted bytes
-    std::uint64_t fg_out = 0, fg_in = 0;  // the focused group's
+    std::uint64_t out = 0;  // this snapshot's counted bytes
+    std::uint64_t in = 0;
+    std::uint64_t fg_out = 0;  // the focused group's
+    std::uint64_t fg_in = 0;
     std::optional<core::Rates> focus_rate;
     bool groups_changed = false;
     for (const FlowRecord& rec : snap.flows) {
