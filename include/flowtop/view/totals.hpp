@@ -117,6 +117,8 @@ class Ledger {
   /// Starts again from zero at the next account(): the flows then live count from their
   /// counters at that moment. Any thread.
   void reset() { reset_.store(true, std::memory_order_relaxed); }
+  /// Flows whose counters it remembers (those of the last snapshot): its per-flow memory.
+  [[nodiscard]] std::size_t flows_remembered() const { return seen_.size(); }
 
  private:
   struct Seen {

@@ -250,6 +250,46 @@ TEST(Ledger, GroupsBeyondTheCapForgetTheLeastRecentlyActive) {
   EXPECT_EQ(t->in, all) << "the session keeps every byte";
 }
 
+TEST(Ledger, MemoryStaysBoundedAfterManyShortFlows) {
+  Clocked c;
+  Ledger ledger(500);
+  ledger.account(c.next(), kDefault, true, {});
+  std::uint64_t all = 0;
+  std::uint32_t id = 0;
+  std::shared_ptr<const Totals> t;
+  // 100,000 short flows, each to its own host and owner, 500 of them ended in each snapshot
+  // (their lingering records), gone by the next.
+  for (int step = 0; step < 200; ++step) {
+    c.world.flows.clear();
+    c.world.enrichment.clear();
+    for (int i = 0; i < 500; ++i) {
+      ++id;
+      const std::string dst =
+          "198.51." + std::to_string(id / 250 % 250) + "." + std::to_string(id % 250 + 1);
+      core::FlowRecord r = flow_at(c, {.dst = "203.0." + std::to_string(id / 60000) + ".1",
+                                       .sport = static_cast<std::uint16_t>(1024 + id % 60000),
+                                       .bytes_in = 1000,
+                                       .age_s = 0,
+                                       .id = id});
+      r.key.orig.dst = *core::IpAddr::parse(dst);
+      r.reply.src = r.key.orig.dst;
+      r.life |= core::FlowRecord::kEnded;
+      c.world.flows.push_back(r);
+      c.world.enrichment[id] = owned_by(static_cast<std::int32_t>(id), "short");
+      all += 1000;
+    }
+    t = ledger.account(c.next(), kDefault, true, {});
+  }
+  EXPECT_EQ(t->in, all) << "every byte counted";
+  for (const Tab tab : {Tab::Owners, Tab::Hosts}) {
+    EXPECT_LE((*t->groups)[static_cast<std::size_t>(tab)].size(), 500U) << tab_name(tab);
+  }
+  EXPECT_LE(ledger.flows_remembered(), 500U) << "only the flows of the last snapshot";
+  c.world.flows.clear();
+  ledger.account(c.next(), kDefault, true, {});
+  EXPECT_EQ(ledger.flows_remembered(), 0U);
+}
+
 TEST(Ledger, HistoryHasTheSessionRatesOfEachInterval) {
   Clocked c;
   c.world.enrichment[1] = owned_by(4242, "curl");
