@@ -2,7 +2,14 @@
 // the screen's producer thread does per snapshot and per sort/filter/tab key) and of
 // view::build_rows() (what the UI thread does per frame) on a synthetic table.
 //
-//   prepare_bench [FLOWS] [REPEATS]      (default 100000 flows, 7 repeats; prints medians)
+//   prepare_bench [FLOWS] [REPEATS] [MATCH]  (default 100000 flows, 7 repeats; prints medians;
+//                                            MATCH: only the case of that name; "NAME*": every
+//                                            case whose name starts with NAME)
+//
+// The "router" cases run the app's real enricher (DNS and GeoIP off) on forwarded flows from
+// 1,000 LAN hosts, once with the neighbour table (the OWNER of each flow is the LAN device's MAC)
+// and once without it (as before owners of forwarded flows existed): their difference is what
+// LAN owners cost a snapshot.
 //
 // Not a test: CI does not run it; bench/README.md says how to read it.
 
@@ -13,12 +20,15 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
 #include "flowtop/core/ends.hpp"
 #include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/flow.hpp"
+#include "flowtop/enrich/enricher.hpp"
+#include "flowtop/rcu/rcu.hpp"
 #include "flowtop/view/filter.hpp"
 #include "flowtop/view/rows.hpp"
 #include "flowtop/view/snapshot.hpp"
@@ -52,8 +62,10 @@ core::FlowRecord make(std::uint32_t i) {
             (r.key.proto == 6 ? core::FlowRecord::kHasState : 0);
   r.orig_ctr = {i % 1000, (i * 7919ULL) % 10'000'000};
   r.reply_ctr = {i % 3000, (i * 104729ULL) % 50'000'000};
-  r.rate_orig_bytes = static_cast<float>((i * 31U) % 100000);
-  r.rate_reply_bytes = static_cast<float>((i * 17U) % 400000);
+  // Scrambled (a table in hash order is in no rate order): a rate column that grows with the
+  // index would make std::sort's pivots poor.
+  r.rate_orig_bytes = static_cast<float>(((i * 2654435761U) >> 7) % 100000);
+  r.rate_reply_bytes = static_cast<float>(((i * 2246822519U) >> 5) % 400000);
   r.start_ns = 1'780'000'000'000'000'000ULL - (i % 3600) * 1'000'000'000ULL;
   // As a router sees them: one in seven masqueraded, and every flow classified (out, in, fwd)
   // the way the collector stamps it, so the ends, NAT and sent/received code paths all run.
@@ -73,7 +85,7 @@ core::FlowRecord make(std::uint32_t i) {
 
 // What the app's enricher hands out: copies of cached strings (names, geo, owner); like it,
 // only the fields asked for.
-core::Enrichment enrich(const core::FlowRecord& r, core::EnrichNeeds needs) {
+core::Enrichment copied_enrichment(const core::FlowRecord& r, core::EnrichNeeds needs) {
   static const char* const kNames[] = {"firefox", "curl", "sshd", "python3", "systemd-resolve"};
   static const char* const kCc[] = {"US", "DE", "GB", "SE", "CH", "FR", "JP"};
   core::Enrichment e;
@@ -115,6 +127,14 @@ core::Enrichment enrich(const core::FlowRecord& r, core::EnrichNeeds needs) {
   return e;
 }
 
+struct Case {
+  const char* name;
+  view::Tab tab;
+  view::Column column;
+  const char* filter;
+  bool idle = false;  // every flow without traffic: the sort column ties everywhere
+};
+
 template <class F>
 double median_ms(int repeats, F&& f) {
   std::vector<double> t;
@@ -128,6 +148,71 @@ double median_ms(int repeats, F&& f) {
   return t[t.size() / 2];
 }
 
+/// Forwarded flows from 1,000 LAN hosts (10.0.x.y) to the same remotes, through the real
+/// enricher; `neighbours`: whether the neighbour table knows the LAN hosts' MACs.
+template <class RunCase>
+int router(std::uint32_t n, RunCase&& run_case) {
+  const rcu::Thread rcu_thread;
+  static const core::NetFacts kFacts = [] {
+    core::NetFacts f;
+    f.local = {*core::IpAddr::parse("10.0.0.1"), *core::IpAddr::parse("192.0.2.1")};  // sorted
+    f.inside = {core::Prefix{*core::IpAddr::parse("10.0.0.0"), 96 + 8}};
+    return f;
+  }();
+  view::Snapshot snap;
+  snap.flows.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    core::FlowRecord r = make(i);
+    r.key.family = core::Family::V4;
+    r.key.orig.src =
+        *core::IpAddr::parse(fmt::format("10.0.{}.{}", (i % 1000) / 250, 2 + (i % 1000) % 250));
+    r.key.orig.dst = *core::IpAddr::parse(fmt::format("198.51.{}.{}", (i % 997) >> 8, i & 255));
+    r.key.proto = 6;
+    r.reply.src = r.key.orig.dst;
+    r.reply.dst = *core::IpAddr::parse("192.0.2.1");  // masqueraded
+    r.reply.sport = r.key.orig.dport;
+    r.reply.dport = r.key.orig.sport;
+    r.flags = static_cast<std::uint8_t>((r.flags & ~core::FlowRecord::kEndsBits) |
+                                        core::classify(r, kFacts) | core::FlowRecord::kHasState);
+    snap.flows.push_back(r);
+  }
+  snap.realtime_ns = 1'780'000'000'000'000'000;
+  const Case plain[] = {
+      {"router: Flows by RATE-IN", view::Tab::Flows, view::Column::RateIn, ""},
+      {"router: Flows by OWNER", view::Tab::Flows, view::Column::Process, ""},
+      {"router: Owners", view::Tab::Owners, view::Column::RateIn, ""},
+  };
+  const Case lan[] = {
+      {"router+LAN: Flows by RATE-IN", view::Tab::Flows, view::Column::RateIn, ""},
+      {"router+LAN: Flows by OWNER", view::Tab::Flows, view::Column::Process, ""},
+      {"router+LAN: Owners", view::Tab::Owners, view::Column::RateIn, ""},
+  };
+  for (const bool neighbours : {false, true}) {
+    enrich::EnricherConfig cfg;
+    cfg.dns = false;
+    cfg.geoip = false;
+    cfg.usual_lease_files = false;
+    if (neighbours) {
+      cfg.neighbour_mac = [](const core::IpAddr& a) -> std::optional<core::MacAddr> {
+        return core::MacAddr{2, 0, 0, 0, a.bytes[14], a.bytes[15]};
+      };
+      cfg.neighbour_generation = [] { return std::uint64_t{1}; };
+    }
+    const enrich::Enricher enricher(std::move(cfg));
+    snap.enrich = [&enricher](const core::FlowRecord& r, core::EnrichNeeds needs) {
+      return enricher.lookup(r, needs);
+    };
+    fmt::print("{}:\n", neighbours ? "router, LAN owners from the neighbour table"
+                                   : "router, no neighbour table (no LAN owners)");
+    for (const Case& c : neighbours ? lan : plain) {
+      if (run_case(c, snap) != 0) {
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,16 +224,9 @@ int main(int argc, char** argv) {
   for (std::uint32_t i = 0; i < n; ++i) {
     snap.flows.push_back(make(i));
   }
-  snap.enrich = enrich;
+  snap.enrich = copied_enrichment;
   snap.realtime_ns = 1'780'000'000'000'000'000;
 
-  struct Case {
-    const char* name;
-    view::Tab tab;
-    view::Column column;
-    const char* filter;
-    bool idle = false;  // every flow without traffic: the sort column ties everywhere
-  };
   const Case cases[] = {
       {"Flows by RATE-IN", view::Tab::Flows, view::Column::RateIn, ""},
       {"Flows by RATE-IN, all idle", view::Tab::Flows, view::Column::RateIn, "", true},
@@ -164,7 +242,15 @@ int main(int argc, char** argv) {
       {"AS", view::Tab::As, view::Column::RateIn, ""},
   };
   fmt::print("view::prepare / build_rows at {} flows (median of {}):\n", n, repeats);
-  for (const Case& c : cases) {
+  const std::string match = argc > 3 ? argv[3] : "";
+  const auto run_case = [&](const Case& c, const view::Snapshot& base) -> int {
+    const std::string_view name(c.name);
+    const bool prefix = !match.empty() && match.back() == '*';
+    if (!match.empty() &&
+        (prefix ? !name.starts_with(std::string_view(match).substr(0, match.size() - 1))
+                : name != match)) {
+      return 0;
+    }
     view::ViewState st = view::default_view_state();
     st.tab = c.tab;
     st.sort[static_cast<std::size_t>(c.tab)] = view::SortSpec{c.column, true};
@@ -177,19 +263,25 @@ int main(int argc, char** argv) {
     }
     view::Snapshot idle;
     if (c.idle) {
-      idle.flows = snap.flows;
+      idle.flows = base.flows;
       for (core::FlowRecord& r : idle.flows) {
         r.rate_orig_bytes = r.rate_reply_bytes = 0;
       }
-      idle.enrich = snap.enrich;
-      idle.realtime_ns = snap.realtime_ns;
+      idle.enrich = base.enrich;
+      idle.realtime_ns = base.realtime_ns;
     }
-    const view::Snapshot& in = c.idle ? idle : snap;
+    const view::Snapshot& in = c.idle ? idle : base;
     view::Prepared p;
     const double prep = median_ms(repeats, [&] { p = view::prepare(in, st); });
     const double rows = median_ms(repeats, [&] { (void)view::build_rows(p, in, st, 45); });
     fmt::print("  {:<28} prepare {:7.2f} ms   build_rows(45) {:6.3f} ms   ({} rows)\n", c.name,
                prep, rows, p.total());
+    return 0;
+  };
+  for (const Case& c : cases) {
+    if (run_case(c, snap) != 0) {
+      return 1;
+    }
   }
-  return 0;
+  return router(n, run_case);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Prints, as Markdown, text captures of flowtop's screen for README.md: the Flows tab and the
-# Countries tab, taken with `tmux capture-pane` while live traffic runs between two throw-away
+# Prints, as Markdown, text captures of flowtop's screen for README.md: the Flows tab (at COLS and
+# at 80 columns) and the Countries tab, taken with `tmux capture-pane` while live traffic runs between two throw-away
 # network namespaces. The remote addresses are ones the GeoIP test fixtures (tests/data/geoip)
 # place in London, Linköping and Tokyo; they exist only inside these namespaces, and flowtop runs
 # with -n (no reverse DNS), so nothing leaves the machine.
@@ -65,14 +65,25 @@ talk $london 443 20000; talk $london 993 800; talk $linkoping 443 5000; talk $to
 
 tmux -L "$sock" -f /dev/null new-session -d -s doc -x "$cols" -y "$rows" \
   env -i HOME="$home" LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color NO_COLOR=1 \
-  ip netns exec "$A" "$flowtop" -n -46 --geoip-dir "$geoip" --no-sysctl
+  ip netns exec "$A" unshare --uts sh -c 'hostname demo && exec "$0" "$@"' \
+  "$flowtop" -n -46 --geoip-dir "$geoip" --no-sysctl  # the title names the host: "demo"
 # The pane without trailing blanks and blank lines.
 capture() {
   tmux -L "$sock" capture-pane -p -t doc | sed 's/[[:space:]]*$//' |
     awk '{ l[NR] = $0 } $0 != "" { last = NR } END { for (i = 1; i <= last; i++) print l[i] }'
 }
-sleep 4  # a few intervals: rates and GeoIP are known
+# Until the four flows show (a busy machine starts the clients slowly), then a few intervals: rates
+# and GeoIP are known.
+for _ in $(seq 60); do
+  [[ $(capture | grep -c python3) -ge 4 ]] && break
+  sleep 0.5
+done
+sleep 3
 echo '```text'; capture; echo '```'; echo
+tmux -L "$sock" resize-window -t doc -x 80 -y "$rows"
+sleep 2
+echo '```text'; capture; echo '```'; echo
+tmux -L "$sock" resize-window -t doc -x "$cols" -y "$rows"
 for _ in 1 2 3; do tmux -L "$sock" send-keys -t doc Tab; done
 sleep 2
 echo '```text'; capture; echo '```'

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <clocale>
 #include <csignal>
@@ -172,8 +173,9 @@ struct Sources {
   conntrack::Collector& collector;
   const enrich::Enricher& enricher;
   const sys::SysctlGuard::Result* sysctl = nullptr;
-  TrackSession* track = nullptr;  ///< --track and the screen's `t` key
-  TotalsFeed* totals = nullptr;   ///< the TOTAL columns and the histories; nullptr: none
+  TrackSession* track = nullptr;    ///< --track and the screen's `t` key
+  std::string geoip_dir_problem{};  ///< a --geoip-dir that is not a directory (a health line)
+  TotalsFeed* totals = nullptr;     ///< the TOTAL columns and the histories; nullptr: none
 
   /// One frame's input: the flows (one RCU read-side copy), the enrichment lookup, the status
   /// and health lines. Rethrows the collector thread's exception. Any RCU-registered thread.
@@ -196,6 +198,9 @@ struct Sources {
     s.status.collecting = !stats.initial_dump_done.load();
     s.status.pressure = stats.pressure();
     s.status.health = health_lines(stats, s.status.pressure, sysctl, opts.no_sysctl);
+    if (!geoip_dir_problem.empty() && enricher.geoip()) {
+      s.status.health.push_back(geoip_dir_problem);
+    }
     for (auto& line : enricher.health()) {
       s.status.health.push_back(std::move(line));
     }
@@ -416,6 +421,11 @@ tui::LoopDeps loop_deps(const Sources& src, const sys::SignalFd& sigs, enrich::E
   deps.thread_exit = [] { rcu_registration().reset(); };
   deps.signals = &sigs;
   deps.version = FLOWTOP_VERSION;
+  deps.netns = src.opts.netns;
+  std::array<char, 256> host{};  // HOST_NAME_MAX is 64; a longer name is cut, still terminated
+  if (::gethostname(host.data(), host.size() - 1) == 0) {
+    deps.host = host.data();
+  }
   return deps;
 }
 
@@ -535,14 +545,15 @@ int run_collecting(const Options& opts) {
   enrich_config.netns_sockets = netns_sockets ? &*netns_sockets : nullptr;
   if (network) {
     enrich_config.neighbour_mac =
-        [&network](const core::IpAddr& addr) -> std::optional<std::string> {
+        [&network](const core::IpAddr& addr) -> std::optional<core::MacAddr> {
       const std::shared_ptr<const net::NetState> state = network->state();
       const auto it = state->neighbours.find(addr);
       if (it == state->neighbours.end()) {
         return std::nullopt;
       }
-      return net::mac_text(it->second);
+      return it->second;
     };
+    enrich_config.neighbour_generation = [&network] { return network->generation(); };
   }
   enricher = std::make_unique<enrich::Enricher>(std::move(enrich_config));
 
@@ -574,10 +585,15 @@ int run_collecting(const Options& opts) {
     const std::uint64_t first_ticket = collector->request_dump();
     collector->start();
     TotalsFeed totals(state_from_options(opts));
-    const Sources src{opts,      table,
-                      stats,     *collector,
-                      *enricher, sysctl ? &sysctl->result() : nullptr,
-                      &track,    opts.events ? nullptr : &totals};
+    const Sources src{opts,
+                      table,
+                      stats,
+                      *collector,
+                      *enricher,
+                      sysctl ? &sysctl->result() : nullptr,
+                      &track,
+                      geoip::geoip_dir_problem(opts.geoip_dir),
+                      opts.events ? nullptr : &totals};
     if (screen) {
       status = run_screen(opts, loop_deps(src, sigs, *enricher));
     } else if (opts.events) {

@@ -14,10 +14,6 @@ bool icmp(const FlowRecord& rec) {
   return proto_is_icmp(rec.key.proto);
 }
 
-std::uint16_t port_of(const FlowRecord& rec, std::uint16_t port) {
-  return rec.has(FlowRecord::kHasPorts) ? port : std::uint16_t{0};
-}
-
 }  // namespace
 
 bool Prefix::contains(const IpAddr& addr) const {
@@ -61,43 +57,14 @@ std::uint8_t classify(const FlowRecord& rec, const NetFacts& facts) {
   return bits(Direction::Forward, resp_inside && !init_inside);
 }
 
-Ends ends_of(const FlowRecord& rec) {
-  const Endpoint initiator{rec.key.orig.src, port_of(rec, rec.key.orig.sport)};
-  const Endpoint responder{rec.reply.src, port_of(rec, rec.reply.sport)};
-  Ends e;
-  e.direction = rec.direction();
-  e.inside_initiated = !rec.has(FlowRecord::kInsideResponds);
-  e.inside = e.inside_initiated ? initiator : responder;
-  e.remote = e.inside_initiated ? responder : initiator;
-  return e;
-}
-
 Nat nat_of(const FlowRecord& rec) {
   Nat n;
   const bool ports = rec.has(FlowRecord::kHasPorts) && !icmp(rec);
   n.dnat = rec.reply.src != rec.key.orig.dst || (ports && rec.reply.sport != rec.key.orig.dport);
   n.snat = rec.reply.dst != rec.key.orig.src || (ports && rec.reply.dport != rec.key.orig.sport);
-  n.dnat_to = {rec.reply.src, port_of(rec, rec.reply.sport)};
-  n.snat_to = {rec.reply.dst, port_of(rec, rec.reply.dport)};
+  n.dnat_to = {rec.reply.src, detail::port_of(rec, rec.reply.sport)};
+  n.snat_to = {rec.reply.dst, detail::port_of(rec, rec.reply.dport)};
   return n;
-}
-
-Counters sent_counters(const FlowRecord& rec) {
-  return rec.has(FlowRecord::kInsideResponds) ? rec.reply_ctr : rec.orig_ctr;
-}
-
-Counters received_counters(const FlowRecord& rec) {
-  return rec.has(FlowRecord::kInsideResponds) ? rec.orig_ctr : rec.reply_ctr;
-}
-
-double sent_rate(const FlowRecord& rec) {
-  const Rates r = rates_of(rec);
-  return rec.has(FlowRecord::kInsideResponds) ? r.reply_bytes : r.orig_bytes;
-}
-
-double received_rate(const FlowRecord& rec) {
-  const Rates r = rates_of(rec);
-  return rec.has(FlowRecord::kInsideResponds) ? r.orig_bytes : r.reply_bytes;
 }
 
 }  // namespace flowtop::core

@@ -137,14 +137,6 @@ std::size_t FlowKey::hash() const {
   return static_cast<std::size_t>(mix(h, hash_seed()));
 }
 
-Rates rates_of(const FlowRecord& rec) {
-  return {rec.rate_orig_bytes, rec.rate_reply_bytes, rec.rate_orig_packets, rec.rate_reply_packets};
-}
-
-bool rates_known(const FlowRecord& rec) {
-  return rec.has(FlowRecord::kHasCounters) && rec.has(FlowRecord::kHasRates);
-}
-
 CounterState counter_state(const FlowRecord& rec) {
   if (rec.has(FlowRecord::kHasCounters)) {
     return rec.has(FlowRecord::kHasRates) ? CounterState::Ok : CounterState::Pending;

@@ -1,10 +1,12 @@
 #include "flowtop/enrich/enricher.hpp"
 
 #include <atomic>
+#include <unordered_map>
 #include <utility>
 
 #include "enrich/lease_names.hpp"
 #include "flowtop/core/ends.hpp"
+#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/enrich/geo_resolver.hpp"
 #include "flowtop/enrich/host_resolver.hpp"
 #include "flowtop/enrich/owner_resolver.hpp"
@@ -78,8 +80,39 @@ struct Enricher::Impl {
     return geo.lookup_or_request(addr);
   }
 
+  /// host_of() through a per-thread cache that lives until the neighbour table or a lease file
+  /// changes: the snapshot thread asks for every forwarded flow at every snapshot, and the
+  /// answer (a MAC formatted, a lease name matched under a lock) is the same for each flow of a
+  /// device until then.
+  core::Lookup<core::HostOwner> cached_host_of(const core::IpAddr& addr) const {
+    if (!config.neighbour_generation) {
+      return host_of(addr);
+    }
+    struct Cache {
+      const Impl* owner = nullptr;
+      std::uint64_t neighbours = 0, leases = 0;
+      std::unordered_map<core::IpAddr, core::Lookup<core::HostOwner>, core::SeededIpHash> map;
+    };
+    constexpr std::size_t kMaxEntries = 65536;  // forwarded flows' distinct inside addresses
+    thread_local Cache cache;
+    const std::uint64_t neighbours = config.neighbour_generation();
+    const std::uint64_t lease_gen = leases.generation();
+    if (cache.owner != this || cache.neighbours != neighbours || cache.leases != lease_gen ||
+        cache.map.size() >= kMaxEntries) {
+      cache.map.clear();
+      cache.owner = this;
+      cache.neighbours = neighbours;
+      cache.leases = lease_gen;
+    }
+    const auto it = cache.map.find(addr);
+    if (it != cache.map.end()) {
+      return it->second;
+    }
+    return cache.map.emplace(addr, host_of(addr)).first->second;
+  }
+
   core::Lookup<core::HostOwner> host_of(const core::IpAddr& addr) const {
-    std::optional<std::string> mac;
+    std::optional<core::MacAddr> mac;
     if (config.neighbour_mac) {
       mac = config.neighbour_mac(addr);
     }
@@ -87,7 +120,7 @@ struct Enricher::Impl {
       return core::Lookup<core::HostOwner>::failed();
     }
     core::HostOwner h;
-    h.mac = std::move(*mac);
+    h.mac = *mac;
     h.name = leases.name_of(addr, h.mac);
     return core::Lookup<core::HostOwner>::ready(std::move(h));
   }
@@ -130,7 +163,7 @@ core::Enrichment Enricher::lookup(const core::FlowRecord& rec, core::EnrichNeeds
     if (ends.direction == core::Direction::Forward) {
       // No local socket; perhaps one in a container here, else a LAN device.
       e.process = impl_->owners.lookup_or_request(rec, true);
-      e.host = impl_->host_of(ends.inside.addr);
+      e.host = impl_->cached_host_of(ends.inside.addr);
     } else {
       e.process = impl_->owners.lookup_or_request(rec);
     }

@@ -3,8 +3,10 @@
 // DHCP lease names for the enricher: a LeaseIndex re-checked every 2 s on its own thread (a stat
 // per file; a file is read again only when it changed), looked up from any thread.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -23,6 +25,7 @@ class LeaseNames {
   LeaseNames(const std::vector<std::string>& files, bool usual)
       : index_(paths(files, usual), core::system_clock()) {
     index_.refresh();
+    generation_.store(1, std::memory_order_release);
     thread_ = std::jthread([this](const std::stop_token& st) { run(st); });
   }
   ~LeaseNames() {
@@ -32,16 +35,19 @@ class LeaseNames {
   LeaseNames(const LeaseNames&) = delete;
   LeaseNames& operator=(const LeaseNames&) = delete;
 
-  /// The lease name of the device with `mac` ("aa:bb:..") or, failing that, of `addr`; "" when
-  /// no lease names it. Any thread.
-  [[nodiscard]] std::string name_of(const core::IpAddr& addr, const std::string& mac) const {
+  /// The lease name of the device with `mac` or, failing that, of `addr`; "" when no lease
+  /// names it. Any thread.
+  [[nodiscard]] std::string name_of(const core::IpAddr& addr, const MacAddr& mac) const {
     const std::lock_guard lock(mu_);
-    if (const auto m = parse_mac(mac)) {
-      if (auto n = index_.name_of_mac(*m)) {
-        return *n;
-      }
+    if (auto n = index_.name_of_mac(mac)) {
+      return *n;
     }
     return index_.name_of(addr).value_or(std::string());
+  }
+
+  /// Grows whenever a refresh changed what name_of() answers. Any thread, lock-free.
+  [[nodiscard]] std::uint64_t generation() const {
+    return generation_.load(std::memory_order_acquire);
   }
 
   /// Why a lease file could not be used ("…: larger than 8 MiB"), for the health line.
@@ -62,8 +68,8 @@ class LeaseNames {
     std::unique_lock lock(mu_);
     while (!st.stop_requested()) {
       cv_.wait_for(lock, std::chrono::seconds(2), [&st] { return st.stop_requested(); });
-      if (!st.stop_requested()) {
-        index_.refresh();
+      if (!st.stop_requested() && index_.refresh()) {
+        generation_.fetch_add(1, std::memory_order_acq_rel);
       }
     }
   }
@@ -71,6 +77,7 @@ class LeaseNames {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   LeaseIndex index_;
+  std::atomic<std::uint64_t> generation_{0};
   std::jthread thread_;  // last: stops before the index goes
 };
 

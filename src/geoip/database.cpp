@@ -417,6 +417,25 @@ const std::vector<std::string>& GeoDatabases::warnings() const {
   return impl_->warnings;
 }
 
+std::string geoip_dir_problem(const std::string& geoip_dir) {
+  if (geoip_dir.empty()) {
+    return {};
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(geoip_dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return fmt::format("--geoip-dir {}: cannot read ({})", printable(geoip_dir), ec.message());
+  }
+  if (!fs::exists(st)) {
+    return fmt::format("--geoip-dir {}: no such directory", printable(geoip_dir));
+  }
+  if (!fs::is_directory(st)) {
+    return fmt::format("--geoip-dir {}: not a directory", printable(geoip_dir));
+  }
+  return {};
+}
+
 std::vector<std::string> default_dirs(const std::string& geoip_dir) {
   std::vector<std::string> dirs;
   if (!geoip_dir.empty()) {

@@ -240,11 +240,6 @@ std::vector<core::IpAddr> dump_addresses(int rtnl_fd) {
   return out;
 }
 
-std::string mac_text(const Mac& mac) {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3],
-                     mac[4], mac[5]);
-}
-
 std::optional<RouteMessage> parse_route_message(std::span<const std::uint8_t> msg) {
   if (msg.size() < sizeof(nlmsghdr)) {
     return std::nullopt;

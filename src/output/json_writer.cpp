@@ -169,7 +169,7 @@ Json owner(const core::Enrichment& enr) {
   if (enr.host.ok()) {
     Json out;
     out["kind"] = "host";
-    out["mac"] = enr.host.value.mac;
+    out["mac"] = core::mac_text(enr.host.value.mac);
     out["name"] = text_or_null(enr.host.value.name);
     return out;
   }

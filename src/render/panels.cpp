@@ -299,7 +299,7 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
       }
     } else if (e.host.ok()) {
       p = fmt::format(
-          "LAN device {}  {}", e.host.value.mac,
+          "LAN device {}  {}", core::mac_text(e.host.value.mac),
           e.host.value.name.empty() ? std::string("(no DHCP lease)") : e.host.value.name);
     } else {
       p = e.process.state == core::Lookup<core::ProcessInfo>::State::Failed

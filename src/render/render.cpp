@@ -29,6 +29,7 @@ struct Areas {
   std::size_t tabs = 0, header = 0, table_top = 0, table_lines = 0;
   std::size_t detail_top = 0, detail_lines = 0;
   std::size_t prompt_top = 0, prompt_lines = 0;
+  std::size_t footer_top = 0, footer_lines = 0;
 };
 
 Areas areas(std::size_t health_count, const view::ViewState& state, Size size) {
@@ -39,18 +40,21 @@ Areas areas(std::size_t health_count, const view::ViewState& state, Size size) {
   }
   const auto lines = static_cast<std::size_t>(size.lines);
   a.prompt_lines = state.prompt.open ? (state.prompt.error.empty() ? 1 : 2) : 0;
+  // The prompt takes the footer's place.
+  a.footer_lines = state.footer && a.prompt_lines == 0 && size.lines >= kFooterLines ? 1 : 0;
   constexpr std::size_t kFixed = 4;  // title, status, tabs, header
-  const std::size_t spare = lines - kFixed - a.prompt_lines;
+  const std::size_t spare = lines - kFixed - a.prompt_lines - a.footer_lines;
   a.health = std::min({health_count, kMaxHealth, spare > kMinTable ? spare - kMinTable : 0});
   a.tabs = 2 + a.health;
   a.header = a.tabs + 1;
   a.table_top = a.header + 1;
-  const std::size_t body = lines - a.table_top - a.prompt_lines;
+  const std::size_t body = lines - a.table_top - a.prompt_lines - a.footer_lines;
   a.detail_lines =
       state.pressure_open || (state.detail_open && state.tab == Tab::Flows) ? body / 2 : 0;
   a.table_lines = body - a.detail_lines;
   a.detail_top = a.table_top + a.table_lines;
   a.prompt_top = a.detail_top + a.detail_lines;
+  a.footer_top = a.prompt_top;
   return a;
 }
 
@@ -76,7 +80,15 @@ std::string history_text(const view::RateHistory& h, std::size_t room, bool asci
 Line title_line(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
                 const RenderOptions& opt) {
   LineBuilder b(cols, opt.ascii);
-  b.add(opt.version.empty() ? " flowtop" : " flowtop " + opt.version, Style::Title);
+  std::string left = opt.version.empty() ? " flowtop" : " flowtop " + opt.version;
+  const std::string sep = opt.ascii ? " - " : " · ";
+  if (!opt.host.empty()) {
+    left += sep + core::sanitize(opt.host);
+  }
+  if (!opt.netns.empty()) {
+    left += sep + "netns " + core::sanitize(opt.netns);
+  }
+  b.add(left, Style::Title);
   std::string right = interval_text(state.interval_s) + " ";
   if (rows.status.dbip) {
     right = "IP Geolocation by DB-IP  " + right;
@@ -130,12 +142,21 @@ std::string proto_counts(const view::Counts& c) {
   return s;
 }
 
-Line status_line(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
-                 bool ascii) {
+// The status line. `hidden_sort`: the sort column's label and mark when the table does not
+// show that column ("" when it does). The filter stands first and is never dropped (a long one is
+// cut to half the line).
+Line status_line(const view::Rows& rows, const view::ViewState& state, std::size_t cols, bool ascii,
+                 const std::string& hidden_sort = {}) {
   const view::Counts& c = rows.counts;
   std::vector<Segment> segs;
   if (state.paused) {
     segs.push_back({"PAUSED", Style::Paused, 9});
+  }
+  if (!state.filter.empty()) {
+    const std::size_t cap = std::max<std::size_t>(cols / 2, 24);
+    const std::string text = core::sanitize("filter: " + state.filter.text());
+    segs.push_back({core::fit(text, std::min(cap, core::display_width(text)), false, false, ascii),
+                    Style::Status, 11});
   }
   if (rows.status.collecting) {
     segs.push_back({ascii ? "collecting..." : "collecting…", Style::Status, 8});
@@ -146,6 +167,9 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
   }
   segs.push_back({core::format_count(c.shown) + " shown", Style::Status, 10});
   segs.push_back({core::format_count(c.tracked) + " tracked", Style::Status, 6});
+  if (!hidden_sort.empty()) {
+    segs.push_back({"sort: " + hidden_sort, Style::Status, 9});
+  }
   if (c.hidden_total() != 0) {
     segs.push_back({hidden_text(c), Style::Status, 7});
   }
@@ -166,9 +190,6 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
     segs.push_back({core::format_count(c.ended) + " ended", Style::Status, 5});
   }
   segs.push_back({view::describe(state.selection), Style::Status, 5});
-  if (!state.filter.empty()) {
-    segs.push_back({"filter: " + state.filter.text(), Style::Status, 4});
-  }
   if (state.active_only) {
     segs.push_back({"active only", Style::Status, 4});
   }
@@ -246,6 +267,63 @@ void group_history(const view::Rows& rows, std::size_t cols, bool ascii, Line& t
   b.add(spark, Style::Dim);
   const Line right = b.take();
   tabs = detail::overlay(tabs, used, right, cols);
+}
+
+struct FooterKey {
+  std::string key;
+  std::string what;
+  int priority;  // the lowest goes first when the line is too narrow
+};
+
+// The keys of the mode the screen is in, htop's way: "?Help /Filter F6Sort ⏎Detail ... q Quit".
+std::vector<FooterKey> footer_keys(const view::ViewState& state, bool ascii) {
+  // A word for a key is set off from what it does; a symbol is not ("⏎Detail", "Enter Detail").
+  const std::string enter = ascii ? "Enter" : "⏎";
+  const std::string gap = ascii ? " " : "";
+  if (state.sort_menu_open) {
+    return {{ascii ? "Up/Dn" : "↑↓", gap + "Column", 3},
+            {enter, gap + "Sort", 5},
+            {"r", " Reverse", 2},
+            {"Esc", " Close", 4}};
+  }
+  std::vector<FooterKey> keys{{"?", "Help", 10}, {"/", "Filter", 8}, {"F6", "Sort", 7}};
+  if (state.tab != Tab::Flows) {
+    keys.push_back({enter, gap + "Flows", 6});
+  } else if (state.detail_open) {
+    keys.push_back({enter, gap + "Close", 6});
+  } else {
+    keys.push_back({enter, gap + "Detail", 6});
+  }
+  keys.push_back({"Tab", " View", 5});
+  keys.push_back({"Space", state.paused ? " Resume" : " Pause", 4});
+  keys.push_back({"h l", " Columns", 2});
+  keys.push_back({"q", " Quit", 9});
+  return keys;
+}
+
+// The footer's key bar: the keys that fit, the least needed dropped first.
+Line footer_line(const view::ViewState& state, std::size_t cols, bool ascii) {
+  std::vector<FooterKey> keys = footer_keys(state, ascii);
+  const auto width = [&] {
+    std::size_t w = 0;
+    for (const FooterKey& k : keys) {
+      w += core::display_width(k.key) + core::display_width(k.what) + 1;
+    }
+    return w;
+  };
+  while (keys.size() > 1 && width() > cols) {
+    keys.erase(std::min_element(
+                   keys.rbegin(), keys.rend(),
+                   [](const FooterKey& a, const FooterKey& b) { return a.priority < b.priority; })
+                   .base() -
+               1);
+  }
+  LineBuilder b(cols, ascii);
+  for (const FooterKey& k : keys) {
+    b.add(k.key, Style::FooterKey);
+    b.add(k.what + " ", Style::Footer);
+  }
+  return b.take(Style::Footer);
 }
 
 // The cells of one row, each from its column's formatter.
@@ -413,7 +491,13 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
     }
     return frame;
   }
-  frame.lines[1] = status_line(rows, state, cols, ascii);
+  const detail::TableLayout layout =
+      detail::layout_table(rows.tab, cols, detail::content_widths(rows, state, ascii),
+                           state.current_sort(), state.bits, state.h_scroll, ascii);
+  const std::string hidden_sort = layout.shows(state.current_sort().column)
+                                      ? std::string()
+                                      : detail::sort_label(rows.tab, state.current_sort(), ascii);
+  frame.lines[1] = status_line(rows, state, cols, ascii, hidden_sort);
   for (std::size_t i = 0; i < a.health; ++i) {
     LineBuilder b(cols, ascii);
     b.add(" " + rows.status.health[i], Style::Health);
@@ -421,8 +505,6 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
   }
   frame.lines[a.tabs] = tab_line(state, cols, static_cast<int>(a.tabs), frame.hits, ascii);
   group_history(rows, cols, ascii, frame.lines[a.tabs]);
-  const detail::TableLayout layout =
-      detail::layout_table(rows.tab, cols, state.bits, state.h_scroll);
   frame.lines[a.header] = detail::header_line(layout, rows.tab, state.current_sort(), ascii, cols,
                                               static_cast<int>(a.header), frame.hits);
   std::vector<Line> body =
@@ -439,6 +521,9 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
   }
   detail_pane(rows, state, a, cols, ascii, frame);
   prompt(state, a, cols, ascii, frame);
+  if (a.footer_lines != 0) {
+    frame.lines[a.footer_top] = footer_line(state, cols, ascii);
+  }
   return frame;
 }
 
@@ -459,13 +544,18 @@ Frame render_report(const view::Rows& rows, const view::ViewState& state, std::s
           Style::Title);
     frame.lines.push_back(b.take(Style::Title));
   }
-  frame.lines.push_back(status_line(rows, state, cols, ascii));
+  const detail::TableLayout layout =
+      detail::layout_table(rows.tab, cols, detail::content_widths(rows, state, ascii),
+                           state.current_sort(), state.bits, 0, ascii);
+  const std::string hidden_sort = layout.shows(state.current_sort().column)
+                                      ? std::string()
+                                      : detail::sort_label(rows.tab, state.current_sort(), ascii);
+  frame.lines.push_back(status_line(rows, state, cols, ascii, hidden_sort));
   for (const std::string& health : rows.status.health) {
     LineBuilder b(cols, ascii);
     b.add(" " + health, Style::Health);
     frame.lines.push_back(b.take(Style::Health));
   }
-  const detail::TableLayout layout = detail::layout_table(rows.tab, cols, state.bits, 0);
   frame.lines.push_back(detail::header_line(layout, rows.tab, state.current_sort(), ascii, cols,
                                             static_cast<int>(frame.lines.size()), hits));
   std::vector<Line> body = table_body(rows, state, layout, frame.lines.size(),

@@ -12,72 +12,146 @@ namespace {
 using view::Column;
 using view::Tab;
 
-constexpr int kOptional = 4;  // priorities up to this drop while the address is cramped
+constexpr int kOptional = 4;  // priorities up to this drop while the others would be cut
 constexpr std::size_t kBitRateWidth = 12;  // "999.9 kbit/s"
-constexpr std::size_t kMaxAddress = 64;    // room beyond this stays blank on very wide terminals
 
 struct Spec {
   Column column;
-  std::size_t min;
-  std::size_t pref;     // flexible columns grow up to this
-  std::size_t comfort;  // the width optional columns leave it before they are shown
-  int priority;         // higher is more important: the lowest drops first
+  std::size_t floor;  // the narrowest it stands (cut to this on a narrow screen)
+  std::size_t comfy;  // what optional columns leave it before they show
+  std::size_t want;   // its widest cell (or header), within its placement's range
+  int priority;       // higher is more important: the lowest drops first
   bool right;
+  bool empty;  // no cell on screen has anything to say
 };
 
-// The tab's columns as the registry places them.
-std::vector<Spec> specs_of(Tab tab) {
+std::string_view mark_of(const view::SortSpec& sort, bool ascii) {
+  return ascii ? (sort.descending ? "v" : "^") : (sort.descending ? "▼" : "▲");
+}
+
+std::size_t cell_width(const std::string& text) {
+  return core::display_width(core::sanitize(text));
+}
+
+// The widest placement of a column on its tab: what its cells may say at most.
+std::size_t widest(Tab tab, Column c, bool bits) {
+  return bits && view::spec_of(c).rate ? kBitRateWidth : view::placement(tab, c).pref;
+}
+
+// The tab's columns as the registry places them, sized for their content.
+std::vector<Spec> specs_of(Tab tab, const ContentWidths& content, const view::SortSpec& sort,
+                           bool bits, bool ascii) {
   std::vector<Spec> out;
   for (const Column c : view::columns_of(tab)) {
     const view::Placement& p = view::placement(tab, c);
-    out.push_back(Spec{c, p.min, p.pref, p.comfort, p.priority, view::spec_of(c).right});
+    const view::ColumnSpec& spec = view::spec_of(c);
+    std::size_t min = p.min;
+    std::size_t max = std::max(p.pref, p.min);
+    std::size_t comfort = p.comfort;
+    if (bits && spec.rate) {
+      min = max = comfort = kBitRateWidth;
+    }
+    // The header always fits, with room for the sort mark after the label.
+    const std::size_t header = core::display_width(view::column_label(tab, c, ascii)) +
+                               (c == sort.column ? core::display_width(mark_of(sort, ascii)) : 0);
+    // A number is never narrower than its min nor cut; text may be cut down to its min.
+    const std::size_t lo = spec.right ? std::max(min, header) : header;
+    const std::size_t want =
+        std::clamp(content[static_cast<std::size_t>(c)], lo, std::max(max, lo));
+    const std::size_t floor = spec.right ? want : std::max(header, std::min(want, min));
+    const std::size_t comfy = std::max(floor, std::min(want, comfort));
+    out.push_back(Spec{c, floor, comfy, want, p.priority, spec.right,
+                       content[static_cast<std::size_t>(c)] == 0});
   }
   return out;
 }
 
-std::size_t total(const std::vector<Spec>& shown, bool comfort) {
+std::size_t total(const std::vector<Spec>& shown, std::size_t Spec::*width) {
   std::size_t sum = shown.empty() ? 0 : shown.size() - 1;  // separators
   for (const Spec& s : shown) {
-    sum += comfort ? std::max(s.min, s.comfort) : s.min;
+    sum += s.*width;
   }
   return sum;
 }
 
 }  // namespace
 
-TableLayout layout_table(Tab tab, std::size_t cols, bool bits, std::size_t h_scroll) {
-  const std::vector<Spec> specs = specs_of(tab);
-  if (specs.empty()) {
-    return {};
-  }
-  std::vector<Spec> shown(
-      specs.begin() + static_cast<std::ptrdiff_t>(std::min(h_scroll, specs.size() - 1)),
-      specs.end());
-  if (bits) {
-    for (Spec& s : shown) {
-      if (view::spec_of(s.column).rate) {
-        s.min = s.pref = s.comfort = kBitRateWidth;
+bool TableLayout::shows(Column column) const {
+  return std::any_of(columns.begin(), columns.end(),
+                     [&](const Placed& p) { return p.column == column; });
+}
+
+ContentWidths content_widths(const view::Rows& rows, const view::ViewState& state, bool ascii) {
+  ContentWidths out{};
+  for (const Column c : view::columns_of(rows.tab)) {
+    const view::ColumnSpec& spec = view::spec_of(c);
+    const view::CellContext ctx{state, rows.realtime_ns, widest(rows.tab, c, state.bits), ascii};
+    std::size_t& w = out[static_cast<std::size_t>(c)];
+    if (rows.tab == Tab::Flows && spec.flow_cell != nullptr) {
+      for (const view::FlowRow& r : rows.flows) {
+        w = std::max(w, cell_width(spec.flow_cell(r, ctx)));
+      }
+    } else if (rows.tab != Tab::Flows && spec.group_cell != nullptr) {
+      for (const view::GroupRow& g : rows.groups) {
+        w = std::max(w, cell_width(spec.group_cell(g, ctx)));
       }
     }
   }
-  // Drop the least important (the rightmost among equals) while it does not fit.
-  while (shown.size() > 1) {
-    const auto lowest =
-        std::min_element(shown.rbegin(), shown.rend(),
-                         [](const Spec& a, const Spec& b) { return a.priority < b.priority; });
-    const bool over = total(shown, false) > cols;
-    const bool cramped = lowest->priority <= kOptional && total(shown, true) > cols;
-    if (!over && !cramped) {
-      break;
-    }
-    shown.erase(std::next(lowest).base());
+  return out;
+}
+
+TableLayout layout_table(Tab tab, std::size_t cols, const ContentWidths& content,
+                         const view::SortSpec& sort, bool bits, std::size_t h_scroll, bool ascii) {
+  const std::vector<Spec> specs = specs_of(tab, content, sort, bits, ascii);
+  if (specs.empty()) {
+    return {};
   }
-  // Widths: minimums, then the room left to the flexible columns, most important first.
+  const std::size_t skip = std::min(h_scroll, specs.size() - 1);
+  // The most important columns first (the leftmost among equals), each one kept when it fits at
+  // its narrowest beside those already kept (an optional one only while every kept column still
+  // has its comfort width). Scrolled sideways, the column scrolled to comes first: it stays.
+  std::vector<std::size_t> by_priority;
+  for (std::size_t i = skip; i < specs.size(); ++i) {
+    by_priority.push_back(i);
+  }
+  std::stable_sort(
+      by_priority.begin() + (skip > 0 ? 1 : 0), by_priority.end(),
+      [&](std::size_t a, std::size_t b) { return specs[a].priority > specs[b].priority; });
+  std::vector<bool> keep(specs.size(), false);
+  std::vector<Spec> shown;
+  const auto kept = [&] {
+    std::vector<Spec> out;
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (keep[i]) {
+        out.push_back(specs[i]);
+      }
+    }
+    return out;
+  };
+  for (const std::size_t i : by_priority) {
+    // An optional column with nothing to say on screen (no NAT among the rows) is left out,
+    // unless it is the sort column or the one scrolled to.
+    if (specs[i].priority <= kOptional && specs[i].empty && specs[i].column != sort.column &&
+        !(skip > 0 && i == skip)) {
+      continue;
+    }
+    keep[i] = true;
+    const std::vector<Spec> trial = kept();
+    const bool fits = total(trial, &Spec::floor) <= cols &&
+                      (specs[i].priority > kOptional || total(trial, &Spec::comfy) <= cols);
+    if (!fits && !shown.empty()) {
+      keep[i] = false;
+      continue;
+    }
+    shown = trial;
+  }
+  // Widths: the narrowest, then the room left towards comfort and then content, most important
+  // first.
   std::vector<std::size_t> width(shown.size());
   for (std::size_t i = 0; i < shown.size(); ++i) {
-    width[i] = shown[i].min;
+    width[i] = shown[i].floor;
   }
-  std::size_t room = cols > total(shown, false) ? cols - total(shown, false) : 0;
+  std::size_t room = cols > total(shown, &Spec::floor) ? cols - total(shown, &Spec::floor) : 0;
   std::vector<std::size_t> order(shown.size());
   for (std::size_t i = 0; i < order.size(); ++i) {
     order[i] = i;
@@ -85,21 +159,12 @@ TableLayout layout_table(Tab tab, std::size_t cols, bool bits, std::size_t h_scr
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return shown[a].priority > shown[b].priority;
   });
-  // First every flexible column to its comfortable width, then to its preferred one.
-  for (const bool comfort : {true, false}) {
+  for (const std::size_t Spec::*goal : {&Spec::comfy, &Spec::want}) {
     for (const std::size_t i : order) {
-      const std::size_t goal = comfort ? std::max(shown[i].comfort, shown[i].min) : shown[i].pref;
-      const std::size_t grow = std::min(room, goal > width[i] ? goal - width[i] : 0);
+      const std::size_t g = shown[i].*goal;
+      const std::size_t grow = std::min(room, g > width[i] ? g - width[i] : 0);
       width[i] += grow;
       room -= grow;
-    }
-  }
-  for (const std::size_t i : order) {  // the rest to the address (or the first flexible column)
-    if (shown[i].pref > shown[i].min) {
-      const std::size_t cap = std::max(kMaxAddress, shown[i].pref);
-      const std::size_t grow = std::min(room, cap - width[i]);
-      width[i] += grow;
-      break;
     }
   }
   TableLayout layout;
@@ -112,6 +177,11 @@ TableLayout layout_table(Tab tab, std::size_t cols, bool bits, std::size_t h_scr
   return layout;
 }
 
+std::string sort_label(Tab tab, const view::SortSpec& sort, bool ascii) {
+  return std::string(view::column_label(tab, sort.column, ascii)) +
+         std::string(mark_of(sort, ascii));
+}
+
 Line header_line(const TableLayout& layout, Tab tab, const view::SortSpec& sort, bool ascii,
                  std::size_t cols, int line_no, std::vector<Hit>& hits) {
   LineBuilder b(cols, ascii);
@@ -120,10 +190,11 @@ Line header_line(const TableLayout& layout, Tab tab, const view::SortSpec& sort,
     std::string label(view::column_label(tab, p.column, ascii));
     Style style = Style::Header;
     if (p.column == sort.column) {
-      const std::string mark =
-          ascii ? (sort.descending ? "v" : "^") : (sort.descending ? "▼" : "▲");
-      // The mark replaces the label's end when the column is too narrow for both.
-      const std::size_t keep = p.width > 0 ? p.width - 1 : 0;
+      const std::string_view mark = mark_of(sort, ascii);
+      // The layout leaves room for the mark; only a column cut by the screen's edge loses the
+      // label's end to it.
+      const std::size_t mark_w = core::display_width(mark);
+      const std::size_t keep = p.width > mark_w ? p.width - mark_w : 0;
       label.resize(core::truncate_to_width(label, keep).size());  // a prefix: cut in place
       label += mark;
       style = Style::HeaderSorted;

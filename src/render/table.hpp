@@ -4,12 +4,15 @@
 // (private to src/render). It knows columns, not flows: widths, priorities, labels and cells
 // come from the column registry (view::spec_of).
 
+#include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "flowtop/render/frame.hpp"
 #include "flowtop/view/column.hpp"
+#include "flowtop/view/rows.hpp"
 #include "flowtop/view/view_state.hpp"
 
 namespace flowtop::render::detail {
@@ -24,18 +27,37 @@ struct Placed {
 
 struct TableLayout {
   std::vector<Placed> columns;  ///< left to right, one blank between neighbours
+
+  /// Whether `column` is on screen.
+  [[nodiscard]] bool shows(view::Column column) const;
 };
 
-/// Which of `tab`'s columns fit in `cols` and how wide they are: columns scrolled off by
-/// `h_scroll` go first; then the least important drop until the minimum widths fit, and optional
-/// ones (packets, PID, GEO, TIME...) also drop while the address would be cramped; the room left
-/// widens the flexible columns (ADDRESS first). `bits` widens the rate columns.
-TableLayout layout_table(view::Tab tab, std::size_t cols, bool bits, std::size_t h_scroll);
+/// Display widths of cell texts, per column (indexed by view::Column).
+using ContentWidths = std::array<std::size_t, view::kColumnCount>;
 
-/// The column header line, the sort column marked ▲ (ascending) / ▼ (descending); adds a SortBy
-/// hit per column at screen line `line_no`.
+/// The widest cell of each of the tab's columns among the visible rows of `rows`, each cell
+/// formatted as the column's widest placement would show it (sanitised display width).
+ContentWidths content_widths(const view::Rows& rows, const view::ViewState& state, bool ascii);
+
+/// Which of `tab`'s columns fit in `cols` and how wide they are. A column is as wide as its widest
+/// cell (`content`) and its header (with room for the sort mark), within the min and pref of its
+/// placement; a right-aligned (number) column is never cut. Columns scrolled off by `h_scroll` go
+/// first (the first one left then stays, so that scrolling reaches every column); then the least
+/// important drop until every column fits at its narrowest, and optional ones (priority <= 4:
+/// byte totals, PID, NAT, packets) also drop while the others would be cut below their comfort
+/// width, or when none of their cells on screen has anything to say. The room left grows the
+/// columns towards their content, most important first; what is still left stays blank on the
+/// right. `bits` widens the rate columns.
+TableLayout layout_table(view::Tab tab, std::size_t cols, const ContentWidths& content,
+                         const view::SortSpec& sort, bool bits, std::size_t h_scroll, bool ascii);
+
+/// The column header line, the sort column marked ▲ (ascending) / ▼ (descending) after its label;
+/// adds a SortBy hit per column at screen line `line_no`.
 Line header_line(const TableLayout& layout, view::Tab tab, const view::SortSpec& sort, bool ascii,
                  std::size_t cols, int line_no, std::vector<Hit>& hits);
+
+/// The sort column's label with its mark ("TIME▼"; ASCII "TIMEv").
+std::string sort_label(view::Tab tab, const view::SortSpec& sort, bool ascii);
 
 /// One table line from per-column cell texts (cells[i] belongs to layout.columns[i]). "-" cells
 /// (unknown) are dimmed unless `style` is Selected.

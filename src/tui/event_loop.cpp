@@ -319,7 +319,7 @@ class Loop {
         state_(state),
         deps_(deps),
         clock_(deps.clock != nullptr ? *deps.clock : core::system_clock()),
-        options_{deps.version, !term.utf8()} {
+        options_{deps.version, !term.utf8(), deps.host, deps.netns} {
     // Until the first snapshot arrives the screen says so rather than showing an empty table.
     auto first = std::make_shared<view::Snapshot>();
     first->status.collecting = true;

@@ -76,6 +76,7 @@ constexpr std::array kBools{
     BoolSetting{"bits", &view::ViewState::bits, nullptr},
     BoolSetting{"dns", &view::ViewState::dns, nullptr},
     BoolSetting{"geoip", &view::ViewState::geoip, nullptr},
+    BoolSetting{"footer", &view::ViewState::footer, nullptr},
 };
 
 bool& bool_ref(view::ViewState& state, const BoolSetting& s) {

@@ -27,6 +27,8 @@ StyleLook style_look(render::Style style, bool color) {
       case Style::Selected: return {rev | bold};
       case Style::Dim: return {dim};
       case Style::Paused: return {rev | bold};
+      case Style::FooterKey: return {bold};
+      case Style::Footer: return {rev};
       case Style::Prompt: return {bold};
       case Style::PromptCursor:
       case Style::MenuSelected: return {rev};
@@ -51,6 +53,8 @@ StyleLook style_look(render::Style style, bool color) {
     case Style::Selected: return {rev | bold, COLOR_CYAN};
     case Style::Dim: return {dim};
     case Style::Paused: return {rev | bold, COLOR_YELLOW};
+    case Style::FooterKey: return {bold};
+    case Style::Footer: return {rev, COLOR_CYAN};
     case Style::Prompt: return {bold};
     case Style::PromptCursor: return {rev};
     case Style::MenuSelected: return {rev | bold, COLOR_CYAN};

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "flowtop/core/text.hpp"
 #include "flowtop/sys/signals.hpp"
@@ -38,6 +39,13 @@ void append_cap(std::string& out, const char* name) {
   if (cap != nullptr && cap != kNotAString) {
     out += cap;
   }
+}
+
+// Whether the current terminal can address the cursor (cup): "dumb", "unknown" and the like
+// cannot draw a screen.
+bool can_address_cursor() {
+  const char* cup = tigetstr("cup");
+  return cup != nullptr && cup != kNotAString;
 }
 
 }  // namespace
@@ -159,6 +167,15 @@ Terminal::Terminal(const TerminalOptions& options) : impl_(std::make_unique<Impl
         core::sanitize(term)));
   }
   set_term(impl_->screen);
+  // Nothing has been drawn yet: a terminal that cannot move the cursor is given back at once.
+  if (!can_address_cursor()) {
+    endwin();
+    delscreen(std::exchange(impl_->screen, nullptr));
+    throw TerminalError(fmt::format(
+        "flowtop: the terminal type '{}' (TERM) cannot move the cursor: set TERM to a type in the "
+        "terminfo database (e.g. xterm-256color), or use --batch",
+        core::sanitize(term)));
+  }
   set_escdelay(kEscDelayMs);
   cbreak();
   noecho();

@@ -23,7 +23,7 @@ void hash_key(Tab tab, const FlowRecord& rec, const core::Enrichment& e, std::st
         out += e.process.value.name;
       } else if (e.host.ok()) {
         out += '\x01';  // a device, never equal to a process
-        out += e.host.value.mac;
+        out.append(reinterpret_cast<const char*>(e.host.value.mac.data()), e.host.value.mac.size());
       }
       return;
     case Tab::Hosts: {
@@ -56,11 +56,11 @@ GroupRow make_group(Tab tab, const FlowRecord& rec, const core::Enrichment& e, b
         g.detail = e.process.value.user;
       } else if (e.host.ok()) {
         // A LAN device: its MAC is the key, its lease or DNS name (else address) the label.
-        g.key.name = "\x01" + e.host.value.mac;
+        g.key.name = "\x01" + core::mac_text(e.host.value.mac);
         const core::IpAddr inside = core::ends_of(rec).inside.addr;
         g.label = !e.host.value.name.empty() ? e.host.value.name
                                              : address_text(inside, e.inside_name, dns);
-        g.detail = e.host.value.mac;
+        g.detail = core::mac_text(e.host.value.mac);
       } else {
         g.label = "-";
       }

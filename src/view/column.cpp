@@ -286,6 +286,9 @@ std::string group_packets_in_cell(const GroupRow& g, const Ctx& /*ctx*/) {
 // ---- the registry ----
 
 // Placements per tab: Flows, Owners, Hosts, Countries, AS. P{priority, min, pref, comfort}.
+// A column is as wide as its widest cell on screen, within min and pref (column.hpp). On the Flows
+// tab the byte totals, PID, NAT and packets are optional (priority <= 4): at 80 columns the owner,
+// protocol, state, age, remote end, service, country and both rates show.
 using P = Placement;
 constexpr P kNo{};
 // The counter columns stand on every tab with the same widths; on the aggregate tabs they rank
@@ -309,23 +312,23 @@ constexpr std::uint8_t kRateWidth = 10;  // "999.9 kB/s"
 // clang-format off
 constexpr std::array<ColumnSpec, kColumnCount> kColumns{{
     {C::Process, "owner", "process name", "OWNER", "OWNER",
-     {P{7, 7, 15, 10}, P{10, 10, 24, 12}, kNo, kNo, kNo}, false, false, false,
+     {P{8, 7, 20, 10}, P{10, 10, 32, 12}, kNo, kNo, kNo}, false, false, false,
      core::kNeedProcess | core::kNeedInsideName, process_key, label_key, process_cell,
      label_cell},
     {C::Pid, "pid", "", "PID", "PID",
-     {P{2, 7, 7, 7}, P{8, 7, 7, 7}, kNo, kNo, kNo}, true, false, false,
+     {P{2, 3, 7, 3}, P{8, 3, 7, 3}, kNo, kNo, kNo}, true, false, false,
      core::kNeedProcess, pid_key, group_pid_key, pid_cell, group_pid_cell},
     {C::User, "user", "", "USER", "USER",
-     {kNo, P{3, 8, 17, 8}, kNo, kNo, kNo}, false, false, false,
+     {kNo, P{3, 8, 17, 17}, kNo, kNo, kNo}, false, false, false,
      0, nullptr, detail_key, nullptr, detail_cell},
     {C::Proto, "proto", "", "PROTO", "PROTO",
-     {P{11, 5, 5, 5}, kNo, kNo, kNo, kNo}, false, false, false,
+     {P{11, 5, 6, 5}, kNo, kNo, kNo, kNo}, false, false, false,
      0, proto_key, nullptr, proto_flow_cell, nullptr},
     {C::State, "state", "", "STATE", "STATE",
-     {P{6, 11, 11, 11}, kNo, kNo, kNo, kNo}, false, false, false,
+     {P{7, 11, 11, 11}, kNo, kNo, kNo, kNo}, false, false, false,
      0, state_key, nullptr, state_flow_cell, nullptr},
     {C::Age, "age", "time", "TIME", "TIME",
-     {P{4, 4, 4, 4}, kNo, kNo, kNo, kNo}, true, true, false,
+     {P{6, 4, 4, 4}, kNo, kNo, kNo, kNo}, true, true, false,
      0, age_key, nullptr, age_flow_cell, nullptr},
     {C::Dir, "dir", "direction", "", "",
      {P{12, 1, 1, 1}, kNo, kNo, kNo, kNo}, false, false, false,
@@ -334,13 +337,13 @@ constexpr std::array<ColumnSpec, kColumnCount> kColumns{{
      {P{13, 15, 40, 24}, kNo, P{12, 15, 50, 24, "HOST"}, kNo, kNo}, false, false, false,
      core::kNeedRemoteName, address_key, label_key, address_cell, label_cell},
     {C::Port, "port", "service", "PORT", "PORT",
-     {P{9, 5, 10, 5}, kNo, kNo, kNo, kNo}, false, false, false,
+     {P{9, 5, 10, 9}, kNo, kNo, kNo, kNo}, false, false, false,
      0, port_key, nullptr, port_flow_cell, nullptr},
     {C::Nat, "nat", "", "NAT", "NAT",
      {P{2, 6, 30, 6}, kNo, kNo, kNo, kNo}, false, false, false,
      0, nat_key, nullptr, nat_cell, nullptr},
     {C::Geo, "geo", "", "GEO", "GEO",
-     {P{3, 3, 28, 3}, kNo, P{4, 3, 28, 3}, kNo, kNo}, false, false, false,
+     {P{5, 3, 28, 3}, kNo, P{4, 3, 28, 3}, kNo, kNo}, false, false, false,
      core::kNeedRemoteGeo, geo_key, detail_key, geo_flow_cell, detail_cell},
     {C::Country, "country", "", "COUNTRY", "COUNTRY",
      {kNo, kNo, kNo, P{12, 10, 10, 10}, kNo}, false, false, false,
@@ -358,13 +361,13 @@ constexpr std::array<ColumnSpec, kColumnCount> kColumns{{
      groups_only(9, 6), true, true, false,
      0, nullptr, group_flows_key, nullptr, group_flows_cell},
     {C::BytesOut, "bytes-out", "", "BYTES↑", "BYTES-O",
-     counter(5, 5, 8), true, true, false,
+     counter(3, 5, 8), true, true, false,
      0, bytes_out_key, group_bytes_out_key, bytes_out_cell, group_bytes_out_cell},
     {C::RateOut, "rate-out", "", "RATE↑", "RATE-O",
      counter(10, 7, kRateWidth), true, true, true,
      0, rate_out_key, group_rate_out_key, rate_out_cell, group_rate_out_cell},
     {C::BytesIn, "bytes-in", "bytes", "BYTES↓", "BYTES-I",
-     counter(8, 6, 8), true, true, false,
+     counter(4, 6, 8), true, true, false,
      0, bytes_in_key, group_bytes_in_key, bytes_in_cell, group_bytes_in_cell},
     {C::RateIn, "rate-in", "rate", "RATE↓", "RATE-I",
      counter(12, 11, kRateWidth), true, true, true,
@@ -379,7 +382,7 @@ constexpr std::array<ColumnSpec, kColumnCount> kColumns{{
      counter(1, 1, 6), true, true, false,
      0, packets_out_key, group_packets_out_key, packets_out_cell, group_packets_out_cell},
     {C::PacketsIn, "packets-in", "packets", "PKTS↓", "PKTS-I",
-     counter(1, 1, 6), true, true, false,
+     counter(2, 2, 6), true, true, false,
      0, packets_in_key, group_packets_in_key, packets_in_cell, group_packets_in_cell},
 }};
 // clang-format on

@@ -38,7 +38,7 @@ constexpr std::array kHelp{
     KeyHelp{"4 6 L", "show IPv4, IPv6, loopback flows"},
     // One line with `t`: the whole list still fits 80x24.
     KeyHelp{"n g, t", "reverse DNS, GeoIP on / off; track connections (--track)"},
-    KeyHelp{"+ -, R", "refresh interval longer / shorter; reset the totals (TOTAL)"},
+    KeyHelp{"+ -, F, R", "interval longer / shorter; key bar on / off; reset totals"},
     KeyHelp{"? F1, q F10", "this help; quit"},
 };
 
@@ -273,6 +273,7 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case 'n': return {K::ToggleDns};
     case 'g': return {K::ToggleGeoip};
     case 'p': return {K::TogglePressure};
+    case 'F': return {K::ToggleFooter};
     case 't': return {K::Track};
     case 'R': return {K::ResetTotals};
     case '?':
@@ -404,6 +405,7 @@ ViewState apply(ViewState s, const Command& cmd) {
     case K::ScrollLeft: s.h_scroll = s.h_scroll > 0 ? s.h_scroll - 1 : 0; break;
     case K::ScrollRight: s.h_scroll = std::min(s.h_scroll + 1, columns.size() - 1); break;
     case K::ToggleBits: toggle(s, s.bits); break;
+    case K::ToggleFooter: toggle(s, s.footer); break;
     case K::ToggleActive: toggle(s, s.active_only); break;
     case K::ToggleSource: toggle(s, s.show_src); break;
     case K::ToggleTcp: toggle(s, s.selection.tcp); break;

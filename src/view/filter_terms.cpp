@@ -171,7 +171,7 @@ std::vector<std::string> texts(Field field, const EvalContext& ctx) {
     case Field::Remote: out.push_back(core::ends_of(rec).remote.addr.to_string()); break;
     case Field::Mac:
       if (e.host.ok()) {
-        out.push_back(e.host.value.mac);
+        out.push_back(core::mac_text(e.host.value.mac));
       }
       break;
     case Field::Service:

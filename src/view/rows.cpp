@@ -32,9 +32,10 @@ core::Enrichment lookup(const Snapshot& snap, const FlowRecord& rec,
 // The tie order of flows, ascending always: the remote address, the inside address, ports,
 // protocol, zone, ICMP type and code, the kernel's id.
 void tie_order(const FlowRecord& r, SortItem& it) {
-  const core::Ends ends = core::ends_of(r);
-  const auto [dhi, dlo] = ends.remote.addr.ordered_words();
-  const auto [shi, slo] = ends.inside.addr.ordered_words();
+  // The remote end first, then the inside end (core::ends_of's addresses, without its copies).
+  const bool inside_responds = r.has(FlowRecord::kInsideResponds);
+  const auto [dhi, dlo] = (inside_responds ? r.key.orig.src : r.reply.src).ordered_words();
+  const auto [shi, slo] = (inside_responds ? r.reply.src : r.key.orig.src).ordered_words();
   it.t = {dhi,
           dlo,
           shi,

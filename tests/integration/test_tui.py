@@ -18,6 +18,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -790,6 +791,115 @@ def track_key_failure_is_a_health_line_and_flowtop_goes_on():
     finally:
         c.delete()
         d.delete()
+
+
+def column_header(pane: Pane) -> list:
+    """The labels of the column header: the line under the tab bar (health lines may stand
+    above it)."""
+    tabs = next(i for i, line in enumerate(pane.lines) if line.startswith(" Flows   Owners"))
+    return pane.lines[tabs + 1].split()
+
+
+FLOWS_COLUMNS = ["OWNER", "PID", "PROTO", "STATE", "TIME", "ADDRESS", "PORT", "NAT", "GEO",
+                 "BYTES↑", "RATE↑", "BYTES↓", "RATE↓", "PKTS↑", "PKTS↓"]  # DIR has no label
+
+
+@R.case
+def eighty_by_twenty_four_shows_the_essentials_and_every_column_sideways():
+    # Regression: at 80 columns PID, TIME, GEO and BYTES↑ dropped (STATE too with -b), and `l`
+    # never reached TIME or GEO.
+    with Screen("eighty", ["-46"], cols=80, rows=24) as s:
+        pane = s.t.wait_for(lambda p: " 18111 " in p and " GB " in p.lines[table_row(p, 18111)],
+                            what="the flows with their country at 80x24")
+        header = column_header(pane)
+        for label in ("OWNER", "PROTO", "STATE", "TIME", "ADDRESS", "PORT", "GEO", "RATE↑"):
+            assert label in header, f"{label} missing at 80x24: {header}\n{frame_text(pane.text)}"
+        assert header[-1].startswith("RATE↓"), header
+        assert all(len(line) <= 80 for line in pane.lines), pane.text
+        row = pane.lines[table_row(pane, 18111)]
+        assert "ESTABLISHED" in row and LONDON in row and " GB " in row, row
+        s.t.keys("b")  # bits: wider rates, STATE and TIME stay
+        pane = s.t.wait_for(lambda p: "bit/s" in p, what="rates in bit/s")
+        assert {"STATE", "TIME"} <= set(column_header(pane)), column_header(pane)
+        s.t.keys("b")
+        s.t.wait_for(lambda p: "bit/s" not in p, what="rates in bytes again")
+        # Sideways: each `l` brings the next column to the left edge, up to the last one.
+        for label in FLOWS_COLUMNS[1:]:
+            for _ in range(2 if label == "ADDRESS" else 1):  # DIR stands before ADDRESS
+                s.t.keys("l")
+            s.t.wait_for(lambda p: column_header(p)[0].startswith(label),
+                         what=f"{label} at the left edge after l")
+        for _ in FLOWS_COLUMNS:
+            s.t.keys("h")
+        s.t.wait_for(lambda p: column_header(p)[0] == "OWNER", what="OWNER back after h")
+        assert s.quit() == "0"
+
+
+@R.case
+def key_bar_hides_with_f_and_is_remembered():
+    with Screen("footer", ["-46"], cols=80, rows=24, home="footer") as s:
+        pane = s.t.wait_for(lambda p: " 18112 " in p, what="the flows")
+        assert pane.lines[-1].startswith("?Help /Filter F6Sort"), frame_text(pane.text)
+        assert pane.lines[-1].rstrip().endswith("q Quit"), pane.lines[-1]
+        s.t.keys("/")
+        s.t.wait_for(lambda p: p.lines[-1].startswith("/"), what="the prompt in its place")
+        s.t.keys("Escape")
+        s.t.wait_for(lambda p: p.lines[-1].startswith("?Help"), what="the key bar back")
+        s.t.resize(40, 24)  # narrow: the least needed keys give way
+        pane = s.t.wait_for(lambda p: s.t.size() == (40, 24) and p.lines[-1].startswith("?Help"),
+                            what="the key bar at 40 columns")
+        assert "q Quit" in pane.lines[-1] and "Space" not in pane.lines[-1], pane.lines[-1]
+        s.t.resize(80, 24)
+        s.t.keys("F")
+        s.t.wait_for(lambda p: s.t.size() == (80, 24) and "?Help" not in p, what="F hides it")
+        assert s.quit() == "0"
+    rc = os.path.join(HOME, "footer", ".config", "flowtop", "flowtoprc")
+    text = open(rc).read()
+    assert re.search(r"^footer=0$", text, re.M), text
+    with Screen("footer2", ["-46"], cols=80, rows=24, home="footer") as s:
+        pane = s.t.wait_for(lambda p: " 18112 " in p, what="the flows, without the key bar")
+        assert "?Help" not in pane, frame_text(pane.text)
+        assert s.quit() == "0"
+
+
+@R.case
+def title_names_the_host_and_the_namespace():
+    host = re.sub(r"[^\x20-\x7e]", "?", socket.gethostname())
+    with Screen("title", ["-46", "--netns", A.name], cols=120, rows=24) as s:
+        pane = s.t.wait_for(lambda p: " 18112 " in p, what="the flows")
+        title = pane.lines[0]
+        assert "flowtop " in title and f" · {host} · netns {A.name}" in title, title
+        assert s.quit() == "0"
+
+
+@R.case
+def dumb_terminal_gets_one_line_and_the_unknown_term_status():
+    # Regression: TERM=dumb drew a screen with only a title.
+    statuses = {}
+    for term in ("no-such-terminal-xyz", "dumb"):
+        t = Tmux(f"term-{term[:4]}", cols=240, env={"TERM": term})  # the line unwrapped
+        try:
+            t.run(f"ip netns exec {A.name} {shlex.quote(R.flowtop)} -n; echo rc=$?")
+            pane = t.wait_for(lambda p: re.search(r"^rc=\d+", p.text, re.M) is not None,
+                              what=f"flowtop to exit with TERM={term}")
+            out = [line for line in pane.lines if line.startswith("flowtop:")]
+            assert len(out) == 1, f"TERM={term}: want one line:\n{pane.text}"
+            assert f"'{term}' (TERM)" in out[0] and "--batch" in out[0], out[0]
+            assert not t.alternate_on(), f"TERM={term} left the alternate screen on"
+            statuses[term] = re.findall(r"^rc=(\d+)", pane.text, re.M)[-1]
+            print(f"  TERM={term}: rc={statuses[term]}: {out[0]}")
+        finally:
+            t.kill()
+    assert statuses["dumb"] == statuses["no-such-terminal-xyz"] != "0", statuses
+
+
+@R.case
+def a_missing_geoip_dir_is_a_health_line():
+    missing = os.path.join(HOME, "no-such-geoip-dir")
+    with Screen("geodir", ["-46", "--geoip-dir", missing]) as s:
+        pane = s.t.wait_text(f"--geoip-dir {missing}: no such directory")
+        assert " 18112 " in pane, frame_text(pane.text)
+        assert s.quit() == "0"
 
 
 def _cleanup_home() -> None:

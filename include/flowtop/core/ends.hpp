@@ -53,7 +53,23 @@ struct Ends {
   Endpoint remote;               ///< the peer
   bool inside_initiated = true;  ///< the inside end opened the flow (its sent bytes are orig's)
 };
-Ends ends_of(const FlowRecord& rec);
+
+namespace detail {
+inline std::uint16_t port_of(const FlowRecord& rec, std::uint16_t port) {
+  return rec.has(FlowRecord::kHasPorts) ? port : std::uint16_t{0};
+}
+}  // namespace detail
+
+inline Ends ends_of(const FlowRecord& rec) {
+  const Endpoint initiator{rec.key.orig.src, detail::port_of(rec, rec.key.orig.sport)};
+  const Endpoint responder{rec.reply.src, detail::port_of(rec, rec.reply.sport)};
+  Ends e;
+  e.direction = rec.direction();
+  e.inside_initiated = !rec.has(FlowRecord::kInsideResponds);
+  e.inside = e.inside_initiated ? initiator : responder;
+  e.remote = e.inside_initiated ? responder : initiator;
+  return e;
+}
 
 /// The address translation of a flow: the reply tuple is not the mirror of the original one.
 struct Nat {
@@ -67,10 +83,19 @@ Nat nat_of(const FlowRecord& rec);
 
 /// Traffic from the inside end's side: what it sent (↑) and what it received (↓). For a flow the
 /// inside end initiated these are the original and reply directions; otherwise the reverse.
-Counters sent_counters(const FlowRecord& rec);
-Counters received_counters(const FlowRecord& rec);
+/// (Inline, like the rate and ends helpers: prepare calls them for every flow of every pass.)
+inline Counters sent_counters(const FlowRecord& rec) {
+  return rec.has(FlowRecord::kInsideResponds) ? rec.reply_ctr : rec.orig_ctr;
+}
+inline Counters received_counters(const FlowRecord& rec) {
+  return rec.has(FlowRecord::kInsideResponds) ? rec.orig_ctr : rec.reply_ctr;
+}
 /// Bytes per second sent and received by the inside end, over the record's last rate window.
-double sent_rate(const FlowRecord& rec);
-double received_rate(const FlowRecord& rec);
+inline double sent_rate(const FlowRecord& rec) {
+  return rec.has(FlowRecord::kInsideResponds) ? rec.rate_reply_bytes : rec.rate_orig_bytes;
+}
+inline double received_rate(const FlowRecord& rec) {
+  return rec.has(FlowRecord::kInsideResponds) ? rec.rate_orig_bytes : rec.rate_reply_bytes;
+}
 
 }  // namespace flowtop::core

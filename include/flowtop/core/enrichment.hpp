@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -30,9 +31,16 @@ struct ProcessInfo {
   std::string netns;
 };
 
-/// A device on a directly connected network that owns a forwarded flow.
+/// An Ethernet (MAC) address, in wire order.
+using MacAddr = std::array<std::uint8_t, 6>;
+
+/// "aa:bb:cc:dd:ee:ff".
+std::string mac_text(const MacAddr& mac);
+
+/// A device on a directly connected network that owns a forwarded flow. The MAC is kept as bytes:
+/// the snapshot thread copies one per forwarded flow, and six bytes copy without allocating.
 struct HostOwner {
-  std::string mac;   ///< "aa:bb:cc:dd:ee:ff"
+  MacAddr mac{};
   std::string name;  ///< from a DHCP lease, empty when none (untrusted: sanitise before display)
 };
 

@@ -148,10 +148,14 @@ struct FlowRecord {
 
 /// The rates of the record's last completed window; zero before one completed (see
 /// rates_known()).
-Rates rates_of(const FlowRecord& rec);
+inline Rates rates_of(const FlowRecord& rec) {
+  return {rec.rate_orig_bytes, rec.rate_reply_bytes, rec.rate_orig_packets, rec.rate_reply_packets};
+}
 /// Whether the record's rates are known: counters and a rate (kHasRates). An unknown rate is
 /// shown as "-" / null, never 0.
-bool rates_known(const FlowRecord& rec);
+inline bool rates_known(const FlowRecord& rec) {
+  return rec.has(FlowRecord::kHasCounters) && rec.has(FlowRecord::kHasRates);
+}
 
 /// What a record's counters are, for output that tells "not yet" from "never":
 ///  - Ok: bytes, packets and rates known;

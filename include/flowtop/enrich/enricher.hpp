@@ -23,9 +23,13 @@ struct EnricherConfig {
   std::string udp_conf;
   unsigned dns_workers = 8;        ///< at most this many getnameinfo calls in flight
   std::size_t queue_limit = 4096;  ///< per queue; a full queue drops and counts
-  /// The MAC of a neighbour ("aa:bb:…"), nullopt when the address is not one: the owner of a
-  /// forwarded flow. Called from any thread; must not block (net::NetWatcher's table).
-  std::function<std::optional<std::string>(const core::IpAddr&)> neighbour_mac;
+  /// The MAC of a neighbour, nullopt when the address is not one: the owner of a forwarded flow.
+  /// Called from any thread; must not block (net::NetWatcher's table).
+  std::function<std::optional<core::MacAddr>(const core::IpAddr&)> neighbour_mac;
+  /// Grows whenever neighbour_mac's answers may change (net::NetWatcher::generation()); cheap, any
+  /// thread. The owners of forwarded flows are cached per thread until it (or a lease file)
+  /// changes. Unset: neighbour_mac is asked every time.
+  std::function<std::uint64_t()> neighbour_generation;
   /// DHCP lease files naming LAN devices, read when they change (besides the usual places).
   std::vector<std::string> lease_files;
   bool usual_lease_files = true;  ///< also read dnsmasq's, odhcpd's, ISC dhcpd's and Kea's

@@ -17,12 +17,12 @@
 
 #include "flowtop/core/clock.hpp"
 #include "flowtop/core/hash_seed.hpp"
+#include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/ip_addr.hpp"
 
 namespace flowtop::enrich {
 
-/// An Ethernet (MAC) address, in wire order.
-using MacAddr = std::array<std::uint8_t, 6>;
+using MacAddr = core::MacAddr;
 
 /// The largest lease file read; a bigger one is refused (LeaseIndex::problems()).
 inline constexpr std::size_t kMaxLeaseFileBytes = std::size_t{8} << 20;

@@ -73,4 +73,8 @@ class GeoDatabases {
 /// The default search path with `geoip_dir` (if not empty) first.
 std::vector<std::string> default_dirs(const std::string& geoip_dir);
 
+/// What is wrong with a --geoip-dir that is not a readable directory ("--geoip-dir /x: no such
+/// directory"), for the health lines beside the databases' warnings; "" when it is one (or empty).
+std::string geoip_dir_problem(const std::string& geoip_dir);
+
 }  // namespace flowtop::geoip

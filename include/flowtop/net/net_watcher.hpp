@@ -17,14 +17,12 @@
 
 #include "flowtop/core/ends.hpp"
 #include "flowtop/core/hash_seed.hpp"
+#include "flowtop/core/enrichment.hpp"
 #include "flowtop/core/ip_addr.hpp"
 
 namespace flowtop::net {
 
-using Mac = std::array<std::uint8_t, 6>;
-
-/// "aa:bb:cc:dd:ee:ff".
-std::string mac_text(const Mac& mac);
+using Mac = core::MacAddr;
 
 /// One address, route or neighbour message, decoded. Plain values (parse_route_message()).
 struct AddrEntry {

@@ -24,6 +24,8 @@ enum class Style : std::uint8_t {
   Selected,      ///< the selection bar (whole line)
   Dim,           ///< secondary text: `-` unknowns, the source row of `-s`, labels
   Paused,        ///< "PAUSED" in the status line
+  FooterKey,     ///< a key in the footer's key bar ("F6")
+  Footer,        ///< what it does ("Sort"), and the rest of the bar
   Prompt,        ///< the filter prompt line
   PromptCursor,  ///< the cell under the prompt's cursor
   Overlay,       ///< help / sort menu / detail pane body

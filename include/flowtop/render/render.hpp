@@ -21,6 +21,8 @@ struct Size {
 struct RenderOptions {
   std::string version;  ///< "0.1.0": the title bar reads "flowtop 0.1.0"
   bool ascii = false;  ///< no UTF-8 terminal: ASCII arrows and markers instead of ↑ ↓ ▲ ▼ …
+  std::string host{};   ///< the host name for the title bar ("" none); untrusted: sanitised
+  std::string netns{};  ///< --netns: the namespace's name for the title bar ("" none)
 };
 
 /// What a --batch frame says in its title besides the version.
@@ -34,18 +36,22 @@ struct ReportOptions {
 /// Smallest screen render() draws; below it the frame says "terminal too small".
 inline constexpr int kMinCols = 40;
 inline constexpr int kMinLines = 10;
+/// The footer's key bar shows from this many lines on (below, the table keeps the room).
+inline constexpr int kFooterLines = 12;
 
 /// How many table entries (flows or groups) fit on a screen of `size` with this status and state:
 /// the lines below the title, status, health, tab bar and column header (and above the prompt /
-/// detail pane), divided by two for Flows with `-s`. 0 when the terminal is too small. Pass the
-/// result to view::build_rows().
+/// detail pane / footer), divided by two for Flows with `-s`. 0 when the terminal is too small.
+/// Pass the result to view::build_rows().
 std::size_t table_capacity(const view::Status& status, const view::ViewState& state, Size size);
 
-/// The screen for one frame. Layout, top to bottom: title bar; status line; health lines; tab
-/// bar; column header with the sort indicator; table rows (selection bar; `-s` source rows) or
-/// the empty-table reason; the detail pane (bottom half, Flows tab, when open); the filter prompt
-/// (last line, when open or when a filter error is pending). The help overlay and the sort menu
-/// are drawn over the table. Every untrusted string is sanitised; no line is wider than
+/// The screen for one frame. Layout, top to bottom: title bar (version, host, namespace); status
+/// line (the filter first; the sort column when it is not on screen); health lines; tab bar;
+/// column header with the sort indicator; table rows (selection bar; `-s` source rows) or the
+/// empty-table reason; the detail pane (bottom half, Flows tab, when open); the filter prompt
+/// (last lines, when open or when a filter error is pending) or else the footer's key bar (last
+/// line, when `state.footer` and the screen has kFooterLines lines). The help overlay and the
+/// sort menu are drawn over the table. Every untrusted string is sanitised; no line is wider than
 /// `size.cols` and there are never more than `size.lines` lines. Pure.
 Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
              const RenderOptions& options);

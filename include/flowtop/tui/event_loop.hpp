@@ -51,6 +51,8 @@ struct LoopDeps {
   int wake_fd = -1;                        ///< readable when the collector has new data; -1: none
   const sys::SignalFd* signals = nullptr;  ///< INT TERM HUP QUIT PIPE WINCH TSTP CONT
   std::string version;                     ///< for the title bar
+  std::string host;                        ///< the host name, for the title bar
+  std::string netns;                       ///< --netns, for the title bar ("" none)
   /// The deadlines' clock (and the latency measurements'); nullptr = core::system_clock(). A
   /// clock with a wake fd (a test's FakeClock) is polled too: the loop then waits for it to move
   /// rather than for real time to pass.

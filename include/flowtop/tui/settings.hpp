@@ -23,7 +23,7 @@ Settings settings_of(const view::ViewState& state);
 ///   tab=flows|owners|hosts|countries|as (processes: owners' old name)
 ///   sort.<tab>=COLUMN [asc|desc]       (COLUMN as --sort takes it; order: the column's default)
 ///   ipv4 ipv6 tcp udp dccp icmp sctp other loopback dns_flows   (the selection)
-///   active_only show_src bits dns geoip                          (toggles)
+///   active_only show_src bits dns geoip footer                   (toggles)
 ///   interval=SECONDS (0.1 to 3600)
 /// Booleans: 1/0, true/false, yes/no, on/off.
 void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,

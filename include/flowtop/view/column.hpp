@@ -63,11 +63,14 @@ struct ViewState;
 struct Placement {
   std::uint8_t priority = 0;  ///< 0: not on this tab; else higher is more important (the lowest
                               ///< drops first when the columns do not fit)
-  std::uint8_t min = 0;       ///< narrowest useful width
-  std::uint8_t pref = 0;      ///< a flexible column (pref > min) grows up to this
-  std::uint8_t comfort = 0;   ///< optional columns (priority <= 4) show only while the others
-                              ///< have at least this much
-  std::string_view label{};   ///< this tab's header label, when not the column's
+  /// A column is as wide as its widest cell on screen (and its header), up to `pref`. Text
+  /// (left-aligned) may be cut down to `min` on a narrow screen; a number (right-aligned) is never
+  /// cut and never narrower than `min`.
+  std::uint8_t min = 0;
+  std::uint8_t pref = 0;
+  std::uint8_t comfort = 0;  ///< optional columns (priority <= 4) show only while the others
+                             ///< get their content up to this much
+  std::string_view label{};  ///< this tab's header label, when not the column's
 };
 
 /// A sort key in packed form: the column's value as up to three words in ascending order, or

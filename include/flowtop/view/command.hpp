@@ -76,6 +76,7 @@ struct Command {
     ToggleGeoip,     ///< g (effect: geoip_changed)
     ToggleHelp,      ///< ?, F1; any key closes the help
     TogglePressure,  ///< p: the conntrack pressure pane
+    ToggleFooter,    ///< F: the key bar on the last line
     SortPrev,        ///< <  (the column to the left)
     SortNext,        ///< >
     SortReverse,     ///< r

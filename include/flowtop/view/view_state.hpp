@@ -116,6 +116,7 @@ struct ViewState {
   bool dns = true;           ///< reverse DNS enabled (mirrors the app; `n` toggles)
   bool geoip = true;         ///< GeoIP enabled (mirrors the app; `g` toggles)
   bool paused = false;       ///< space: the screen keeps its snapshot, collection continues
+  bool footer = true;        ///< `F`: the key bar on the last line
   bool detail_open = false;  ///< Enter on the Flows tab: the detail pane of the selected flow
   bool help_open = false;    ///< `?` / F1
   bool pressure_open = false;   ///< `p`: the conntrack pressure pane (any tab; replaces the detail)

@@ -10,11 +10,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 
+#include "flowtop/core/ends.hpp"
 #include "flowtop/rcu/rcu.hpp"
 #include "flowtop/sys/unique_fd.hpp"
 
@@ -206,3 +212,69 @@ TEST(Enricher, FindsTheProcessOwningALoopbackConnection) {
 }
 
 }  // namespace
+
+// A forwarded flow's owner is the LAN device of its inside end: the neighbour table's MAC, asked
+// once per address and generation (the snapshot thread asks for every forwarded flow at every
+// snapshot), asked again once the table's generation moves.
+TEST(Enricher, ForwardedFlowsAreOwnedByTheNeighbourUntilTheTableChanges) {
+  using flowtop::core::HostOwner;
+  using flowtop::core::Lookup;
+  using flowtop::core::MacAddr;
+  struct Table {
+    std::mutex mu;
+    std::map<IpAddr, MacAddr> macs;
+    std::atomic<std::uint64_t> generation{1};
+    int asked = 0;
+  };
+  auto table = std::make_shared<Table>();
+  table->macs[ip("10.0.0.2")] = MacAddr{0x02, 0, 0, 0, 0, 0x02};
+  EnricherConfig c = quiet_config();
+  c.geoip = false;
+  c.usual_lease_files = false;
+  c.neighbour_mac = [table](const IpAddr& a) -> std::optional<MacAddr> {
+    const std::lock_guard lock(table->mu);
+    ++table->asked;
+    const auto it = table->macs.find(a);
+    return it == table->macs.end() ? std::nullopt : std::optional<MacAddr>(it->second);
+  };
+  c.neighbour_generation = [table] { return table->generation.load(); };
+  Enricher e(c);
+  flowtop::core::NetFacts facts;
+  facts.local = {ip("10.0.0.1"), ip("192.0.2.1")};  // sorted
+  facts.inside = {flowtop::core::Prefix{ip("10.0.0.0"), 96 + 8}};
+  FlowRecord rec = flow(kTcp, "10.0.0.2", 40000, "198.51.100.7", 443);
+  rec.reply.dst = ip("192.0.2.1");  // masqueraded
+  rec.flags = static_cast<std::uint8_t>(rec.flags | flowtop::core::classify(rec, facts));
+  ASSERT_EQ(rec.direction(), flowtop::core::Direction::Forward);
+
+  Enrichment got = e.lookup(rec);
+  ASSERT_TRUE(got.host.ok());
+  EXPECT_EQ(flowtop::core::mac_text(got.host.value.mac), "02:00:00:00:00:02");
+  EXPECT_EQ(got.host.value.name, "") << "no lease file names it";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(e.lookup(rec).host.ok());
+  }
+  EXPECT_EQ(table->asked, 1) << "one question per address while the table stays the same";
+
+  {
+    const std::lock_guard lock(table->mu);
+    table->macs[ip("10.0.0.2")] = MacAddr{0x02, 0, 0, 0, 0, 0x99};  // the address moved
+  }
+  ++table->generation;
+  got = e.lookup(rec);
+  ASSERT_TRUE(got.host.ok());
+  EXPECT_EQ(flowtop::core::mac_text(got.host.value.mac), "02:00:00:00:00:99");
+
+  {
+    const std::lock_guard lock(table->mu);
+    table->macs.clear();  // gone from the neighbour table
+  }
+  ++table->generation;
+  EXPECT_EQ(e.lookup(rec).host.state, Lookup<HostOwner>::State::Failed);
+
+  // An outbound flow has a local process, never a LAN device.
+  FlowRecord out = flow(kTcp, "10.0.0.1", 40001, "198.51.100.7", 443);
+  out.flags = static_cast<std::uint8_t>(out.flags | flowtop::core::classify(out, facts));
+  ASSERT_EQ(out.direction(), flowtop::core::Direction::Out);
+  EXPECT_EQ(e.lookup(out).host.state, Lookup<HostOwner>::State::Disabled);
+}

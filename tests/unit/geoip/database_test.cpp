@@ -512,6 +512,19 @@ TEST(GeoDatabases, NothingFoundWarnsToRunUpdate) {
   EXPECT_EQ(geo.lookup(ip("10.0.0.1"))->kind, GeoInfo::Kind::Private);
 }
 
+TEST(GeoDatabases, AMissingGeoipDirIsNamed) {
+  TempDir dir;
+  EXPECT_EQ(geoip_dir_problem(""), "");
+  EXPECT_EQ(geoip_dir_problem(dir.path()), "");
+  EXPECT_EQ(geoip_dir_problem(dir.file("nope")),
+            "--geoip-dir " + dir.file("nope") + ": no such directory");
+  std::ofstream(dir.file("plain")) << "x";
+  EXPECT_EQ(geoip_dir_problem(dir.file("plain")),
+            "--geoip-dir " + dir.file("plain") + ": not a directory");
+  // A hostile name never reaches the screen raw.
+  EXPECT_EQ(geoip_dir_problem(dir.file("a\x1b[2Jb")).find('\x1b'), std::string::npos);
+}
+
 TEST(GeoDatabases, OnlyACorruptFileWarnsTwice) {
   TempDir dir;
   write_file(dir.file("GeoLite2-City.mmdb"), "garbage");

@@ -6,6 +6,7 @@
 
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/command.hpp"
+#include "unit/render/render_fixture.hpp"
 #include "unit/view/ends_fixture.hpp"
 #include "unit/view/fixture.hpp"
 
@@ -14,42 +15,6 @@ namespace {
 
 using view::Command;
 using K = view::Command::Kind;
-
-// One frame as the UI loop makes it: capacity, rows, settle, render.
-Frame frame_of(const test::FakeWorld& w, view::ViewState& state, Size size, bool ascii = false,
-               const std::vector<std::string>& health = {}) {
-  view::Snapshot snap = w.snapshot();
-  snap.status.health = health;
-  const std::size_t cap = table_capacity(snap.status, state, size);
-  const view::Rows rows = view::build_rows(snap, state, cap);
-  view::settle(state, rows);
-  return render(rows, state, size, RenderOptions{"0.1.0", ascii});
-}
-
-std::string text_of(const test::FakeWorld& w, view::ViewState state, Size size,
-                    bool ascii = false) {
-  return to_plain_text(frame_of(w, state, size, ascii));
-}
-
-view::ViewState all_protocols() {
-  view::ViewState s = view::default_view_state();
-  s.selection.udp = s.selection.icmp = true;
-  return s;
-}
-
-// The line of `text` that contains `needle`, or "".
-std::string line_with(const std::string& text, const std::string& needle) {
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find('\n', start);
-    const std::string line = text.substr(start, end - start);
-    if (line.find(needle) != std::string::npos) {
-      return line;
-    }
-    start = end + 1;
-  }
-  return "";
-}
 
 std::size_t line_width(const Line& line) {
   std::size_t w = 0;
@@ -88,7 +53,7 @@ TEST(Render, RatesNotKnownYetAreDashesNeverZero) {
   const std::string text = text_of(w, view::default_view_state(), {80, 12});
   EXPECT_NE(text.find("↑ - ↓ -"), std::string::npos) << text;
   const std::string row = line_with(text, "tcp4");
-  EXPECT_NE(row.find("53.0 kB          -"), std::string::npos) << row;
+  EXPECT_TRUE(row.ends_with(" 443  -            -          -")) << row;  // GEO, RATE↑, RATE↓
   // One known rate makes the sums known.
   w.flows.push_back(test::make_flow({.sport = 40001, .id = 2}));
   EXPECT_NE(text_of(w, view::default_view_state(), {80, 12}).find("↑ 120 B/s ↓ 5.3 kB/s"),
@@ -123,15 +88,16 @@ TEST(Render, GoldenFrame80x24) {
       " flowtop 0.1.0                                                         every 1s\n"
       " 7 shown · 9 tracked · 2 hidden: loopback 1, DNS 1 · ↑ 125.2 kB/s ↓ 2.4 MB/s\n"
       " Flows   Owners   Hosts   Countries   AS\n"
-      "OWNER   PROTO STATE         ADDRESS         PORT       RATE↑   BYTES↓     RATE↓▼\n"
-      "firefo… tcp4  ESTABLISHED → lhr25s34-in-f1… https  25.0 kB/s 910.0 MB   2.4 MB/s\n"
-      "curl    tcp4  ESTABLISHED → example.com     https    120 B/s  53.0 kB   5.3 kB/s\n"
-      "-       tcp4  ESTABLISHED → ?]0;pwned??[2J… 22    100.0 kB/s 150.0 kB   2.0 kB/s\n"
-      "-       icmp4             → 198.51.100.200  8/0       84 B/s     84 B     84 B/s\n"
-      "?[31m…  udp4              → ns.example.org  5353\n"
-      "firefo… tcp6  ESTABLISHED → 2a00-1450.exam… https             70.0 kB\n"
-      "sshd    tcp4  ESTABLISHED → backup.lan      50022          -        -          -\n"
-      "\n\n\n\n\n\n\n\n\n\n\n\n\n";
+      "OWNER   PROTO STATE       TIME   ADDRESS         PORT  GEO      RATE↑     RATE↓▼\n"
+      "firefo… tcp4  ESTABLISHED   1h → lhr25s34-in-f1… https GB   25.0 kB/s   2.4 MB/s\n"
+      "curl    tcp4  ESTABLISHED   1m → example.com     https US     120 B/s   5.3 kB/s\n"
+      "-       tcp4  ESTABLISHED   2d → ?]0;pwned??[2J… 22    NL  100.0 kB/s   2.0 kB/s\n"
+      "-       icmp4               2s → 198.51.100.200  8/0   US      84 B/s     84 B/s\n"
+      "?[31m…  udp4                5s → ns.example.org  5353  JP\n"
+      "firefo… tcp6  ESTABLISHED  30s → 2a00-1450.exam… https DE\n"
+      "sshd    tcp4  ESTABLISHED    - → backup.lan      50022 lan          -          -\n"
+      "\n\n\n\n\n\n\n\n\n\n\n\n"
+      "?Help /Filter F6Sort ⏎Detail Tab View Space Pause h l Columns q Quit\n";
   EXPECT_EQ(text_of(test::sample_world(), all_protocols(), {80, 24}), want);
 }
 
@@ -149,7 +115,7 @@ TEST(Render, GoldenFrame120x40WithDetailPane) {
       " Flows   Owners   Hosts   Countries   AS\n"
       "OWNER          PID PROTO STATE       TIME   ADDRESS                    PORT  GEO   BYTES↑   "
       "   RATE↑   BYTES↓     RATE↓▼\n"
-      "firefox-e…    1201 tcp4  ESTABLISHED   1h → lhr25s34-in-f14.1e100.net  https GB   25.0 MB  "
+      "firefox-esr   1201 tcp4  ESTABLISHED   1h → lhr25s34-in-f14.1e100.net  https GB   25.0 MB  "
       "25.0 kB/s 910.0 MB   2.4 MB/s\n"
       "                                            local 10.0.0.2:51000\n"
       "curl          4242 tcp4  ESTABLISHED   1m → example.com                https US    1.2 kB   "
@@ -162,9 +128,9 @@ TEST(Render, GoldenFrame120x40WithDetailPane) {
       "-                - icmp4               2s → 198.51.100.200             8/0   US      84 B   "
       "  84 B/s     84 B     84 B/s\n"
       "                                            local 10.0.0.2\n"
-      "?[31m日本…     777 udp4                5s → ns.example.org             5353  JP     500 B\n"
+      "?[31m日本語…   777 udp4                5s → ns.example.org             5353  JP     500 B\n"
       "                                            local 10.0.0.2:5353\n"
-      "firefox-e…    1201 tcp6  ESTABLISHED  30s → 2a00-1450.example.net      https DE    3.0 kB   "
+      "firefox-esr   1201 tcp6  ESTABLISHED  30s → 2a00-1450.example.net      https DE    3.0 kB   "
       "          70.0 kB\n"
       "                                            local [2001:db8::2]:51002\n"
       "sshd           900 tcp4  ESTABLISHED    - → backup.lan                 50022 lan        -   "
@@ -184,7 +150,8 @@ TEST(Render, GoldenFrame120x40WithDetailPane) {
       "B.V.\n"
       "started    2026-05-26 12:53:20 UTC (2d ago)\n"
       "status     SEEN_REPLY ASSURED CONFIRMED\n"
-      "\n\n\n\n\n\n";
+      "\n\n\n\n\n"
+      "?Help /Filter F6Sort ⏎Close Tab View Space Pause h l Columns q Quit\n";
   EXPECT_EQ(got, want);
 }
 
@@ -262,12 +229,12 @@ std::string header_at(int cols, bool bits = false) {
 TEST(Render, ColumnsDropLeastImportantFirst) {
   // DIR (its label is empty) stands between STATE/TIME and ADDRESS from 40 columns on; NAT is
   // among the first to go.
-  EXPECT_EQ(header_at(40), "PROTO   ADDRESS                   RATE↓▼");
-  EXPECT_EQ(header_at(60), "PROTO   ADDRESS         PORT       RATE↑   BYTES↓     RATE↓▼");
+  EXPECT_EQ(header_at(40), "PROTO   ADDRESS         PORT      RATE↓▼");
+  EXPECT_EQ(header_at(60), "OWNER   PROTO   ADDRESS          PORT       RATE↑     RATE↓▼");
   EXPECT_EQ(header_at(80),
-            "OWNER   PROTO STATE         ADDRESS         PORT       RATE↑   BYTES↓     RATE↓▼");
+            "OWNER   PROTO STATE       TIME   ADDRESS         PORT  GEO      RATE↑     RATE↓▼");
   EXPECT_EQ(header_at(80, true),
-            "OWNER   PROTO   ADDRESS                 PORT         RATE↑   BYTES↓       RATE↓▼");
+            "OWNER   PROTO STATE       TIME   ADDRESS         PORT         RATE↑       RATE↓▼");
   EXPECT_EQ(header_at(120),
             "OWNER          PID PROTO STATE       TIME   ADDRESS                    PORT  GEO   "
             "BYTES↑      RATE↑   BYTES↓     RATE↓▼");
@@ -285,14 +252,14 @@ TEST(Render, HorizontalScrollBringsDroppedColumnsBack) {
   view::ViewState s = all_protocols();
   EXPECT_EQ(line_with(text_of(test::sample_world(), s, {80, 24}), "ADDRESS").find("BYTES↑"),
             std::string::npos);
-  s.h_scroll = 1;  // OWNER scrolled off: the room goes to ADDRESS, BYTES↑ needs one more column
+  s.h_scroll = 1;  // OWNER scrolled off: PID, the column scrolled to, stands first
   EXPECT_EQ(line_with(text_of(test::sample_world(), s, {80, 24}), "ADDRESS"),
-            "PROTO STATE         ADDRESS                 PORT       RATE↑   BYTES↓     RATE↓▼");
-  s.h_scroll = 3;  // OWNER, PID (dropped anyway) and PROTO scrolled off
+            " PID PROTO STATE       TIME   ADDRESS            PORT  GEO      RATE↑     RATE↓▼");
+  s.h_scroll = 5;  // from DIR on: the room brings the byte totals back
   const std::string header = line_with(text_of(test::sample_world(), s, {80, 24}), "ADDRESS");
   EXPECT_EQ(header.find("OWNER"), std::string::npos);
   EXPECT_EQ(header.find("PROTO"), std::string::npos);
-  EXPECT_NE(header.find("BYTES↑"), std::string::npos);
+  EXPECT_NE(header.find("BYTES↑"), std::string::npos) << header;
 }
 
 TEST(Render, ZeroIsBlankAndUnknownIsDash) {
@@ -305,7 +272,7 @@ TEST(Render, ZeroIsBlankAndUnknownIsDash) {
   // The IPv6 flow: idle, nothing sent back yet counted as blank, not 0.
   EXPECT_EQ(
       line_with(text, "2a00-1450"),
-      "firefox-e…    1201 tcp6  ESTABLISHED  30s → 2a00-1450.example.net      https DE    3.0 kB"
+      "firefox-esr   1201 tcp6  ESTABLISHED  30s → 2a00-1450.example.net      https DE    3.0 kB"
       "             70.0 kB");
 }
 
@@ -324,8 +291,9 @@ TEST(Render, HostileNamesAreSanitised) {
 
 TEST(Render, WideCharactersAreCutOnTheirBoundary) {
   const std::string text = text_of(test::sample_world(), all_protocols(), {120, 24});
-  // OWNER is 10 columns: "?[31m" (5) + 日本 (4) + "…" (1).
-  EXPECT_EQ(line_with(text, "udp4").substr(0, std::string("?[31m日本…").size()), "?[31m日本…");
+  // OWNER is 13 columns: "?[31m" (5) + 日本語 (6) + "…" (1) + a blank where half of ツ was.
+  EXPECT_EQ(line_with(text, "udp4").substr(0, std::string("?[31m日本語…  ").size()),
+            "?[31m日本語…  ");
 }
 
 TEST(Render, SourceRowsWithDashS) {
@@ -334,12 +302,12 @@ TEST(Render, SourceRowsWithDashS) {
   const std::string text = text_of(test::sample_world(), s, {80, 24});
   // The inside end, under ADDRESS (the remote end).
   EXPECT_EQ(line_with(text, "local 10.0.0.2:51000"),
-            "                            local 10.0.0.2:51000");
+            "                                 local 10.0.0.2:51000");
   EXPECT_NE(text.find("local [2001:db8::2]:51002"), std::string::npos);
   EXPECT_NE(text.find("local 10.0.0.2\n"), std::string::npos);  // ICMP: no port
   EXPECT_EQ(line_with(text, "local 192.168.1.50"),
-            "                            local 192.168.1.50:33000 · SNAT to 203.0.113.9:33000");
-  EXPECT_EQ(table_capacity({}, s, {80, 24}), 10U);  // two lines per flow
+            "                                 local 192.168.1.50:33000 · SNAT to 203.0.113.9…");
+  EXPECT_EQ(table_capacity({}, s, {80, 24}), 9U);  // two lines per flow (and the key bar)
 }
 
 TEST(Render, DetailPaneShowsBothTuplesSoNatIsVisible) {
@@ -403,16 +371,16 @@ TEST(Render, SortMenuAndIndicator) {
   EXPECT_NE(text.find(" RATE↓ ▼"), std::string::npos);
   s = view::apply(view::apply(s, Command{K::SortMenuUp}), Command{K::SortMenuAccept});
   s = view::apply(s, Command{K::SortReverse});
-  EXPECT_NE(line_with(text_of(test::sample_world(), s, {80, 24}), "ADDRESS").find("BYTES↓▲"),
+  EXPECT_NE(line_with(text_of(test::sample_world(), s, {120, 24}), "ADDRESS").find("BYTES↓▲"),
             std::string::npos);
 }
 
 TEST(Render, AsciiTerminal) {
   const std::string text = text_of(test::sample_world(), all_protocols(), {80, 24}, true);
   EXPECT_EQ(line_with(text, "ADDRESS"),
-            "OWNER   PROTO STATE         ADDRESS         PORT      RATE-O  BYTES-I    RATE-Iv");
+            "OWNER   PROTO STATE       TIME   ADDRESS         PORT  GEO     RATE-O    RATE-Iv");
   EXPECT_EQ(line_with(text, "curl"),
-            "curl    tcp4  ESTABLISHED > example.com     https    120 B/s  53.0 kB   5.3 kB/s");
+            "curl    tcp4  ESTABLISHED   1m > example.com     https US     120 B/s   5.3 kB/s");
   EXPECT_NE(text.find("firefo~"), std::string::npos);
   EXPECT_NE(text.find(" | out 125.2 kB/s in 2.4 MB/s"), std::string::npos);
 }
@@ -422,9 +390,9 @@ TEST(Render, StatusLineSaysWhatIsHiddenAndPaused) {
   s.paused = true;
   s.filter = std::get<view::Filter>(view::compile_filter("firefox"));
   const std::string status = text_of(test::sample_world(), s, {200, 24});
-  EXPECT_NE(status.find(" PAUSED · 2 shown · 9 tracked · 7 hidden: loopback 1, protocol 3, filter 3"
-                        " · ↑ 25.0 kB/s ↓ 2.4 MB/s · TCP, IPv4+IPv6 · filter: firefox · tcp 6 udp 2"
-                        " icmp 1"),
+  EXPECT_NE(status.find(" PAUSED · filter: firefox · 2 shown · 9 tracked · 7 hidden: loopback 1, "
+                        "protocol 3, filter 3 · ↑ 25.0 kB/s ↓ 2.4 MB/s · TCP, IPv4+IPv6 · tcp 6 "
+                        "udp 2 icmp 1"),
             std::string::npos)
       << status;
 }
@@ -471,7 +439,7 @@ TEST(Render, HealthLinesShowAndGiveWayOnSmallTerminals) {
   view::Snapshot snap = w.snapshot();
   snap.status.health = many;
   EXPECT_EQ(table_capacity(snap.status, s, {40, 10}), 6U - 3U);
-  EXPECT_EQ(table_capacity(snap.status, s, {40, 30}), 30U - 4U - 3U);
+  EXPECT_EQ(table_capacity(snap.status, s, {40, 30}), 30U - 4U - 3U - 1U);  // and the key bar
 }
 
 TEST(Render, FilterPromptWithCursorAndError) {
@@ -497,7 +465,7 @@ TEST(Render, ClicksMapToCommands) {
   EXPECT_EQ(hit_test(f, 2, 10), (Command{K::SetTab, 1}));  // " Owners "
   EXPECT_EQ(hit_test(f, 3, 0),
             (Command{K::SortBy, static_cast<std::int64_t>(view::Column::Process)}));
-  EXPECT_EQ(hit_test(f, 3, 30),
+  EXPECT_EQ(hit_test(f, 3, 35),
             (Command{K::SortBy, static_cast<std::int64_t>(view::Column::Address)}));
   EXPECT_EQ(hit_test(f, 6, 40), (Command{K::SelectRow, 2}));
   EXPECT_FALSE(hit_test(f, 20, 5));  // below the rows
@@ -509,11 +477,11 @@ TEST(Render, AggregateViews) {
   s.tab = view::Tab::Owners;
   const std::string text = text_of(test::sample_world(), s, {80, 24});
   EXPECT_EQ(line_with(text, "FLOWS"),
-            "OWNER                PID USER      FLOWS   BYTES↑      RATE↑   BYTES↓     RATE↓▼");
+            "OWNER            PID USER   FLOWS   BYTES↑      RATE↑   BYTES↓     RATE↓▼  PKTS↓");
   EXPECT_EQ(line_with(text, "firefox"),
-            "firefox-esr         1201 alice         2  25.0 MB  25.0 kB/s 910.1 MB   2.4 MB/s");
+            "firefox-esr     1201 alice      2  25.0 MB  25.0 kB/s 910.1 MB   2.4 MB/s 640.0k");
   EXPECT_EQ(line_with(text, "sshd"),
-            "sshd                 900 root          1        -          -        -          -");
+            "sshd             900 root       1        -          -        -          -      -");
   s.tab = view::Tab::Countries;
   EXPECT_NE(line_with(text_of(test::sample_world(), s, {80, 24}), "United States").find(" 2 "),
             std::string::npos);
@@ -525,43 +493,43 @@ TEST(Render, ARoutersFlowsShowTheirDirectionAndTheirLanOwner) {
   const test::FakeWorld w = test::router_world();
   const std::string text = text_of(w, view::default_view_state(), {80, 12});
   EXPECT_EQ(line_with(text, "ADDRESS"),
-            "OWNER   PROTO STATE         ADDRESS         PORT       RATE↑   BYTES↓     RATE↓▼");
+            "OWNER  PROTO STATE       TIME   ADDRESS          PORT  GEO      RATE↑     RATE↓▼");
   EXPECT_EQ(line_with(text, "example.com"),
-            "laptop  tcp4  ESTABLISHED ⇄ example.com     https    120 B/s  53.0 kB   5.3 kB/s");
+            "laptop tcp4  ESTABLISHED   1m ⇄ example.com      https US     120 B/s   5.3 kB/s");
   EXPECT_EQ(line_with(text, "curl"),
-            "curl    tcp4  ESTABLISHED → example.com     https     60 B/s  20.0 kB   2.0 kB/s");
+            "curl   tcp4  ESTABLISHED   1m → example.com      https US      60 B/s   2.0 kB/s");
   // The port forward: the Internet client, the internal server's service (22, not 2222), and
   // ↑ what the NAS sent.
   EXPECT_EQ(line_with(text, "nas"),
-            "nas     tcp4  ESTABLISHED ⇄ 198.51.100.99   ssh    90.0 kB/s   3.0 kB    300 B/s");
+            "nas    tcp4  ESTABLISHED   1m ⇄ 198.51.100.99    ssh   NL   90.0 kB/s    300 B/s");
   EXPECT_EQ(line_with(text, "tcp6"),
-            "laptop  tcp6  ESTABLISHED ⇄ 2a00-1450.exam… https    200 B/s  70.0 kB   7.0 kB/s");
+            "laptop tcp6  ESTABLISHED   1m ⇄ 2a00-1450.examp… https DE     200 B/s   7.0 kB/s");
   EXPECT_EQ(line_with(text, "198.51.100.7 "),
-            "-       tcp4  ESTABLISHED ⇄ 198.51.100.7    80        10 B/s    200 B     20 B/s");
+            "-      tcp4  ESTABLISHED   1m ⇄ 198.51.100.7     80    US      10 B/s     20 B/s");
   // The status line sums what the inside ends sent and received.
   EXPECT_NE(text.find(" 5 shown · 5 tracked · ↑ 90.4 kB/s ↓ 14.6 kB/s"), std::string::npos);
   // ASCII: "~" forwarded, ">" out.
   const std::string ascii = text_of(w, view::default_view_state(), {80, 12}, true);
-  EXPECT_NE(ascii.find("laptop  tcp4  ESTABLISHED ~ example.com"), std::string::npos) << ascii;
-  EXPECT_NE(ascii.find("curl    tcp4  ESTABLISHED > example.com"), std::string::npos) << ascii;
+  EXPECT_NE(ascii.find("laptop tcp4  ESTABLISHED   1m ~ example.com"), std::string::npos) << ascii;
+  EXPECT_NE(ascii.find("curl   tcp4  ESTABLISHED   1m > example.com"), std::string::npos) << ascii;
 }
 
 TEST(Render, TheNatColumnShowsTheTranslatedEndWhenThereIsRoom) {
   const test::FakeWorld w = test::router_world();
   const std::string text = text_of(w, view::default_view_state(), {240, 12});
   const std::string header = line_with(text, "ADDRESS");
-  EXPECT_NE(header.find("PORT       NAT  "), std::string::npos) << header;
-  EXPECT_NE(line_with(text, "example.com  ").find("https      SNAT 203.0.113.9:61000   "),
-            std::string::npos);
-  EXPECT_NE(line_with(text, "nas").find(" ssh        DNAT 192.168.77.10:22   "), std::string::npos);
-  EXPECT_NE(line_with(text, "198.51.100.7 ").find(" 80         SNAT 203.0.113.9:62000   "),
+  EXPECT_NE(header.find("PORT  NAT                    GEO"), std::string::npos) << header;
+  EXPECT_NE(line_with(text, "example.com  ").find("https SNAT 203.0.113.9:61000 US "),
+            std::string::npos)
+      << text;
+  EXPECT_NE(line_with(text, "nas").find(" ssh   DNAT 192.168.77.10:22  NL "), std::string::npos);
+  EXPECT_NE(line_with(text, "198.51.100.7 ").find(" 80    SNAT 203.0.113.9:62000 US "),
             std::string::npos);
   // No NAT: blank.
-  EXPECT_NE(line_with(text, "curl").find(" https                                     US "),
-            std::string::npos)
+  EXPECT_NE(line_with(text, "curl").find(" https                        US "), std::string::npos)
       << line_with(text, "curl");
-  // At 120 columns NAT is among the first columns to go.
-  EXPECT_EQ(line_with(text_of(w, view::default_view_state(), {120, 12}), "ADDRESS").find("NAT"),
+  // At 80 columns NAT is among the first columns to go.
+  EXPECT_EQ(line_with(text_of(w, view::default_view_state(), {80, 12}), "ADDRESS").find("NAT"),
             std::string::npos);
 }
 
@@ -569,7 +537,7 @@ TEST(Render, SourceRowsOnARouterShowTheInsideEndAndNat) {
   view::ViewState s = view::default_view_state();
   s.show_src = true;
   const std::string text = text_of(test::router_world(), s, {120, 16});
-  const std::string pad(44, ' ');  // under ADDRESS
+  const std::string pad(37, ' ');  // under ADDRESS
   EXPECT_EQ(line_with(text, "192.168.77.23:41000"),
             pad + "inside laptop.lan (192.168.77.23:41000) · SNAT to 203.0.113.9:61000");
   EXPECT_EQ(line_with(text, "192.168.77.10"),
@@ -584,19 +552,22 @@ TEST(Render, AServersInboundFlowsShowTheClientAndWhatTheServerSent) {
   s.show_src = true;
   const std::string text = text_of(test::server_world(), s, {120, 16});
   EXPECT_NE(text.find(" 4 shown · 4 tracked · ↑ 211.1 kB/s ↓ 500.6 kB/s"), std::string::npos);
-  EXPECT_EQ(line_with(text, "sshd"),
-            "sshd           900 tcp4  ESTABLISHED   1m ← client.example.net         ssh   GB    "
-            "2.0 MB 200.0 kB/s   4.0 kB    400 B/s");
+  EXPECT_EQ(
+      line_with(text, "sshd"),
+      "sshd   900 tcp4  ESTABLISHED   1m ← client.example.net ssh   GB      2.0 MB 200.0 kB/s "
+      "  4.0 kB    400 B/s   1500     80");
   EXPECT_EQ(line_with(text, "(192.0.2.10:22)"),
-            std::string(44, ' ') + "local server.example.org (192.0.2.10:22)");
-  EXPECT_EQ(line_with(text, "tcp6"),
-            "nginx         1300 tcp6  ESTABLISHED   1m ← 2001:db8:99::5             https DE   "
-            "80.0 kB   8.0 kB/s   1.5 kB    150 B/s");
+            std::string(36, ' ') + "local server.example.org (192.0.2.10:22)");
+  EXPECT_EQ(
+      line_with(text, "tcp6"),
+      "nginx 1300 tcp6  ESTABLISHED   1m ← 2001:db8:99::5     https DE     80.0 kB   8.0 kB/s "
+      "  1.5 kB    150 B/s     60     10");
   EXPECT_EQ(line_with(text, "[2001:db8:5::10]"),
-            std::string(44, ' ') + "local [2001:db8:5::10]:443");
-  EXPECT_EQ(line_with(text, "apt"),
-            "apt           2000 tcp4  ESTABLISHED   1m → example.com                https US     "
-            "600 B     60 B/s   5.0 MB 500.0 kB/s");
+            std::string(36, ' ') + "local [2001:db8:5::10]:443");
+  EXPECT_EQ(
+      line_with(text, "apt"),
+      "apt   2000 tcp4  ESTABLISHED   1m → example.com        https US       600 B     60 B/s "
+      "  5.0 MB 500.0 kB/s      6   3500");
   EXPECT_NE(text_of(test::server_world(), s, {120, 16}, true).find(" 1m < client.example.net"),
             std::string::npos);
 }
@@ -631,7 +602,7 @@ TEST(Render, DetailPaneOfAPortForward) {
   view::ViewState s = view::default_view_state();
   s = view::apply(s, Command{K::SelectRow, 3});  // nas
   s = view::apply(s, Command{K::Enter});
-  const std::string text = text_of(test::router_world(), s, {120, 30});
+  const std::string text = text_of(test::router_world(), s, {120, 32});
   const std::size_t from = text.find(" Flow tcp4");
   const std::size_t to = text.find("CONFIRMED\n", from);
   ASSERT_NE(to, std::string::npos) << text;
@@ -664,9 +635,9 @@ TEST(Render, OwnersOnARouterListItsLanDevices) {
   s.tab = view::Tab::Owners;
   const std::string text = text_of(test::router_world(), s, {80, 12});
   EXPECT_EQ(line_with(text, "FLOWS"),
-            "OWNER                PID USER      FLOWS   BYTES↑      RATE↑   BYTES↓     RATE↓▼");
+            "OWNER   PID USER               FLOWS   BYTES↑      RATE↑   BYTES↓     RATE↓▼");
   // The laptop's IPv4 and IPv6 flows are one device (one MAC); sent ↑, received ↓.
-  EXPECT_TRUE(line_with(text, "laptop").starts_with("laptop                 - "))
+  EXPECT_TRUE(line_with(text, "laptop").starts_with("laptop    - aa:bb:cc:00:00:"))
       << line_with(text, "laptop");
   EXPECT_TRUE(
       line_with(text, "laptop").ends_with("      2   3.2 kB    320 B/s 123.0 kB  12.3 kB/s"))
@@ -674,9 +645,9 @@ TEST(Render, OwnersOnARouterListItsLanDevices) {
   EXPECT_TRUE(line_with(text, "nas").ends_with("      1 900.0 kB  90.0 kB/s   3.0 kB    300 B/s"))
       << line_with(text, "nas");
   EXPECT_EQ(line_with(text, "curl"),
-            "curl                4242 alice         1    600 B     60 B/s  20.0 kB   2.0 kB/s");
+            "curl   4242 alice                  1    600 B     60 B/s  20.0 kB   2.0 kB/s");
   EXPECT_EQ(line_with(text, "  20 B/s"),
-            "-                      - -             1    100 B     10 B/s    200 B     20 B/s");
+            "-         - -                      1    100 B     10 B/s    200 B     20 B/s");
 }
 
 // A LAN device's USER cell is its MAC: two devices of one vendor differ only at its end, so it
@@ -740,9 +711,9 @@ TEST(Render, HostsOnAServerAreItsClients) {
   s.tab = view::Tab::Hosts;
   const std::string text = text_of(test::server_world(), s, {80, 12});
   EXPECT_EQ(line_with(text, "client"),
-            "client.example.net            GB       2   2.0 MB 203.0 kB/s   4.9 kB    490 B/s");
+            "client.example.net GB       2   2.0 MB 203.0 kB/s   4.9 kB    490 B/s     89");
   EXPECT_EQ(line_with(text, "2001:db8:99::5"),
-            "2001:db8:99::5                DE       1  80.0 kB   8.0 kB/s   1.5 kB    150 B/s");
+            "2001:db8:99::5     DE       1  80.0 kB   8.0 kB/s   1.5 kB    150 B/s     10");
   EXPECT_EQ(text.find("192.0.2.10"), std::string::npos);
   EXPECT_EQ(text.find("server.example.org"), std::string::npos);
   EXPECT_EQ(text.find("2001:db8:5::10"), std::string::npos);

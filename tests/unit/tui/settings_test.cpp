@@ -30,10 +30,11 @@ TEST(Settings, DefaultsCoverEveryRememberedSetting) {
        {"tab",  "sort.flows", "sort.owners", "sort.hosts", "sort.countries", "sort.as",
         "ipv4", "ipv6",       "tcp",         "udp",        "dccp",           "icmp",
         "sctp", "other",      "loopback",    "dns_flows",  "active_only",    "show_src",
-        "bits", "dns",        "geoip",       "interval"}) {
+        "bits", "dns",        "geoip",       "footer",     "interval"}) {
     EXPECT_TRUE(s.contains(key)) << key;
   }
-  EXPECT_EQ(s.size(), 22U);
+  EXPECT_EQ(s.size(), 23U);
+  EXPECT_EQ(s.at("footer"), "1");
   EXPECT_EQ(s.at("tab"), "flows");
   EXPECT_EQ(s.at("tcp"), "1");
   EXPECT_EQ(s.at("udp"), "0");
@@ -45,7 +46,7 @@ TEST(Settings, EveryKeyIsApplied) {
   const view::ViewState s = from_text(
       "tab=Hosts\nsort.flows=age asc\nsort.hosts=bytes-out\nudp=1\ntcp=off\nipv6=no\n"
       "icmp=true\nsctp=yes\ndccp=1\nother=1\nloopback=1\ndns_flows=1\nactive_only=1\n"
-      "show_src=1\nbits=on\ndns=0\ngeoip=0\ninterval=0.5\n",
+      "show_src=1\nbits=on\ndns=0\ngeoip=0\nfooter=off\ninterval=0.5\n",
       &errors);
   EXPECT_TRUE(errors.empty()) << errors.front();
   EXPECT_EQ(s.tab, Tab::Hosts);
@@ -62,6 +63,7 @@ TEST(Settings, EveryKeyIsApplied) {
   EXPECT_TRUE(s.active_only && s.show_src && s.bits);
   EXPECT_FALSE(s.dns);
   EXPECT_FALSE(s.geoip);
+  EXPECT_FALSE(s.footer);
   EXPECT_DOUBLE_EQ(s.interval_s, 0.5);
 }
 

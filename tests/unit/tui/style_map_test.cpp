@@ -13,10 +13,11 @@ namespace {
 using render::Style;
 
 constexpr Style kAll[] = {
-    Style::Normal,       Style::Title,       Style::Status, Style::Health,       Style::Warning,
-    Style::Tab,          Style::TabActive,   Style::Header, Style::HeaderSorted, Style::Selected,
-    Style::Dim,          Style::Paused,      Style::Prompt, Style::PromptCursor, Style::Overlay,
-    Style::OverlayTitle, Style::MenuSelected};
+    Style::Normal,       Style::Title,        Style::Status,      Style::Health,
+    Style::Warning,      Style::Tab,          Style::TabActive,   Style::Header,
+    Style::HeaderSorted, Style::Selected,     Style::Dim,         Style::Paused,
+    Style::FooterKey,    Style::Footer,       Style::Prompt,      Style::PromptCursor,
+    Style::Overlay,      Style::OverlayTitle, Style::MenuSelected};
 
 static_assert(std::size(kAll) == kStyleCount, "a style was added: map it and list it here");
 
@@ -36,7 +37,7 @@ TEST(StyleLook, BarsAreReverseVideoInBothModes) {
   for (const bool color : {false, true}) {
     for (const Style s :
          {Style::Title, Style::TabActive, Style::Header, Style::HeaderSorted, Style::Selected,
-          Style::Paused, Style::PromptCursor, Style::MenuSelected}) {
+          Style::Paused, Style::Footer, Style::PromptCursor, Style::MenuSelected}) {
       EXPECT_NE(style_look(s, color).attrs & A_REVERSE, 0U)
           << "style " << static_cast<int>(s) << (color ? " colour" : " mono");
     }
@@ -53,6 +54,8 @@ TEST(StyleLook, MonochromeKeepsTheDistinctionsThatMatter) {
   EXPECT_NE(style_look(Style::Tab, false).attrs, style_look(Style::TabActive, false).attrs);
   EXPECT_NE(style_look(Style::Warning, false).attrs, 0U);
   EXPECT_NE(style_look(Style::Dim, false).attrs & A_DIM, 0U);
+  // The footer's keys stand out from what they do.
+  EXPECT_NE(style_look(Style::FooterKey, false).attrs, style_look(Style::Footer, false).attrs);
 }
 
 TEST(StyleLook, ColoursDistinguishSelectionFromHeader) {

@@ -222,5 +222,28 @@ TEST_F(TerminalOnPty, UnknownTermIsAClearError) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << c.output;
 }
 
+// A terminal that cannot move the cursor (TERM=dumb) cannot draw the screen: the same kind of
+// one-line error as an unknown type, not a screen with only a title.
+TEST_F(TerminalOnPty, DumbTermIsAClearError) {
+  Child c;
+  run_child(c, [] {
+    ::setenv("TERM", "dumb", 1);
+    try {
+      Terminal t;
+    } catch (const TerminalError& e) {
+      const std::string m = e.what();
+      ::_exit(m.find("'dumb'") != std::string::npos && m.find("--batch") != std::string::npos &&
+                      m.find('\n') == std::string::npos
+                  ? 0
+                  : 5);
+    }
+    ::_exit(6);
+  });
+  const int status = c.wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << c.output;
+  // Nothing reached the terminal: no escape sequence was written before the error.
+  EXPECT_EQ(c.output.find('\x1b'), std::string::npos) << c.output;
+}
+
 }  // namespace
 }  // namespace flowtop::tui

@@ -39,6 +39,7 @@ TEST(KeyMap, TheOriginalKeysKeepTheirMeaning) {
   EXPECT_EQ(key(s, kKeyRight).kind, K::ScrollRight);
   EXPECT_EQ(key(s, 'l').kind, K::ScrollRight);
   EXPECT_EQ(key(s, 'b').kind, K::ToggleBits);
+  EXPECT_EQ(key(s, 'F').kind, K::ToggleFooter);
   EXPECT_EQ(key(s, 'a').kind, K::ToggleActive);
   EXPECT_EQ(key(s, 's').kind, K::ToggleSource);
   EXPECT_EQ(key(s, 'T').kind, K::ToggleTcp);
@@ -169,7 +170,7 @@ TEST(Reducer, TogglesFlipAndAreRemembered) {
     bool ViewState::*flag;
   };
   for (const Case& c : {Case{'b', &ViewState::bits}, Case{'a', &ViewState::active_only},
-                        Case{'s', &ViewState::show_src}}) {
+                        Case{'s', &ViewState::show_src}, Case{'F', &ViewState::footer}}) {
     const ViewState before = default_view_state();
     ViewState after = press(before, c.key);
     EXPECT_NE(after.*c.flag, before.*c.flag) << char(c.key);

@@ -60,9 +60,18 @@ inline core::Lookup<std::string> name(std::string n) {
 inline core::Lookup<core::GeoInfo> located(core::GeoInfo g) {
   return core::Lookup<core::GeoInfo>::ready(std::move(g));
 }
+/// "aa:bb:cc:dd:ee:ff" as bytes (a fixture's own MACs: always well formed).
+inline core::MacAddr parse_mac_text(const std::string& text) {
+  core::MacAddr mac{};
+  for (std::size_t i = 0; i < mac.size(); ++i) {
+    mac[i] = static_cast<std::uint8_t>(std::stoul(text.substr(i * 3, 2), nullptr, 16));
+  }
+  return mac;
+}
+
 inline core::Lookup<core::HostOwner> device(std::string mac, std::string lease_name) {
   return core::Lookup<core::HostOwner>::ready(
-      core::HostOwner{std::move(mac), std::move(lease_name)});
+      core::HostOwner{parse_mac_text(mac), std::move(lease_name)});
 }
 
 /// A server's flows (sorted by RATE↓, what the server received: 24, 21, 22, 23):

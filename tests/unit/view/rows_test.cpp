@@ -80,9 +80,9 @@ FakeWorld routed_world(std::size_t n, unsigned seed = 42) {
       e.process = core::Lookup<core::ProcessInfo>::failed();
       const unsigned dev = r.id % 9;
       if (dev < 6) {
-        e.host =
-            core::Lookup<core::HostOwner>::ready({"aa:bb:cc:00:00:0" + std::to_string(dev),
-                                                  dev % 2 == 0 ? "dev" + std::to_string(dev) : ""});
+        e.host = core::Lookup<core::HostOwner>::ready(
+            {core::MacAddr{0xaa, 0xbb, 0xcc, 0, 0, static_cast<std::uint8_t>(dev)},
+             dev % 2 == 0 ? "dev" + std::to_string(dev) : ""});
         if (dev == 3) {
           e.inside_name = core::Lookup<std::string>::ready("printer.lan");
         }
