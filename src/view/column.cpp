@@ -270,11 +270,13 @@ std::string group_rate_out_cell(const GroupRow& g, const Ctx& c) {
 std::string group_rate_in_cell(const GroupRow& g, const Ctx& c) {
   return rate_cell(g.known_rates, g.rate_in, c.state.bits);
 }
+// Without totals (nothing keeps them: a frame built without a ledger) there is nothing to say,
+// and the screen leaves the column out; with them a zero is blank as everywhere.
 std::string group_total_out_cell(const GroupRow& g, const Ctx& /*ctx*/) {
-  return bytes_cell(g.known_totals, g.total_out);
+  return g.known_totals ? bytes_cell(true, g.total_out) : std::string();
 }
 std::string group_total_in_cell(const GroupRow& g, const Ctx& /*ctx*/) {
-  return bytes_cell(g.known_totals, g.total_in);
+  return g.known_totals ? bytes_cell(true, g.total_in) : std::string();
 }
 std::string group_packets_out_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return packets_cell(g.known_counters, g.packets_out);
