@@ -533,7 +533,7 @@ def totals_and_the_sparkline_show_on_screen():
                 cols=160) as s:
         s.t.wait_for(lambda p: all(f" {port} " in p for port in TCP_FLOWS), what="the flows")
         s.t.keys("Tab")
-        pane = s.t.wait_for(lambda p: "TOTAL↑" in p and "TOTAL↓" in p, what="the TOTAL columns")
+        pane = s.t.wait_for(lambda p: "FLOWS" in p, what="the Owners tab")
         assert re.search(r"total ↑ [0-9.]+ k?B ↓ [0-9.]+ k?B", pane.lines[1]), pane.text
         # A new connection's bytes count in its owner's totals and the session's.
         try:
@@ -545,9 +545,10 @@ def totals_and_the_sparkline_show_on_screen():
                 # BYTES↑ BYTES↓ ... TOTAL↑ TOTAL↓: a flow younger than flowtop counts whole.
                 sizes = re.findall(r"([0-9.]+ k?B)(?!/s)", row[0]) if row else []
                 return (m is not None and float(m.group(1)) >= 50 and len(sizes) >= 4 and
-                        sizes[:2] == sizes[2:4])
+                        sizes[:2] == sizes[2:4] and "TOTAL↑" in p and "TOTAL↓" in p)
 
-            s.t.wait_for(grown, what="the new connection's bytes in the totals")
+            # The TOTAL columns show once a total is not zero (an empty column is left out).
+            s.t.wait_for(grown, what="the new connection's bytes in the TOTAL columns")
         finally:
             if extra:  # gone from the table too: later cases count the held flows only
                 extra.close()
