@@ -221,32 +221,42 @@ struct Sources {
   }
 };
 
-/// Whether a flow `state` shows still waits for its owner lookup (a process or a LAN device).
-bool owner_pending(const view::Snapshot& snapshot, const view::ViewState& state) {
+/// How many flows `state` shows still wait for their owner lookup (a process or a LAN device).
+std::size_t owners_pending(const view::Snapshot& snapshot, const view::ViewState& state) {
   using P = core::Lookup<core::ProcessInfo>::State;
   using H = core::Lookup<core::HostOwner>::State;
-  return std::ranges::any_of(snapshot.flows, [&](const core::FlowRecord& rec) {
-    if (view::classify(rec, state.selection) != view::Hidden::Shown) {
-      return false;
-    }
-    const core::Enrichment e = snapshot.enrich(rec, core::kNeedProcess);
-    return e.process.state == P::Pending || e.host.state == H::Pending;
-  });
+  return static_cast<std::size_t>(
+      std::ranges::count_if(snapshot.flows, [&](const core::FlowRecord& rec) {
+        if (view::classify(rec, state.selection) != view::Hidden::Shown) {
+          return false;
+        }
+        const core::Enrichment e = snapshot.enrich(rec, core::kNeedProcess);
+        return e.process.state == P::Pending || e.host.state == H::Pending;
+      }));
 }
 
-/// Waits until no flow `state` shows waits for its owner, or `deadline_ns` (steady). The snapshot's
-/// enrich() reads the caches live, so the frame then written has what was found meanwhile. True
-/// when a signal asks to stop.
+/// Waits until no flow `state` shows waits for its owner, until the lookups stop making progress
+/// (200 ms without one more answer: what is left waits on something slower, such as the /proc
+/// rescan of a socket whose process is not indexed yet), or until `deadline_ns` (steady). The
+/// snapshot's enrich() reads the caches live, so the frame then written has what was found
+/// meanwhile. True when a signal asks to stop.
 bool wait_for_owners(const view::Snapshot& snapshot, const view::ViewState& state,
                      const sys::SignalFd& sigs, std::int64_t deadline_ns) {
   constexpr std::int64_t kPollNs = 20'000'000;
-  while (owner_pending(snapshot, state)) {
+  constexpr std::int64_t kNoProgressNs = 200'000'000;
+  std::size_t fewest = owners_pending(snapshot, state);
+  std::int64_t progress_ns = core::steady_ns();
+  while (fewest != 0) {
     const std::int64_t now = core::steady_ns();
-    if (now >= deadline_ns) {
+    if (now >= deadline_ns || now - progress_ns >= kNoProgressNs) {
       return false;
     }
     if (wait_until(sigs, std::min(deadline_ns, now + kPollNs)) != 0) {
       return true;
+    }
+    if (const std::size_t left = owners_pending(snapshot, state); left < fewest) {
+      fewest = left;
+      progress_ns = core::steady_ns();
     }
   }
   return false;
