@@ -334,6 +334,12 @@ void OwnerResolver::request(const core::FlowRecord& rec, bool foreign) {
   if (!has_sockets(rec) || (foreign ? impl_->opts.netns == nullptr : !impl_->maybe_local(rec))) {
     return;
   }
+  if (impl_->queue.probably_full()) {
+    // A snapshot of a big table asks for every flow: once the queue is full, the rest would only
+    // be entered in the cache as pending and taken out again (a node and a grace period each).
+    impl_->queue.count_dropped();
+    return;
+  }
   const OwnerKey key{rec.key, rec.id};
   if (impl_->cache.get(key).has_value() || !impl_->cache.begin(key, impl_->opts.pending_ttl_ns)) {
     return;

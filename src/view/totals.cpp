@@ -33,6 +33,10 @@ std::uint64_t grew(std::uint64_t now, std::uint64_t before) {
   return now > before ? now - before : 0;
 }
 
+std::uint64_t tag_of(const FlowRecord& rec) {
+  return (std::uint64_t{rec.id} << 32U) | static_cast<std::uint32_t>(rec.key.hash());
+}
+
 }  // namespace
 
 void RateHistory::push(double out, double in) {
@@ -89,13 +93,13 @@ void Ledger::start(const Snapshot& snap) {
   enobufs_base_ = snap.status.enobufs;
   // The flows alive now count from their current counters.
   seen_.clear();
-  ++gen_;
   for (const FlowRecord& rec : snap.flows) {
     if (rec.has(FlowRecord::kHasCounters)) {
-      seen_[rec.key] =
-          Seen{rec.id, gen_, core::sent_counters(rec).bytes, core::received_counters(rec).bytes, 0};
+      seen_.push_back(
+          Seen{tag_of(rec), core::sent_counters(rec).bytes, core::received_counters(rec).bytes, 0});
     }
   }
+  std::sort(seen_.begin(), seen_.end(), [](const Seen& a, const Seen& b) { return a.tag < b.tag; });
   last_steady_ns_ = snap.steady_ns;
   started_ = true;
 }
@@ -132,7 +136,6 @@ std::shared_ptr<const Totals> Ledger::account(const Snapshot& snap, const Select
   if (!started_ || reset_.exchange(false, std::memory_order_relaxed)) {
     start(snap);
   } else {
-    ++gen_;
     if (!(focus == totals_.focus)) {
       totals_.focus_history.clear();
     }
@@ -142,24 +145,38 @@ std::shared_ptr<const Totals> Ledger::account(const Snapshot& snap, const Select
     std::uint64_t fg_in = 0;
     std::optional<core::Rates> focus_rate;
     bool groups_changed = false;
-    for (const FlowRecord& rec : snap.flows) {
-      if (!rec.has(FlowRecord::kHasCounters)) {
-        continue;
+    // This snapshot's flows in tag order, merged with the last one's (seen_, same order): the
+    // flows that left are not carried over.
+    order_.clear();
+    for (std::size_t i = 0; i < snap.flows.size(); ++i) {
+      if (snap.flows[i].has(FlowRecord::kHasCounters)) {
+        order_.emplace_back(tag_of(snap.flows[i]), static_cast<std::uint32_t>(i));
       }
+    }
+    std::sort(order_.begin(), order_.end());
+    std::vector<Seen> next;
+    next.reserve(order_.size());
+    auto prev = seen_.cbegin();
+    for (const auto& [tag, index] : order_) {
+      const FlowRecord& rec = snap.flows[index];
       const std::uint64_t sent = core::sent_counters(rec).bytes;
       const std::uint64_t received = core::received_counters(rec).bytes;
       if (focus.flow && *focus.flow == rec.key && core::rates_known(rec)) {
         focus_rate = core::Rates{core::sent_rate(rec), core::received_rate(rec), 0, 0};
       }
-      auto [it, added] = seen_.try_emplace(rec.key);
-      Seen& s = it->second;
-      if (added || s.id != rec.id) {
+      while (prev != seen_.cend() && prev->tag < tag) {
+        ++prev;
+      }
+      Seen& s = next.emplace_back();
+      if (prev != seen_.cend() && prev->tag == tag &&
+          (next.size() < 2 || next[next.size() - 2].tag != tag)) {
+        s = *prev;
+      } else {
         // A flow that started before counting did counts from now; a newer one from 0.
         const bool older = rec.has(FlowRecord::kHasTimestamp) &&
                            static_cast<std::int64_t>(rec.start_ns) < totals_.since_realtime_ns;
-        s = older ? Seen{rec.id, gen_, sent, received, 0} : Seen{rec.id, gen_, 0, 0, 0};
+        s = older ? Seen{tag, sent, received, 0} : Seen{tag, 0, 0, 0};
       }
-      s.gen = gen_;
       const std::uint64_t d_out = grew(sent, s.sent);
       const std::uint64_t d_in = grew(received, s.received);
       if (d_out == 0 && d_in == 0) {
@@ -192,8 +209,7 @@ std::shared_ptr<const Totals> Ledger::account(const Snapshot& snap, const Select
       }
       groups_changed = true;
     }
-    // Flows that left the table are forgotten.
-    std::erase_if(seen_, [this](const auto& kv) { return kv.second.gen != gen_; });
+    seen_.swap(next);  // the flows that left the table are forgotten
     if (groups_changed) {
       for (const Tab tab : kGroupTabs) {
         evict(groups_[static_cast<std::size_t>(tab)]);

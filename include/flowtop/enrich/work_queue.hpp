@@ -49,6 +49,7 @@ class WorkQueue {
       }
       queued_.insert(item);
       items_.push_back(std::move(item));
+      approx_size_.store(items_.size(), std::memory_order_relaxed);
     }
     cv_.notify_one();
     return Push::Queued;
@@ -102,6 +103,7 @@ class WorkQueue {
       closed_ = true;
       items_.clear();
       queued_.clear();
+      approx_size_.store(0, std::memory_order_relaxed);
     }
     cv_.notify_all();
   }
@@ -115,6 +117,13 @@ class WorkQueue {
     return items_.size();
   }
   [[nodiscard]] std::size_t limit() const { return limit_; }
+  /// Whether the queue held `limit` items a moment ago, without the lock: a producer with many
+  /// items (a snapshot's worth of lookups) stops early instead of preparing items to be refused.
+  [[nodiscard]] bool probably_full() const {
+    return approx_size_.load(std::memory_order_relaxed) >= limit_;
+  }
+  /// Counts an item the producer did not push because probably_full() said so.
+  void count_dropped() { dropped_.fetch_add(1, std::memory_order_relaxed); }
   /// Items refused because the queue was full.
   [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
@@ -123,6 +132,7 @@ class WorkQueue {
     T item = std::move(items_.front());
     items_.pop_front();
     queued_.erase(item);
+    approx_size_.store(items_.size(), std::memory_order_relaxed);
     return item;
   }
 
@@ -133,6 +143,7 @@ class WorkQueue {
   std::unordered_set<T, Hash, Eq> queued_;
   bool closed_ = false;
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::size_t> approx_size_{0};
 };
 
 }  // namespace flowtop::enrich

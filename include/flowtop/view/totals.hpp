@@ -121,9 +121,11 @@ class Ledger {
   [[nodiscard]] std::size_t flows_remembered() const { return seen_.size(); }
 
  private:
+  /// A flow's counted bytes, by `tag` (its conntrack id and key hash: a reused id with another
+  /// key is another flow). Kept in a vector sorted by tag and merged with each snapshot's flows
+  /// sorted the same way: one sort and one pass, no node per flow.
   struct Seen {
-    std::uint32_t id = 0;
-    std::uint32_t gen = 0;
+    std::uint64_t tag = 0;
     std::uint64_t sent = 0, received = 0;  ///< counted so far
     std::uint8_t defers = 0;
   };
@@ -135,11 +137,11 @@ class Ledger {
   std::size_t max_groups_;
   std::atomic<bool> reset_{false};
   bool started_ = false;
-  std::uint32_t gen_ = 0;
   std::uint64_t enobufs_base_ = 0;
   std::int64_t last_steady_ns_ = 0;
-  std::unordered_map<core::FlowKey, Seen, core::FlowKeyHash> seen_;
-  GroupTotals groups_;  ///< the working copy
+  std::vector<Seen> seen_;                                      ///< sorted by tag
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order_;  ///< (tag, flow index), reused
+  GroupTotals groups_;                                          ///< the working copy
   std::shared_ptr<const GroupTotals> groups_published_;
   Totals totals_;  ///< the rest (its `groups` unset)
 };
