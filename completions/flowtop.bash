@@ -30,8 +30,8 @@ _flowtop()
         --sort)
             words='owner pid user proto state age dir address port nat geo country
                 country-name asn org flows bytes-out rate-out bytes-in rate-in
-                packets-out packets-in process name time direction host service bytes
-                rate as packets'
+                total-out total-in packets-out packets-in process name time direction
+                host service bytes rate total as packets'
             ;;
         --filter)
             words='proc process pid user host addr address ip port service country

@@ -38,6 +38,7 @@
 #include "flowtop/tui/terminal.hpp"
 #include "flowtop/view/redact.hpp"
 #include "flowtop/view/rows.hpp"
+#include "flowtop/view/totals.hpp"
 #include "frame_source.hpp"
 #include "screen_mode.hpp"
 #include "track_session.hpp"
@@ -124,6 +125,48 @@ int wait_until(const sys::SignalFd& sigs, std::int64_t deadline_ns) {
   }
 }
 
+/// The totals (view::Ledger), fed by every snapshot with what the screen shows: its selection
+/// (the flows counted), DNS (host labels) and selected row (whose rate history is kept).
+/// account() runs on the thread that takes snapshots; the rest on any thread.
+class TotalsFeed {
+ public:
+  explicit TotalsFeed(const view::ViewState& start) { set_shown(start); }
+
+  /// The state a frame showed (the screen's frame_drawn).
+  void set_shown(const view::ViewState& state) {
+    const std::lock_guard lock(mu_);
+    selection_ = state.selection;
+    dns_ = state.dns;
+    focus_ = view::focus_of(state);
+  }
+  /// Counts what moved since the last snapshot into `s.totals`; a health line when lost events
+  /// may have hidden ended flows from them.
+  void account(view::Snapshot& s) {
+    view::Selection selection;
+    bool dns = true;
+    view::Focus focus;
+    {
+      const std::lock_guard lock(mu_);
+      selection = selection_;
+      dns = dns_;
+      focus = focus_;
+    }
+    s.totals = ledger_.account(s, selection, dns, focus);
+    if (s.totals->lossy) {
+      s.status.health.emplace_back(
+          "the totals may miss flows that ended while events were lost (R resets them)");
+    }
+  }
+  void reset() { ledger_.reset(); }
+
+ private:
+  view::Ledger ledger_;
+  std::mutex mu_;
+  view::Selection selection_;
+  bool dns_ = true;
+  view::Focus focus_;
+};
+
 /// What both the screen and --batch/--json read each frame.
 struct Sources {
   const Options& opts;
@@ -134,6 +177,7 @@ struct Sources {
   const sys::SysctlGuard::Result* sysctl = nullptr;
   TrackSession* track = nullptr;    ///< --track and the screen's `t` key
   std::string geoip_dir_problem{};  ///< a --geoip-dir that is not a directory (a health line)
+  TotalsFeed* totals = nullptr;     ///< the TOTAL columns and the histories; nullptr: none
 
   /// One frame's input: the flows (one RCU read-side copy), the enrichment lookup, the status
   /// and health lines. Rethrows the collector thread's exception. Any RCU-registered thread.
@@ -171,8 +215,52 @@ struct Sources {
     }
     s.realtime_ns = core::realtime_ns();
     s.steady_ns = core::steady_ns();
+    if (totals != nullptr) {
+      totals->account(s);
+    }
   }
 };
+
+/// How many flows `state` shows still wait for their owner lookup (a process or a LAN device).
+std::size_t owners_pending(const view::Snapshot& snapshot, const view::ViewState& state) {
+  using P = core::Lookup<core::ProcessInfo>::State;
+  using H = core::Lookup<core::HostOwner>::State;
+  return static_cast<std::size_t>(
+      std::ranges::count_if(snapshot.flows, [&](const core::FlowRecord& rec) {
+        if (view::classify(rec, state.selection) != view::Hidden::Shown) {
+          return false;
+        }
+        const core::Enrichment e = snapshot.enrich(rec, core::kNeedProcess);
+        return e.process.state == P::Pending || e.host.state == H::Pending;
+      }));
+}
+
+/// Waits until no flow `state` shows waits for its owner, until the lookups stop making progress
+/// (200 ms without one more answer: what is left waits on something slower, such as the /proc
+/// rescan of a socket whose process is not indexed yet), or until `deadline_ns` (steady). The
+/// snapshot's enrich() reads the caches live, so the frame then written has what was found
+/// meanwhile. True when a signal asks to stop.
+bool wait_for_owners(const view::Snapshot& snapshot, const view::ViewState& state,
+                     const sys::SignalFd& sigs, std::int64_t deadline_ns) {
+  constexpr std::int64_t kPollNs = 20'000'000;
+  constexpr std::int64_t kNoProgressNs = 200'000'000;
+  std::size_t fewest = owners_pending(snapshot, state);
+  std::int64_t progress_ns = core::steady_ns();
+  while (fewest != 0) {
+    const std::int64_t now = core::steady_ns();
+    if (now >= deadline_ns || now - progress_ns >= kNoProgressNs) {
+      return false;
+    }
+    if (wait_until(sigs, std::min(deadline_ns, now + kPollNs)) != 0) {
+      return true;
+    }
+    if (const std::size_t left = owners_pending(snapshot, state); left < fewest) {
+      fewest = left;
+      progress_ns = core::steady_ns();
+    }
+  }
+  return false;
+}
 
 /// --batch / --json: one frame per interval, each from a full dump, through the screen's
 /// pipeline: view::prepare (selection, filter, sort) → rows → render (batch) or the prepared
@@ -202,6 +290,13 @@ int frames_loop(const Sources& src, const sys::SignalFd& sigs, std::uint64_t fir
       }
     }
     src.take_snapshot(snapshot);
+    if (frame == 1) {
+      // Owners are looked up when a flow is first seen: give the first frame's flows up to one
+      // interval for theirs, so that a script's first frame is as complete as the next ones.
+      if (wait_for_owners(snapshot, state, sigs, core::steady_ns() + interval_ns)) {
+        return 0;
+      }
+    }
     const view::Prepared prepared = view::prepare(snapshot, state);
     bool written = false;
     if (json) {
@@ -337,6 +432,10 @@ tui::LoopDeps loop_deps(const Sources& src, const sys::SignalFd& sigs, enrich::E
   // before any thread started).
   if (!src.opts.read_only) {
     deps.delete_flow = [](const core::FlowKey& key) { return conntrack::delete_entry(key); };
+  }
+  if (src.totals != nullptr) {
+    deps.reset_totals = [&src] { src.totals->reset(); };
+    deps.frame_drawn = [&src](const view::ViewState& shown) { src.totals->set_shown(shown); };
   }
   deps.wake_fd = src.collector.notify_fd();
   deps.thread_init = [] { rcu_registration().emplace(); };
@@ -506,10 +605,16 @@ int run_collecting(const Options& opts) {
   try {
     const std::uint64_t first_ticket = collector->request_dump();
     collector->start();
-    const Sources src{opts,      table,
-                      stats,     *collector,
-                      *enricher, sysctl ? &sysctl->result() : nullptr,
-                      &track,    geoip::geoip_dir_problem(opts.geoip_dir)};
+    TotalsFeed totals(state_from_options(opts));
+    const Sources src{opts,
+                      table,
+                      stats,
+                      *collector,
+                      *enricher,
+                      sysctl ? &sysctl->result() : nullptr,
+                      &track,
+                      geoip::geoip_dir_problem(opts.geoip_dir),
+                      opts.events ? nullptr : &totals};
     if (screen) {
       status = run_screen(opts, loop_deps(src, sigs, *enricher));
     } else if (opts.events) {

@@ -30,6 +30,16 @@ constexpr std::int64_t kDrainPeriodNs = 5'000'000;        // events are drained 
 constexpr std::int64_t kMinResyncGapNs = 100'000'000;     // coalesce resyncs
 constexpr std::int64_t kMaxResyncGapNs = 60'000'000'000;  // back-off limit under a storm
 constexpr std::size_t kMaxDatagramsPerDrain = 200'000;
+// Flows learned from NEW/UPDATE events carry no counters: a GET completes each before it is
+// shown, within a budget so that an event storm never turns into a GET storm (~7 us each: 2,000
+// a second is ~1.4% of a core). Beyond the queue's bound, flows wait for the next dump or GET.
+constexpr double kCompletionsPerSecond = 2000;
+constexpr double kCompletionBurst = 256;
+constexpr std::size_t kMaxToComplete = 4096;
+// ...and not at once: a short flow has usually moved its bytes (often ended) 100 ms after its
+// NEW event, so the GET reads what it did rather than its SYN. A requested dump (a --json or
+// --batch frame) completes every waiting flow first.
+constexpr std::int64_t kCompletionDelayNs = 100'000'000;
 
 std::uint64_t read_ct_max() {
   std::ifstream in("/proc/sys/net/netfilter/nf_conntrack_max");
@@ -100,6 +110,16 @@ struct Collector::Impl {
   };
   std::deque<Lingering> to_quiet;
   std::deque<Lingering> to_expire;
+
+  // Flows learned from events that no dump or GET has completed yet (oldest first), and the
+  // token bucket of completion GETs.
+  struct Learned {
+    core::FlowKey key;
+    std::int64_t due_ns = 0;
+  };
+  std::deque<Learned> to_complete;
+  double completion_tokens = kCompletionBurst;
+  std::int64_t completion_refill_ns = 0;
 
   void refresh_facts() {
     if (config.net_facts) {
@@ -216,13 +236,42 @@ struct Collector::Impl {
       end_flow(r.msg->rec);
       return;
     }
-    if (r.msg->kind == MsgKind::New && config.on_life) {
-      core::FlowRecord published;
-      upsert(r.msg->rec, &published);
-      config.on_life(LifeEvent::Start, published);
-      return;
+    core::FlowRecord published;
+    upsert(r.msg->rec, &published);
+    if (!published.has(core::FlowRecord::kSampled) && to_complete.size() < kMaxToComplete) {
+      // No counters yet: complete_learned() GETs it.
+      to_complete.push_back(Learned{published.key, clock.steady_ns() + kCompletionDelayNs});
     }
-    upsert(r.msg->rec);
+    if (r.msg->kind == MsgKind::New && config.on_life) {
+      config.on_life(LifeEvent::Start, published);
+    }
+  }
+
+  /// GETs the flows learned from events that still lack a full view (state, counters and
+  /// timestamp from the kernel) once they are due (`all`: every one), as many as the token bucket
+  /// allows; the rest wait for the next call (or a dump completes them first).
+  void complete_learned(bool all = false) {
+    const std::int64_t now = clock.steady_ns();
+    if (completion_refill_ns != 0) {
+      completion_tokens = std::min(
+          kCompletionBurst, completion_tokens + static_cast<double>(now - completion_refill_ns) *
+                                                    kCompletionsPerSecond / 1e9);
+    }
+    completion_refill_ns = now;
+    while (!to_complete.empty() && completion_tokens >= 1 &&
+           (all || to_complete.front().due_ns <= now)) {
+      const core::FlowKey key = to_complete.front().key;
+      to_complete.pop_front();
+      const std::optional<core::FlowRecord> rec = table.find(key);
+      if (!rec || rec->ended() || rec->has(core::FlowRecord::kSampled)) {
+        continue;  // gone, ended (its DESTROY had the counters) or completed by a dump
+      }
+      completion_tokens -= 1;
+      // Not found: it ended meanwhile, and its DESTROY event brings the final counters.
+      requests.get(key,
+                   [this](std::span<const std::uint8_t> m, std::int64_t t) { apply_entry(m, t); });
+      stats.gets.fetch_add(1, std::memory_order_relaxed);
+    }
   }
 
   /// Drains every queued event. Returns the number of datagrams read.
@@ -272,6 +321,10 @@ struct Collector::Impl {
                   [this] { drain_events(); });
     table.end_resync();
     dumping = false;
+    // Flows learned from events during the dump that it did not include: complete them now, so
+    // the frame that asked for this dump shows them with counters.
+    drain_events();
+    complete_learned(true);
     const std::int64_t t1 = clock.steady_ns();
     const std::int64_t cost = t1 - t0;
     last_dump_end = t1;
@@ -378,6 +431,14 @@ struct Collector::Impl {
       if (!to_expire.empty()) {
         deadline = std::min(deadline, to_expire.front().ended_ns + config.linger.count());
       }
+      if (!to_complete.empty()) {  // when the first is due and a GET token is there
+        const std::int64_t token_ns =
+            completion_tokens >= 1
+                ? 0
+                : completion_refill_ns + static_cast<std::int64_t>((1 - completion_tokens) * 1e9 /
+                                                                   kCompletionsPerSecond);
+        deadline = std::min(deadline, std::max(to_complete.front().due_ns, token_ns));
+      }
       // Dumps, GETs and resyncs are due on the clock; the drain period passes in real time.
       int timeout_ms = clock.poll_timeout_ms(deadline - now);
       if (!idle) {
@@ -398,6 +459,7 @@ struct Collector::Impl {
       }
       refresh_facts();
       idle = drain_events() == 0;
+      complete_learned();
       const std::int64_t t = clock.steady_ns();
       sweep_lingering(t);
       const bool resync_due = resync_pacer.pending() && t >= resync_pacer.due();

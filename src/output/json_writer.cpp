@@ -339,6 +339,8 @@ std::string json_group_line(const view::GroupRow& g, view::Tab tab, const FrameI
   j["bytes"] = optional_pair(g.known_counters, g.bytes_out, g.bytes_in);
   j["packets"] = optional_pair(g.known_counters, g.packets_out, g.packets_in);
   j["rate"] = rate_pair(g.known_rates, g.rate_out, g.rate_in);
+  // Bytes since flowtop started, ended flows included (TOTAL↑ / TOTAL↓).
+  j["total"] = optional_pair(g.known_totals, g.total_out, g.total_in);
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

@@ -11,7 +11,9 @@
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/cells.hpp"
 #include "flowtop/view/command.hpp"
+#include "flowtop/view/totals.hpp"
 #include "render/line.hpp"
+#include "render/sparkline.hpp"
 #include "render/table.hpp"
 
 namespace flowtop::render::detail {
@@ -219,8 +221,30 @@ std::vector<Line> pressure_lines(const view::Status& status, std::size_t cols, b
   return out;
 }
 
+Line history_line(const view::RateHistory& h, std::size_t cols, bool ascii, bool bits) {
+  const std::vector<double> out = h.series_out();
+  const std::vector<double> in = h.series_in();
+  const double max_out = out.empty() ? 0 : *std::max_element(out.begin(), out.end());
+  const double max_in = in.empty() ? 0 : *std::max_element(in.begin(), in.end());
+  // "↑ SPARK max 999.9 kB/s  ↓ SPARK max 999.9 kB/s" after the label.
+  constexpr std::size_t kFixed = 2 * (2 + 5 + 15) + 2;
+  const std::size_t room = cols > kLabelWidth + kFixed ? cols - kLabelWidth - kFixed : 0;
+  const std::size_t n = std::min(h.size(), room / 2);
+  const auto side = [&](std::string_view arrow, const std::vector<double>& v, double max) {
+    std::string spark = sparkline(v, n, ascii);
+    return fmt::format("{} {}{}max {}", arrow, spark, spark.empty() ? "" : " ",
+                       core::format_rate(max, bits));
+  };
+  return labelled(
+      "history",
+      fmt::format("{}  {}  ({} interval{})", side(ascii ? "out" : "↑", out, max_out),
+                  side(ascii ? "in" : "↓", in, max_in), h.size(), h.size() == 1 ? "" : "s"),
+      cols, ascii);
+}
+
 std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& state,
-                               std::int64_t realtime_ns, std::size_t cols, bool ascii) {
+                               std::int64_t realtime_ns, std::size_t cols, bool ascii,
+                               const view::RateHistory* history) {
   const FlowRecord& rec = row.rec;
   const core::Enrichment& e = row.enrich;
   std::vector<Line> out;
@@ -262,6 +286,9 @@ std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& 
       labelled(ascii ? "sent" : "sent ↑", ends.inside_initiated ? orig : reply, cols, ascii));
   out.push_back(labelled(ascii ? "received" : "received ↓", ends.inside_initiated ? reply : orig,
                          cols, ascii));
+  if (history != nullptr && !history->empty()) {
+    out.push_back(history_line(*history, cols, ascii, state.bits));
+  }
   {
     std::string p;
     if (e.process.ok()) {
@@ -327,8 +354,8 @@ std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii
                          "proc pid user host addr port service country city asn org "
                          "proto family state mark zone bytes packets rate age",
                          cols, ascii));
-  out.push_back(
-      labelled(" ", "= != ~ < > <= >=, and or not ( ), units: rate>1MB/s age>5m", cols, ascii));
+  out.push_back(labelled(" ", "= != ~ < > <= >=, and or not ( ); ended, nat; rate>1MB/s age>5m",
+                         cols, ascii));
   out.push_back(labelled(" columns",
                          ascii ? "-O original direction (from the initiator), -I reply"
                                : "↑ original direction (from the initiator), ↓ reply",

@@ -8,6 +8,7 @@
 
 #include "flowtop/render/frame.hpp"
 #include "flowtop/view/rows.hpp"
+#include "flowtop/view/totals.hpp"
 #include "flowtop/view/view_state.hpp"
 
 namespace flowtop::render::detail {
@@ -15,8 +16,13 @@ namespace flowtop::render::detail {
 /// Everything known of one flow: both tuples (NAT visible), every counter, timestamps, status
 /// flags, zone, mark, id, timeout, and every enrichment including the command line. Most
 /// important first, so a short pane cuts the least useful lines.
+/// `history`: the flow's rates over the last intervals (a sparkline line), or nullptr.
 std::vector<Line> detail_lines(const view::FlowRow& row, const view::ViewState& state,
-                               std::int64_t realtime_ns, std::size_t cols, bool ascii);
+                               std::int64_t realtime_ns, std::size_t cols, bool ascii,
+                               const view::RateHistory* history = nullptr);
+
+/// "history  ↑ ▁▂▅ max 1.2 kB/s  ↓ ▁▃█ max 9.9 kB/s  (3 intervals)": as many intervals as fit.
+Line history_line(const view::RateHistory& history, std::size_t cols, bool ascii, bool bits);
 
 /// The conntrack pressure pane: the table's fill against nf_conntrack_max, the drop counters
 /// with their rates, flowtop's own lost events, offloaded flows, and every CPU's counters as

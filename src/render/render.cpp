@@ -8,8 +8,10 @@
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/cells.hpp"
 #include "flowtop/view/redact.hpp"
+#include "flowtop/view/totals.hpp"
 #include "render/line.hpp"
 #include "render/panels.hpp"
+#include "render/sparkline.hpp"
 #include "render/table.hpp"
 
 namespace flowtop::render {
@@ -62,6 +64,21 @@ std::string interval_text(double s) {
   return fmt::format("every {:g}s", s);
 }
 
+// "  ↑▁▂▅█ ↓▁▃▄▇": the ↑ and ↓ rates of the last intervals in at most `room` columns, as many
+// intervals as fit (up to view::kHistory); "" when fewer than 4 fit or nothing was measured.
+std::string history_text(const view::RateHistory& h, std::size_t room, bool ascii) {
+  constexpr std::size_t kLabels = 6;  // "  ↑" and " ↓" (ASCII: "  ^" and " v")
+  constexpr std::size_t kMinGlyphs = 4;
+  const std::size_t n = std::min(h.size(), room > kLabels ? (room - kLabels) / 2 : 0);
+  if (h.empty() || n < kMinGlyphs) {
+    return "";
+  }
+  const std::vector<double> out = h.series_out();
+  const std::vector<double> in = h.series_in();
+  return fmt::format("  {}{} {}{}", ascii ? "^" : "↑", detail::sparkline(out, n, ascii),
+                     ascii ? "v" : "↓", detail::sparkline(in, n, ascii));
+}
+
 Line title_line(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
                 const RenderOptions& opt) {
   LineBuilder b(cols, opt.ascii);
@@ -81,6 +98,9 @@ Line title_line(const view::Rows& rows, const view::ViewState& state, std::size_
     right = "IP Geolocation by DB-IP  " + right;
   }
   const std::size_t w = core::display_width(right);
+  if (rows.totals && b.room() > w + 2) {
+    b.add(history_text(rows.totals->history, b.room() - w - 2, opt.ascii), Style::Title);
+  }
   if (b.room() > w + 2) {
     b.pad_to(cols - w, Style::Title);
     b.add(right, Style::Title);
@@ -174,6 +194,12 @@ Line status_line(const view::Rows& rows, const view::ViewState& state, std::size
                    sums ? core::format_rate(c.rate_out, state.bits) : "-", ascii ? "in" : "↓",
                    sums ? core::format_rate(c.rate_in, state.bits) : "-"),
        Style::Status, 8});
+  if (rows.totals) {  // since flowtop started or R, ended flows included
+    segs.push_back(
+        {fmt::format("total {} {} {} {}", ascii ? "out" : "↑", core::format_bytes(rows.totals->out),
+                     ascii ? "in" : "↓", core::format_bytes(rows.totals->in)),
+         Style::Status, 3});
+  }
   if (c.ended != 0) {
     segs.push_back({core::format_count(c.ended) + " ended", Style::Status, 5});
   }
@@ -229,6 +255,32 @@ Line tab_line(const view::ViewState& state, std::size_t cols, int line_no, std::
     b.add(" ", Style::Normal);
   }
   return b.take(Style::Normal);
+}
+
+// On an aggregate tab, the selected group's rates since it was selected, at the right of the tab
+// bar: "curl ↑▁▂▅ ↓▃▄█" (as many intervals as fit; nothing when fewer than 4 fit).
+void group_history(const view::Rows& rows, std::size_t cols, bool ascii, Line& tabs) {
+  const view::GroupRow* g = rows.selected_group();
+  if (g == nullptr || !rows.totals || rows.totals->focus.group != g->key) {
+    return;
+  }
+  const std::size_t used = detail::line_width(tabs);
+  const std::string label = core::sanitize(g->label);
+  const std::size_t label_w = std::min<std::size_t>(core::display_width(label), 20);
+  if (cols < used + label_w + 2) {
+    return;
+  }
+  const std::string spark =
+      history_text(rows.totals->focus_history, cols - used - label_w - 2, ascii);
+  if (spark.empty()) {
+    return;
+  }
+  LineBuilder b(cols - used, ascii);
+  b.pad_to(cols - used - label_w - core::display_width(spark) - 1, Style::Normal);
+  b.field(label, label_w, Style::Dim);
+  b.add(spark, Style::Dim);
+  const Line right = b.take();
+  tabs = detail::overlay(tabs, used, right, cols);
 }
 
 struct FooterKey {
@@ -374,7 +426,11 @@ void detail_pane(const view::Rows& rows, const view::ViewState& state, const Are
   if (state.pressure_open) {
     lines = detail::pressure_lines(rows.status, cols, ascii);
   } else if (rows.detail) {
-    lines = detail::detail_lines(*rows.detail, state, rows.realtime_ns, cols, ascii);
+    const view::RateHistory* history = nullptr;
+    if (rows.totals && rows.totals->focus.flow == rows.detail->rec.key) {
+      history = &rows.totals->focus_history;
+    }
+    lines = detail::detail_lines(*rows.detail, state, rows.realtime_ns, cols, ascii, history);
   } else {
     LineBuilder b(cols, ascii);
     b.add(" no flow selected", Style::OverlayTitle);
@@ -482,6 +538,7 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
     frame.lines[2 + i] = b.take(Style::Health);
   }
   frame.lines[a.tabs] = tab_line(state, cols, static_cast<int>(a.tabs), frame.hits, ascii);
+  group_history(rows, cols, ascii, frame.lines[a.tabs]);
   frame.lines[a.header] = detail::header_line(layout, rows.tab, state.current_sort(), ascii, cols,
                                               static_cast<int>(a.header), frame.hits);
   std::vector<Line> body =

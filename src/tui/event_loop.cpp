@@ -505,9 +505,13 @@ bool Loop::handle_input(std::int64_t read_ns) {
         state_.message = "deleting flows is not available";
       }
     }
+    if (fx.reset_totals && deps_.reset_totals) {
+      deps_.reset_totals();
+    }
     // Resume shows the present at once, after `t` the status line and the empty table say
-    // whether tracking is on, and after a delete the flow's row ends; the deadline stays.
-    if ((was_paused || fx.track || fx.delete_flow) && !state_.paused) {
+    // whether tracking is on, after a delete the flow's row ends, and after `R` the totals read
+    // 0; the deadline stays.
+    if ((was_paused || fx.track || fx.delete_flow || fx.reset_totals) && !state_.paused) {
       request_snapshot();
     }
   }

@@ -41,6 +41,8 @@ void hash_key(Tab tab, const FlowRecord& rec, const core::Enrichment& e, std::st
   }
 }
 
+}  // namespace
+
 GroupRow make_group(Tab tab, const FlowRecord& rec, const core::Enrichment& e, bool dns) {
   GroupRow g;
   switch (tab) {
@@ -90,6 +92,8 @@ GroupRow make_group(Tab tab, const FlowRecord& rec, const core::Enrichment& e, b
   }
   return g;
 }
+
+namespace {
 
 void add_flow(GroupRow& g, const FlowRecord& rec) {
   ++g.flows;

@@ -69,6 +69,10 @@ class Aggregator {
   std::string buf_;  // the key being looked up, reused
 };
 
+/// The group of `tab` a flow belongs to: its key, label and detail (flows and counters zero).
+/// `dns`: host labels may use DNS names.
+GroupRow make_group(Tab tab, const core::FlowRecord& rec, const core::Enrichment& e, bool dns);
+
 /// A byte string that identifies a group key (for the index of a Prepared).
 std::string group_id(const GroupKey& key);
 

@@ -163,6 +163,12 @@ void group_rate_out_key(const GroupRow& g, SortValue& v) {
 void group_rate_in_key(const GroupRow& g, SortValue& v) {
   number(v, g.known_rates, enc(g.rate_in));
 }
+void group_total_out_key(const GroupRow& g, SortValue& v) {
+  number(v, g.known_totals, g.total_out);
+}
+void group_total_in_key(const GroupRow& g, SortValue& v) {
+  number(v, g.known_totals, g.total_in);
+}
 void group_packets_out_key(const GroupRow& g, SortValue& v) {
   number(v, g.known_counters, g.packets_out);
 }
@@ -264,6 +270,14 @@ std::string group_rate_out_cell(const GroupRow& g, const Ctx& c) {
 std::string group_rate_in_cell(const GroupRow& g, const Ctx& c) {
   return rate_cell(g.known_rates, g.rate_in, c.state.bits);
 }
+// Without totals (nothing keeps them: a frame built without a ledger) there is nothing to say,
+// and the screen leaves the column out; with them a zero is blank as everywhere.
+std::string group_total_out_cell(const GroupRow& g, const Ctx& /*ctx*/) {
+  return g.known_totals ? bytes_cell(true, g.total_out) : std::string();
+}
+std::string group_total_in_cell(const GroupRow& g, const Ctx& /*ctx*/) {
+  return g.known_totals ? bytes_cell(true, g.total_in) : std::string();
+}
 std::string group_packets_out_cell(const GroupRow& g, const Ctx& /*ctx*/) {
   return packets_cell(g.known_counters, g.packets_out);
 }
@@ -360,6 +374,12 @@ constexpr std::array<ColumnSpec, kColumnCount> kColumns{{
     {C::RateIn, "rate-in", "rate", "RATE↓", "RATE-I",
      counter(12, 11, kRateWidth), true, true, true,
      0, rate_in_key, group_rate_in_key, rate_in_cell, group_rate_in_cell},
+    {C::TotalOut, "total-out", "", "TOTAL↑", "TOTAL-O",
+     groups_only(2, 8), true, true, false,
+     0, nullptr, group_total_out_key, nullptr, group_total_out_cell},
+    {C::TotalIn, "total-in", "total", "TOTAL↓", "TOTAL-I",
+     groups_only(2, 8), true, true, false,
+     0, nullptr, group_total_in_key, nullptr, group_total_in_cell},
     {C::PacketsOut, "packets-out", "", "PKTS↑", "PKTS-O",
      counter(1, 1, 6), true, true, false,
      0, packets_out_key, group_packets_out_key, packets_out_cell, group_packets_out_cell},

@@ -38,7 +38,7 @@ constexpr std::array kHelp{
     KeyHelp{"P", "privacy mode: mask addresses, names, MACs, users"},
     // One line with `t` and `x`: the whole list still fits 80x24.
     KeyHelp{"n g, t, x", "DNS, GeoIP on/off; track (--track); delete the flow (y/N)"},
-    KeyHelp{"+ -, F", "refresh interval longer / shorter; key bar on / off"},
+    KeyHelp{"+ -, F, R", "interval longer / shorter; key bar on / off; reset totals"},
     KeyHelp{"? F1, q F10", "this help; quit"},
 };
 
@@ -278,6 +278,7 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case 't': return {K::Track};
     case 'x': return {K::DeleteFlow};
     case 'P': return {K::TogglePrivacy};
+    case 'R': return {K::ResetTotals};
     case '?':
     case kKeyF1: return {K::ToggleHelp};
     case '<': return {K::SortPrev};
@@ -510,6 +511,7 @@ ViewState apply(ViewState s, const Command& cmd) {
       }
       s.confirm_delete.reset();
       break;
+    case K::ResetTotals: s.effects.reset_totals = true; break;
     case K::NextTab:
       set_tab(s, static_cast<Tab>((static_cast<std::size_t>(s.tab) + 1) % kTabCount));
       break;

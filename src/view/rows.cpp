@@ -9,11 +9,13 @@
 #include <optional>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 #include <variant>
 
 #include "flowtop/core/ends.hpp"
 #include "flowtop/core/hash_seed.hpp"
 #include "flowtop/view/redact.hpp"
+#include "flowtop/view/totals.hpp"
 #include "view/candidates.hpp"
 #include "view/window.hpp"
 
@@ -215,6 +217,42 @@ std::string empty_reason(const Snapshot& snap, const ViewState& state, const Cou
   return fmt::format("no flows match {} ({} hidden)", what, counts.hidden_total());
 }
 
+// The TOTAL columns of the groups, from the snapshot's totals. Without a filter or active-only,
+// the groups whose flows have all gone stay as rows with their totals (FLOWS 0): totals outlive
+// flows.
+void add_totals(const Snapshot& snap, const ViewState& state, std::vector<GroupRow>& groups) {
+  if (!snap.totals || !snap.totals->groups) {
+    return;
+  }
+  const auto& map = (*snap.totals->groups)[static_cast<std::size_t>(state.tab)];
+  std::unordered_set<std::string> live;
+  for (GroupRow& g : groups) {
+    g.known_totals = true;
+    std::string id = detail::group_id(g.key);
+    if (const auto it = map.find(id); it != map.end()) {
+      g.total_out = it->second.out;
+      g.total_in = it->second.in;
+    }
+    live.insert(std::move(id));
+  }
+  if (!state.filter.empty() || state.active_only) {
+    return;
+  }
+  for (const auto& [id, t] : map) {
+    if (live.contains(id)) {
+      continue;
+    }
+    GroupRow g = t.group;
+    g.flows = 0;
+    g.known_counters = true;  // no flow: nothing now (blank), not unknown
+    g.known_rates = true;
+    g.known_totals = true;
+    g.total_out = t.out;
+    g.total_in = t.in;
+    groups.push_back(std::move(g));
+  }
+}
+
 }  // namespace
 
 const FlowRow* Rows::selected_flow() const {
@@ -308,6 +346,7 @@ Prepared prepare(const Snapshot& snapshot, const ViewState& state) {
     detail::Aggregator aggregator(state.tab, state.dns);
     select(snapshot, state, needs, nullptr, nullptr, &aggregator, p.counts);
     p.groups = aggregator.take();
+    add_totals(snapshot, state, p.groups);
     detail::sort_groups(p.groups, sort);
     p.group_pos.reserve(p.groups.size());
     for (std::size_t i = 0; i < p.groups.size(); ++i) {
@@ -322,6 +361,7 @@ Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewSt
   Rows rows;
   rows.tab = state.tab;
   rows.status = snapshot.status;
+  rows.totals = snapshot.totals;
   rows.realtime_ns = snapshot.realtime_ns;
   rows.counts = prepared.counts;
   const Cursor& cur = state.current_cursor();

@@ -7,6 +7,9 @@
 - An ended flow lingers for --linger, then goes (polled, no duration asserted).
 - `--json --events` on a namespace with a known set of short flows yields exactly their start and
   end records.
+- Frame 1 of `--json -c 1` already has the owners of flows with local processes.
+- The same kind of short transfer is counted in the Owners and Hosts totals (TOTAL↑ / TOTAL↓,
+  "total" in JSON) with exactly the bytes of its DESTROY, and counted once.
 
 The flows end with `conntrack -D` (a DESTROY event with the final counters) rather than waiting
 for TIME-WAIT to expire.
@@ -16,6 +19,7 @@ import json
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netns as N  # noqa: E402
@@ -70,6 +74,24 @@ for spec in sys.argv[2:]:
 """
 
 
+# One transfer that keeps its socket open a moment after the last byte (so its owner can be found
+# while it exists): prints its pid and source port, waits for a line on stdin, then closes.
+_HOLDING_CLIENT = r"""
+import os, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b"%d\n" % int(sys.argv[3]))
+got = 0
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += len(d)
+print("done", os.getpid(), s.getsockname()[1], got, flush=True)
+sys.stdin.readline()
+s.close()
+"""
+
+
 def setup():
     global CLI, SRV, SERVER
     CLI, SRV = N.Namespace("bcli"), N.Namespace("bsrv")
@@ -77,7 +99,7 @@ def setup():
     N.addr(CLI, "eth0", f"{CLI_IP}/24")
     N.addr(SRV, "eth0", f"{SRV_IP}/24")
     CLI.nft_track()
-    SERVER = SRV.python(_SERVER, SRV_IP, 9101, 9102, 9103, 9104, 9105)
+    SERVER = SRV.python(_SERVER, SRV_IP, 9101, 9102, 9103, 9104, 9105, 9106, 9107)
     SERVER.expect("listening", timeout=15)
 
 
@@ -221,6 +243,95 @@ def events_stream_has_exactly_the_short_flows():
                 assert o["bytes"]["reply"] > size and o["counters"] == "ok", o
     finally:
         stream.kill()
+
+
+@R.case
+def short_transfer_is_counted_in_owner_and_host_totals():
+    before = ct_listeners()
+    events = CLI.popen(["conntrack", "-E", "-e", "DESTROY", "-o", "extended", "-p", "tcp"])
+    wait_listeners(before + 1)
+    before += 1
+    # Each flowtop: JSON rows of one aggregate tab, the ended flow lingering as its row's flow.
+    owners = CLI.flowtop_bg(R.flowtop, ["--json", "-4T", "-t", "1", "--linger", "600", "--tab",
+                                        "owners", "--filter", "port=9106"])
+    hosts = CLI.flowtop_bg(R.flowtop, ["--json", "-4T", "-t", "1", "--linger", "600", "--tab",
+                                       "hosts", "--filter", "port=9106"])
+    wait_listeners(before + 2)
+    client = None
+    try:
+        client = CLI.popen([N.PY, "-c", _HOLDING_CLIENT, SRV_IP, "9106", "100000"])
+        m = re.match(r"done (\d+) (\d+) (\d+)", client.expect("done", timeout=20))
+        pid, sport, got = map(int, m.groups())
+        assert got == 100_000, m.group(0)
+        # Closed before the DESTROY, so that no packet after it starts a new entry; its owner is
+        # looked up when the flow is first seen (a moment for that), while the socket is open.
+        time.sleep(1.0)
+        client.send("")
+        assert client.wait(timeout=10) == 0, client.err_text
+        delete(sport, 9106)  # ends it now: the DESTROY carries the final counters
+        line = read_line(events, lambda l: f"sport={sport} " in l)
+        ct_bytes = [int(b) for b in re.findall(r"bytes=(\d+)", line)]
+        assert len(ct_bytes) == 2 and ct_bytes[1] > 100_000, line
+
+        def total_reaches(proc, pick):
+            seen = []
+
+            def step():
+                text = proc.readline(timeout=0.2)
+                if text:
+                    o = json.loads(text)
+                    if pick(o):
+                        seen.append(o)
+                return bool(seen) and seen[-1]["total"] is not None and \
+                    [seen[-1]["total"]["orig"], seen[-1]["total"]["reply"]] == ct_bytes
+
+            ok = N.wait_until(step, timeout=15, step=0.01)
+            assert ok, f"the total never reached the DESTROY's {ct_bytes}: {seen[-3:]}"
+            return seen[-1]
+
+        row = total_reaches(owners, lambda o: o.get("pid") == pid)
+        assert row["kind"] == "process" and row["name"] == "python3", row
+        total_reaches(hosts, lambda o: o["addr"] == SRV_IP)
+        # Counted once: the next frames keep the same totals.
+        for proc, pick in ((owners, lambda o: o.get("pid") == pid),
+                           (hosts, lambda o: o["addr"] == SRV_IP)):
+            later = [json.loads(l) for l in (proc.readline(timeout=3.0) for _ in range(4)) if l]
+            later = [o for o in later if pick(o)]
+            assert later, "no later frame"
+            for o in later:
+                assert [o["total"]["orig"], o["total"]["reply"]] == ct_bytes, o
+    finally:
+        for p in (owners, hosts, events) + ((client,) if client else ()):
+            p.kill()
+
+
+@R.case
+def first_json_frame_has_the_owners():
+    # Flows with local owners (clients holding their sockets), then flowtop's very first frame:
+    # it waits (up to one interval) for the owner lookups of the flows it prints. Without the
+    # wait, lookups still running when the first dump ends leave "process": null.
+    clients = []
+    try:
+        owners = {}
+        for _ in range(20):
+            c = CLI.popen([N.PY, "-c", _HOLDING_CLIENT, SRV_IP, "9107", "1000"])
+            clients.append(c)
+        for c in clients:
+            pid, sport, _ = map(int, re.match(r"done (\d+) (\d+) (\d+)",
+                                              c.expect("done", timeout=20)).groups())
+            owners[sport] = pid
+        run = CLI.flowtop(R.flowtop, ["--json", "-c", "1", "-t", "2", "-4T",
+                                      "--filter", "port=9107"])
+        run.check_ok()
+        objs = run.objects(1)
+        assert sorted(o["orig"]["sport"] for o in objs) == sorted(owners), objs
+        for o in objs:
+            assert o["process"] is not None, o
+            assert o["process"]["pid"] == owners[o["orig"]["sport"]], o
+            assert o["process"]["name"] == "python3", o
+    finally:
+        for c in clients:
+            c.kill()
 
 
 if R.setup(setup):

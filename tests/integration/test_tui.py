@@ -491,6 +491,76 @@ def detail_pane_shows_both_tuples():
         assert s.quit() == "0"
 
 
+@R.case
+def a_flow_learned_from_events_has_the_kernels_counters():
+    # A long interval: no dump and no GET of shown flows comes between the flow's start and the
+    # frame that first shows it (space twice: pause, resume, a fresh snapshot at once). Only its
+    # NEW event tells flowtop of it; the GET that completes such a flow brings its counters.
+    port = 18117
+    server = N.server(B, "tcp", LONDON, port)
+    conn = None
+    try:
+        with Screen("learned", ["-4", "-t", "60", "--filter", f"port={port}"]) as s:
+            s.t.wait_text("no flows match")
+            conn = N.connect(A, "tcp", LONDON, port, 3000)
+            time.sleep(0.5)  # the completion GET comes 100 ms after the NEW event
+            s.t.keys("Space")
+            s.t.wait_text("PAUSED")
+            s.t.keys("Space")
+            s.t.wait_for(lambda p: f" {port} " in p and "PAUSED" not in p, what="the new flow")
+            s.t.keys("Enter")
+            pane = s.t.wait_for(lambda p: "received" in p, what="the detail pane")
+            flows = [f for f in A.conntrack_list() if f.proto == "tcp" and f.orig[3] == port]
+            assert len(flows) == 1 and flows[0].bytes is not None, A.conntrack_text()
+            sent, received = flows[0].bytes
+            sent_line = next(line for line in pane.lines if "sent" in line)
+            received_line = next(line for line in pane.lines if "received" in line)
+            assert f"{sent:,} B" in sent_line, f"conntrack -L: {sent}\n{pane.text}"
+            assert f"{received:,} B" in received_line, f"conntrack -L: {received}\n{pane.text}"
+            assert "not read from the kernel yet" not in pane, pane.text
+            assert s.quit() == "0"
+    finally:
+        if conn:
+            conn.close()
+            A.run(["conntrack", "-D", "-p", "tcp", "--sport", conn.sport])
+        server.kill()
+
+
+@R.case
+def totals_and_the_sparkline_show_on_screen():
+    extra = None
+    with Screen("totals", ["-46", "-t", "0.5", "--filter", "port>18110 and port<18116"],
+                cols=160) as s:
+        s.t.wait_for(lambda p: all(f" {port} " in p for port in TCP_FLOWS), what="the flows")
+        s.t.keys("Tab")
+        pane = s.t.wait_for(lambda p: "FLOWS" in p, what="the Owners tab")
+        assert re.search(r"total ↑ [0-9.]+ k?B ↓ [0-9.]+ k?B", pane.lines[1]), pane.text
+        # A new connection's bytes count in its owner's totals and the session's.
+        try:
+            extra = N.connect(A, "tcp", LONDON, 18115, 50_000)
+
+            def grown(p):
+                m = re.search(r"total ↑ ([0-9.]+) kB", p.lines[1])
+                row = [line for line in p.lines if str(extra.proc.pid) in line]
+                # BYTES↑ BYTES↓ ... TOTAL↑ TOTAL↓: a flow younger than flowtop counts whole.
+                sizes = re.findall(r"([0-9.]+ k?B)(?!/s)", row[0]) if row else []
+                return (m is not None and float(m.group(1)) >= 50 and len(sizes) >= 4 and
+                        sizes[:2] == sizes[2:4] and "TOTAL↑" in p and "TOTAL↓" in p)
+
+            # The TOTAL columns show once a total is not zero (an empty column is left out).
+            s.t.wait_for(grown, what="the new connection's bytes in the TOTAL columns")
+        finally:
+            if extra:  # gone from the table too: later cases count the held flows only
+                extra.close()
+                A.run(["conntrack", "-D", "-p", "tcp", "--sport", extra.sport])
+        # The title's sparkline: block characters after a few intervals.
+        pane = s.t.wait_for(lambda p: re.search(r"↑[▁▂▃▄▅▆▇█]{4,} ↓[▁▂▃▄▅▆▇█]{4,}",
+                                                 p.lines[0]) is not None, what="the sparkline")
+        s.t.keys("R")
+        s.t.wait_for(lambda p: "total ↑ 0 B ↓ 0 B" in p.lines[1], what="R to reset the totals")
+        assert s.quit() == "0"
+
+
 def aggregate_row(pane: Pane, label: str) -> str:
     rows = [line for line in pane.lines if re.search(rf"(^|\s){re.escape(label)}(\s|$)", line)]
     assert len(rows) == 1, f"expected one row for {label!r}:\n{pane.text}"

@@ -44,7 +44,9 @@ std::string json_event_line(FlowEvent event, const core::FlowRecord& rec,
 /// One NDJSON object for a row of an aggregate tab: "ts", "frame", "tab" ("processes", "hosts",
 /// "countries", "as"), the group's key ("pid"/"name"/"user"; "addr"/"name"/"country";
 /// "country"/"country_name"; "asn"/"org"), "flows", and "bytes", "packets", "rate" per direction
-/// ({"orig", "reply"}, null when no flow of the group has counters). Pure.
+/// ({"orig", "reply"}, null when no flow of the group has counters), and "total": the bytes
+/// since flowtop started, ended flows included ({"orig": sent, "reply": received}; null without
+/// totals). Pure.
 std::string json_group_line(const view::GroupRow& group, view::Tab tab, const FrameInfo& frame);
 
 /// Writes one --json frame: an object per row of `prepared` (built from `snapshot`), in its

@@ -49,6 +49,9 @@ struct LoopDeps {
   /// ENOENT (already gone) or the errno, which the status line reports. Must not throw. Empty:
   /// the status line says deleting is not available.
   std::function<int(const core::FlowKey&)> delete_flow;
+  /// `R`: the totals start again from 0 at the next snapshot. Must not throw. Empty: the key
+  /// does nothing.
+  std::function<void()> reset_totals;
   int wake_fd = -1;                        ///< readable when the collector has new data; -1: none
   const sys::SignalFd* signals = nullptr;  ///< INT TERM HUP QUIT PIPE WINCH TSTP CONT
   std::string version;                     ///< for the title bar

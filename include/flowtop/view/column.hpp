@@ -48,10 +48,12 @@ enum class Column : std::uint8_t {
   RateOut,
   BytesIn,
   RateIn,
+  TotalOut,  ///< TOTAL↑: bytes sent since flowtop started, ended flows included (aggregate tabs)
+  TotalIn,   ///< TOTAL↓: bytes received since then
   PacketsOut,
   PacketsIn,
 };
-inline constexpr std::size_t kColumnCount = 22;
+inline constexpr std::size_t kColumnCount = 24;
 
 struct FlowRow;
 struct GroupRow;
@@ -131,7 +133,8 @@ std::string_view column_label(Tab tab, Column column, bool ascii);
 
 /// The name used by `--sort`, the F6 menu and flowtoprc: "owner", "pid", "user", "proto",
 /// "state", "age", "dir", "address", "port", "nat", "geo", "country", "country-name", "asn", "org",
-/// "flows", "bytes-out", "rate-out", "bytes-in", "rate-in", "packets-out", "packets-in".
+/// "flows", "bytes-out", "rate-out", "bytes-in", "rate-in", "total-out", "total-in",
+/// "packets-out", "packets-in".
 std::string_view column_name(Column column);
 /// Parses a column name or alias, case-insensitively ("time" is age, "rate" rate-in...);
 /// nullopt for anything else.

@@ -118,6 +118,8 @@ struct Command {
     ConfirmYes,     ///< y at the prompt (effect: delete_flow)
     ConfirmNo,      ///< any other key at the prompt: nothing is deleted
     TogglePrivacy,  ///< P: privacy mode off / on (the --redact scope, else all)
+    ResetTotals,    ///< R: the TOTAL columns and the session's totals start again from 0 (effect:
+                    ///< reset_totals)
   };
   Kind kind = Kind::None;
   std::int64_t arg = 0;

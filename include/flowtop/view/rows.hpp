@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -44,6 +45,10 @@ struct GroupRow {
   std::uint64_t bytes_out = 0, bytes_in = 0;
   std::uint64_t packets_out = 0, packets_in = 0;
   double rate_out = 0, rate_in = 0;  ///< bytes/s
+  /// TOTAL↑ / TOTAL↓: the bytes the group moved since flowtop started (or the totals were
+  /// reset), ended flows included (view::Ledger). Unknown without a ledger.
+  bool known_totals = false;
+  std::uint64_t total_out = 0, total_in = 0;
 };
 
 /// Frame-wide numbers for the status line.
@@ -80,8 +85,9 @@ struct Rows {
   /// Why the table is empty ("" when it is not): "no flows match TCP, IPv4+IPv6 (37 hidden)",
   /// "conntrack is not tracking in this namespace: try --track", "collecting…".
   std::string empty_reason;
-  Status status;                 ///< the snapshot's status, copied
-  std::int64_t realtime_ns = 0;  ///< the snapshot's wall clock (ages)
+  Status status;                         ///< the snapshot's status, copied
+  std::shared_ptr<const Totals> totals;  ///< the snapshot's totals and histories (may be null)
+  std::int64_t realtime_ns = 0;          ///< the snapshot's wall clock (ages)
 
   /// The selected flow's key or group's key (for settle() and the collector's shown set).
   [[nodiscard]] const FlowRow* selected_flow() const;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@
 #include "flowtop/core/pressure.hpp"
 
 namespace flowtop::view {
+
+struct Totals;  // view/totals.hpp
 
 /// Whether flowtop itself makes the kernel track connections in the namespace (`--track`, or the
 /// `t` key of the screen), and whether the screen offers to.
@@ -42,6 +45,9 @@ struct Snapshot {
   /// The enrichment of a flow: at least the fields `needs` names (core::kNeedAll: every one).
   std::function<core::Enrichment(const core::FlowRecord&, core::EnrichNeeds needs)> enrich;
   Status status;
+  /// The per-group totals and rate histories as of this snapshot (view::Ledger); null: none
+  /// (the TOTAL columns then read "-").
+  std::shared_ptr<const Totals> totals;
   std::int64_t realtime_ns = 0;  ///< wall clock of the snapshot (ages)
   std::int64_t steady_ns = 0;
 };

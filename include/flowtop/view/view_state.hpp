@@ -104,11 +104,12 @@ struct Effects {
   /// `x` confirmed with `y`: delete this conntrack entry (the loop puts the outcome in
   /// ViewState::message).
   std::optional<core::FlowKey> delete_flow;
+  bool reset_totals = false;  ///< `R`: the totals start again from 0
 
   bool operator==(const Effects&) const = default;
   [[nodiscard]] bool any() const {
     return quit || dns_changed || geoip_changed || interval_changed || persist || track ||
-           delete_flow.has_value();
+           delete_flow.has_value() || reset_totals;
   }
 };
 

@@ -573,5 +573,22 @@ TEST(JsonWriter, RedactedFrameCarriesNoAddressNameOrUserOfTheFlow) {
   EXPECT_NE(masked_out.find("\"curl\""), std::string::npos);
 }
 
+TEST(JsonWriter, GroupLinesCarryTheTotalsSinceStart) {
+  view::GroupRow g;
+  g.key.pid = 4242;
+  g.label = "curl";
+  g.flows = 0;  // its flows have ended: the totals outlive them
+  g.known_counters = true;
+  g.known_totals = true;
+  g.total_out = 1064;
+  g.total_in = 103'956;
+  const json j = json::parse(json_group_line(g, view::Tab::Owners, FrameInfo{2, 0}));
+  EXPECT_EQ(j["total"]["orig"], 1064) << j;
+  EXPECT_EQ(j["total"]["reply"], 103'956) << j;
+  g.known_totals = false;
+  EXPECT_TRUE(
+      json::parse(json_group_line(g, view::Tab::Hosts, FrameInfo{2, 0}))["total"].is_null());
+}
+
 }  // namespace
 }  // namespace flowtop::output

@@ -9,6 +9,7 @@
 
 #include "flowtop/core/ends.hpp"
 #include "flowtop/view/command.hpp"
+#include "flowtop/view/totals.hpp"
 #include "unit/view/fixture.hpp"
 
 namespace flowtop::view {
@@ -195,6 +196,8 @@ Key group_key(const GroupRow& g, Column c) {
     case Column::RateIn: return num(g.rate_in);
     case Column::PacketsOut: return num(double(g.packets_out));
     case Column::PacketsIn: return num(double(g.packets_in));
+    case Column::TotalOut: return g.known_totals ? Key(double(g.total_out)) : Key();
+    case Column::TotalIn: return g.known_totals ? Key(double(g.total_in)) : Key();
     default: return Key();
   }
 }
@@ -249,8 +252,18 @@ TEST(BuildRows, SortsFlowsByEveryColumnBothWays) {
 }
 
 TEST(BuildRows, SortsGroupsByEveryColumnBothWays) {
-  const FakeWorld w = routed_world(400);
-  const Snapshot snap = w.snapshot();
+  FakeWorld w = routed_world(400);
+  // Totals (TOTAL↑, TOTAL↓): what each flow moved between two snapshots, varied per flow.
+  Ledger ledger;
+  Snapshot first = w.snapshot();
+  ledger.account(first, default_view_state().selection, true, {});
+  for (std::size_t i = 0; i < w.flows.size(); ++i) {
+    w.flows[i].orig_ctr.bytes += i * 7 % 1000;
+    w.flows[i].reply_ctr.bytes += i * 13 % 5000;
+  }
+  Snapshot snap = w.snapshot();
+  snap.steady_ns += 1'000'000'000;
+  snap.totals = ledger.account(snap, default_view_state().selection, true, {});
   for (const Tab tab : {Tab::Owners, Tab::Hosts, Tab::Countries, Tab::As}) {
     for (const Column c : columns_of(tab)) {
       for (const bool desc : {false, true}) {
