@@ -37,7 +37,8 @@ TEST(Settings, DefaultsCoverEveryRememberedSetting) {
   }
   EXPECT_EQ(s.size(), 28U);
   EXPECT_EQ(s.at("columns.hosts"),
-            "address,geo,flows,bytes-out,rate-out,bytes-in,rate-in,packets-out,packets-in");
+            "address,geo,flows,bytes-out,rate-out,bytes-in,rate-in,total-out,total-in,packets-out,"
+            "packets-in");
   EXPECT_EQ(s.at("footer"), "1");
   EXPECT_EQ(s.at("tab"), "flows");
   EXPECT_EQ(s.at("tcp"), "1");
