@@ -399,4 +399,26 @@ std::vector<Line> sort_menu_lines(const view::ViewState& state, bool ascii) {
   return out;
 }
 
+std::vector<Line> chooser_lines(const view::ViewState& state, bool ascii) {
+  const std::vector<view::ColumnChoice> choice = view::column_choice(state, state.tab);
+  constexpr std::size_t kWidth = 30;
+  constexpr std::size_t kLabel = 12;
+  std::vector<Line> out;
+  {
+    LineBuilder b(kWidth, ascii);
+    b.field(fmt::format(" Columns: {}", view::tab_name(state.tab)), kWidth, Style::OverlayTitle);
+    out.push_back(b.take(Style::OverlayTitle));
+  }
+  for (std::size_t i = 0; i < choice.size(); ++i) {
+    const bool hl = i == std::min(state.columns_index, choice.size() - 1);
+    const Style style = hl ? Style::MenuSelected : Style::Overlay;
+    LineBuilder b(kWidth, ascii);
+    b.field(choice[i].shown ? " [x] " : " [ ] ", 5, style);
+    b.field(std::string(view::column_label(state.tab, choice[i].column, ascii)), kLabel, style);
+    b.field(std::string(view::column_name(choice[i].column)), kWidth - 5 - kLabel, style);
+    out.push_back(b.take(style));
+  }
+  return out;
+}
+
 }  // namespace flowtop::render::detail

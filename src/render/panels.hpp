@@ -35,5 +35,8 @@ std::vector<Line> help_lines(std::size_t cols, std::size_t max_lines, bool ascii
 
 /// The F6 menu: a title and one entry per column of the tab, the highlighted one marked.
 std::vector<Line> sort_menu_lines(const view::ViewState& state, bool ascii);
+/// The F2 column chooser: a title, then every column of the tab in the chosen order, "[x]" shown,
+/// "[ ]" hidden, with its flowtoprc name; the highlighted one selected.
+std::vector<Line> chooser_lines(const view::ViewState& state, bool ascii);
 
 }  // namespace flowtop::render::detail

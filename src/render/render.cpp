@@ -294,6 +294,12 @@ std::vector<FooterKey> footer_keys(const view::ViewState& state, bool ascii) {
   // A word for a key is set off from what it does; a symbol is not ("⏎Detail", "Enter Detail").
   const std::string enter = ascii ? "Enter" : "⏎";
   const std::string gap = ascii ? " " : "";
+  if (state.columns_open) {
+    return {{ascii ? "Up/Dn" : "↑↓", gap + "Column", 3},
+            {"Space", " Show/hide", 5},
+            {"[ ]", " Move", 4},
+            {"Esc", " Close", 4}};
+  }
   if (state.sort_menu_open) {
     return {{ascii ? "Up/Dn" : "↑↓", gap + "Column", 3},
             {enter, gap + "Sort", 5},
@@ -310,7 +316,8 @@ std::vector<FooterKey> footer_keys(const view::ViewState& state, bool ascii) {
   }
   keys.push_back({"Tab", " View", 5});
   keys.push_back({"Space", state.paused ? " Resume" : " Pause", 4});
-  keys.push_back({"h l", " Columns", 2});
+  keys.push_back({"h l", " Scroll", 2});
+  keys.push_back({"F2", "Columns", 1});
   keys.push_back({"q", " Quit", 9});
   return keys;
 }
@@ -518,9 +525,9 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
     }
     return frame;
   }
-  const detail::TableLayout layout =
-      detail::layout_table(rows.tab, cols, detail::content_widths(rows, state, ascii),
-                           state.current_sort(), state.bits, state.h_scroll, ascii);
+  const detail::TableLayout layout = detail::layout_table(
+      rows.tab, cols, detail::content_widths(rows, state, ascii), state.current_sort(), state.bits,
+      state.h_scroll, ascii, view::shown_columns(state, rows.tab));
   const std::string hidden_sort = layout.shows(state.current_sort().column)
                                       ? std::string()
                                       : detail::sort_label(rows.tab, state.current_sort(), ascii);
@@ -538,6 +545,13 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
       table_body(rows, state, layout, a.table_top, a.table_lines, cols, ascii, true, frame.hits);
   for (std::size_t i = 0; i < body.size(); ++i) {
     frame.lines[a.table_top + i] = std::move(body[i]);
+  }
+  if (state.columns_open) {
+    const std::vector<Line> pane = detail::chooser_lines(state, ascii);
+    for (std::size_t i = 0; i < pane.size() && a.header + i < a.detail_top; ++i) {
+      Line& base = frame.lines[a.header + i];
+      base = detail::overlay(base, 0, pane[i], cols);
+    }
   }
   if (state.sort_menu_open) {
     const std::vector<Line> menu = detail::sort_menu_lines(state, ascii);
@@ -571,9 +585,9 @@ Frame render_report(const view::Rows& rows, const view::ViewState& state, std::s
           Style::Title);
     frame.lines.push_back(b.take(Style::Title));
   }
-  const detail::TableLayout layout =
-      detail::layout_table(rows.tab, cols, detail::content_widths(rows, state, ascii),
-                           state.current_sort(), state.bits, 0, ascii);
+  const detail::TableLayout layout = detail::layout_table(
+      rows.tab, cols, detail::content_widths(rows, state, ascii), state.current_sort(), state.bits,
+      0, ascii, view::shown_columns(state, rows.tab));
   const std::string hidden_sort = layout.shows(state.current_sort().column)
                                       ? std::string()
                                       : detail::sort_label(rows.tab, state.current_sort(), ascii);

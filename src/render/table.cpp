@@ -39,10 +39,10 @@ std::size_t widest(Tab tab, Column c, bool bits) {
 }
 
 // The tab's columns as the registry places them, sized for their content.
-std::vector<Spec> specs_of(Tab tab, const ContentWidths& content, const view::SortSpec& sort,
-                           bool bits, bool ascii) {
+std::vector<Spec> specs_of(Tab tab, std::span<const Column> columns, const ContentWidths& content,
+                           const view::SortSpec& sort, bool bits, bool ascii) {
   std::vector<Spec> out;
-  for (const Column c : view::columns_of(tab)) {
+  for (const Column c : columns) {
     const view::Placement& p = view::placement(tab, c);
     const view::ColumnSpec& spec = view::spec_of(c);
     std::size_t min = p.min;
@@ -101,8 +101,10 @@ ContentWidths content_widths(const view::Rows& rows, const view::ViewState& stat
 }
 
 TableLayout layout_table(Tab tab, std::size_t cols, const ContentWidths& content,
-                         const view::SortSpec& sort, bool bits, std::size_t h_scroll, bool ascii) {
-  const std::vector<Spec> specs = specs_of(tab, content, sort, bits, ascii);
+                         const view::SortSpec& sort, bool bits, std::size_t h_scroll, bool ascii,
+                         std::span<const view::Column> chosen) {
+  const std::vector<Spec> specs =
+      specs_of(tab, chosen.empty() ? view::columns_of(tab) : chosen, content, sort, bits, ascii);
   if (specs.empty()) {
     return {};
   }

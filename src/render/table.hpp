@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,9 +48,11 @@ ContentWidths content_widths(const view::Rows& rows, const view::ViewState& stat
 /// byte totals, PID, NAT, packets) also drop while the others would be cut below their comfort
 /// width, or when none of their cells on screen has anything to say. The room left grows the
 /// columns towards their content, most important first; what is still left stays blank on the
-/// right. `bits` widens the rate columns.
+/// right. `bits` widens the rate columns. `chosen`: the columns that may show, in their order
+/// (view::shown_columns(), F2); empty: every column of the tab in the registry's order.
 TableLayout layout_table(view::Tab tab, std::size_t cols, const ContentWidths& content,
-                         const view::SortSpec& sort, bool bits, std::size_t h_scroll, bool ascii);
+                         const view::SortSpec& sort, bool bits, std::size_t h_scroll, bool ascii,
+                         std::span<const view::Column> chosen = {});
 
 /// The column header line, the sort column marked ▲ (ascending) / ▼ (descending) after its label;
 /// adds a SortBy hit per column at screen line `line_no`.

@@ -30,6 +30,9 @@ std::optional<std::int32_t> map_function_key(std::uint32_t curses_key) {
   if (curses_key == static_cast<std::uint32_t>(KEY_F(1))) {
     return view::kKeyF1;
   }
+  if (curses_key == static_cast<std::uint32_t>(KEY_F(2))) {
+    return view::kKeyF2;
+  }
   if (curses_key == static_cast<std::uint32_t>(KEY_F(6))) {
     return view::kKeyF6;
   }

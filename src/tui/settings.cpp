@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <optional>
 
 #include "flowtop/core/text.hpp"
@@ -91,6 +92,45 @@ std::string sort_value(const view::SortSpec& spec) {
   return fmt::format("{} {}", view::column_name(spec.column), spec.descending ? "desc" : "asc");
 }
 
+// "owner,proto,state,...": the shown columns of the tab, left to right.
+std::string columns_value(const view::ViewState& state, view::Tab tab) {
+  std::string out;
+  for (const view::Column c : view::shown_columns(state, tab)) {
+    out += out.empty() ? "" : ",";
+    out += view::column_name(c);
+  }
+  return out;
+}
+
+// columns.<tab>=NAME,NAME,...: those columns shown in that order, the tab's others hidden. A name
+// that is not a column of the tab is reported and skipped; with none left the line is not used.
+void apply_columns(view::Tab tab, std::string_view value, view::ViewState& state,
+                   const std::function<void(std::string_view)>& bad) {
+  std::vector<view::ColumnChoice> chosen;
+  while (true) {
+    const auto comma = value.find(',');
+    const std::string_view item = core::trim(value.substr(0, comma));
+    if (!item.empty()) {
+      const auto column = view::parse_column(item);
+      if (!column || !view::has_column(tab, *column)) {
+        bad(fmt::format("'{}' is not a column of the {} tab: ignored", rc_excerpt(item),
+                        view::tab_name(tab)));
+      } else {
+        chosen.push_back(view::ColumnChoice{*column, true});
+      }
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    value.remove_prefix(comma + 1);
+  }
+  if (chosen.empty()) {
+    bad(fmt::format("no column of the {} tab to show: every column shown", view::tab_name(tab)));
+    return;
+  }
+  state.columns[static_cast<std::size_t>(tab)] = std::move(chosen);
+}
+
 }  // namespace
 
 Settings settings_of(const view::ViewState& state) {
@@ -98,6 +138,7 @@ Settings settings_of(const view::ViewState& state) {
   out.emplace("tab", tab_key(state.tab));
   for (const view::Tab tab : kTabs) {
     out.emplace("sort." + tab_key(tab), sort_value(state.sort[static_cast<std::size_t>(tab)]));
+    out.emplace("columns." + tab_key(tab), columns_value(state, tab));
   }
   for (const BoolSetting& s : kBools) {
     out.emplace(std::string(s.key), bool_value(state, s) ? "1" : "0");
@@ -124,6 +165,14 @@ void apply_rc(const RcFile& rc, std::string_view name, view::ViewState& state,
         state.interval_s = *v;
       } else {
         bad(fmt::format("bad interval '{}': expected seconds from 0.1 to 3600", value));
+      }
+      continue;
+    }
+    if (e.key.starts_with("columns.")) {
+      if (const auto tab = parse_tab(std::string_view(e.key).substr(8))) {
+        apply_columns(*tab, e.value, state, bad);
+      } else {
+        bad(fmt::format("unknown setting '{}'", rc_excerpt(e.key)));
       }
       continue;
     }

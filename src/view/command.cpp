@@ -24,7 +24,7 @@ constexpr std::array kHelp{
     KeyHelp{"Up k u, Down j d", "move the selection"},
     KeyHelp{"PgUp PgDn Home End", "move by a page, to the top, to the bottom"},
     KeyHelp{"wheel, click", "scroll; select a row, a view, a sort column"},
-    KeyHelp{"Left h, Right l", "scroll the columns sideways"},
+    KeyHelp{"Left h, Right l, F2", "scroll the columns sideways; show, hide and order them"},
     KeyHelp{"Enter", "Flows: details of the selected flow; other views: its flows"},
     KeyHelp{"p", "conntrack pressure: table fill, drops per CPU, lost events"},
     KeyHelp{"Esc", "close the details / menu; clear the filter"},
@@ -100,6 +100,7 @@ void set_tab(ViewState& s, Tab tab) {
     s.tab = tab;
     s.detail_open = false;
     s.sort_menu_open = false;
+    s.columns_open = false;
     s.h_scroll = 0;
     s.effects.persist = true;
   }
@@ -284,6 +285,7 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case '>': return {K::SortNext};
     case 'r': return {K::SortReverse};
     case kKeyF6: return {K::SortMenu};
+    case kKeyF2: return {K::ColumnsMenu};
     case '/': return {K::OpenFilter};
     case ' ': return {K::TogglePause};
     case '\n':
@@ -291,7 +293,7 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case kKeyEnter: return {K::Enter};
     case kEscAscii:
     case kKeyEscape:
-      if (state.detail_open || state.pressure_open || state.sort_menu_open) {
+      if (state.detail_open || state.pressure_open || state.sort_menu_open || state.columns_open) {
         return {K::Close};
       }
       return state.filter.empty() ? Command{K::None} : Command{K::ClearFilter};
@@ -358,6 +360,78 @@ Command menu_key(std::int32_t key) {
   }
 }
 
+Command chooser_key(std::int32_t key) {
+  switch (key) {
+    case kKeyUp:
+    case 'k': return {K::ColumnsUp};
+    case kKeyDown:
+    case 'j': return {K::ColumnsDown};
+    case ' ':
+    case '\n':
+    case '\r':
+    case kKeyEnter: return {K::ColumnsToggle};
+    case '[':
+    case '-': return {K::ColumnsMoveUp};
+    case ']':
+    case '+':
+    case '=': return {K::ColumnsMoveDown};
+    case kEscAscii:
+    case kKeyEscape:
+    case kKeyF2:
+    case 'q': return {K::ColumnsMenu};
+    case kKeyResize:
+    case kCtrlL: return {K::Redraw};
+    default: return {K::None};
+  }
+}
+
+// The chooser's column list after a change, kept whole in the state (the order of hidden columns
+// too).
+void set_choice(ViewState& s, std::vector<ColumnChoice> choice) {
+  s.columns[static_cast<std::size_t>(s.tab)] = std::move(choice);
+  s.effects.persist = true;
+}
+
+void chooser(ViewState& s, const Command& cmd) {
+  std::vector<ColumnChoice> choice = column_choice(s, s.tab);
+  if (choice.empty()) {
+    return;
+  }
+  std::size_t& i = s.columns_index;
+  i = std::min(i, choice.size() - 1);
+  switch (cmd.kind) {
+    case K::ColumnsUp: i = i > 0 ? i - 1 : 0; break;
+    case K::ColumnsDown: i = std::min(i + 1, choice.size() - 1); break;
+    case K::ColumnsToggle: {
+      const auto shown = std::count_if(choice.begin(), choice.end(),
+                                       [](const ColumnChoice& c) { return c.shown; });
+      if (choice[i].shown && shown <= 1) {
+        s.message = "one column stays shown";
+        return;
+      }
+      choice[i].shown = !choice[i].shown;
+      set_choice(s, std::move(choice));
+      break;
+    }
+    case K::ColumnsMoveUp:
+      if (i > 0) {
+        std::swap(choice[i], choice[i - 1]);
+        --i;
+        set_choice(s, std::move(choice));
+      }
+      break;
+    case K::ColumnsMoveDown:
+      if (i + 1 < choice.size()) {
+        std::swap(choice[i], choice[i + 1]);
+        ++i;
+        set_choice(s, std::move(choice));
+      }
+      break;
+    default: break;
+  }
+  s.h_scroll = std::min(s.h_scroll, shown_columns(s, s.tab).size() - 1);
+}
+
 }  // namespace
 
 // A member, not static: the bindings may become configurable (flowtoprc).
@@ -377,6 +451,9 @@ Command KeyMap::lookup(const ViewState& state, const Input& in) const {
   }
   if (state.prompt.open) {
     return prompt_key(in.key);
+  }
+  if (state.columns_open) {
+    return chooser_key(in.key);
   }
   if (state.sort_menu_open) {
     return menu_key(in.key);
@@ -457,7 +534,9 @@ ViewState apply(ViewState s, const Command& cmd) {
       queue_move(s, PendingMove::Kind::Index, std::max<std::int64_t>(cmd.arg, 0));
       break;
     case K::ScrollLeft: s.h_scroll = s.h_scroll > 0 ? s.h_scroll - 1 : 0; break;
-    case K::ScrollRight: s.h_scroll = std::min(s.h_scroll + 1, columns.size() - 1); break;
+    case K::ScrollRight:
+      s.h_scroll = std::min(s.h_scroll + 1, shown_columns(s, s.tab).size() - 1);
+      break;
     case K::ToggleBits: toggle(s, s.bits); break;
     case K::ToggleFooter: toggle(s, s.footer); break;
     case K::ToggleActive: toggle(s, s.active_only); break;
@@ -481,6 +560,7 @@ ViewState apply(ViewState s, const Command& cmd) {
     case K::ToggleHelp:
       s.help_open = !s.help_open;
       s.sort_menu_open = false;
+      s.columns_open = false;
       break;
     case K::TogglePressure:
       s.pressure_open = !s.pressure_open;
@@ -503,7 +583,23 @@ ViewState apply(ViewState s, const Command& cmd) {
         set_sort(s, static_cast<Column>(cmd.arg), true);
       }
       break;
+    case K::ColumnsMenu:
+      s.columns_open = !s.columns_open;
+      s.columns_index = 0;
+      s.sort_menu_open = false;
+      s.help_open = false;
+      break;
+    case K::ColumnsUp:
+    case K::ColumnsDown:
+    case K::ColumnsToggle:
+    case K::ColumnsMoveUp:
+    case K::ColumnsMoveDown:
+      if (s.columns_open) {
+        chooser(s, cmd);
+      }
+      break;
     case K::SortMenu:
+      s.columns_open = false;
       s.sort_menu_open = !s.sort_menu_open;
       s.sort_menu_index = column_index(s.tab, s.current_sort().column);
       s.help_open = false;
@@ -561,6 +657,7 @@ ViewState apply(ViewState s, const Command& cmd) {
       }
       break;
     case K::Close:
+      s.columns_open = false;
       s.detail_open = false;
       s.pressure_open = false;
       s.sort_menu_open = false;

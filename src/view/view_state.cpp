@@ -1,5 +1,6 @@
 #include "flowtop/view/view_state.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -17,6 +18,41 @@ ViewState default_view_state() {
     s = SortSpec{Column::RateIn, true};
   }
   return state;
+}
+
+std::vector<ColumnChoice> column_choice(const ViewState& state, Tab tab) {
+  const auto all = columns_of(tab);
+  const std::vector<ColumnChoice>& chosen = state.columns[static_cast<std::size_t>(tab)];
+  std::vector<ColumnChoice> out;
+  std::array<bool, kColumnCount> seen{};
+  for (const ColumnChoice& c : chosen) {
+    const auto i = static_cast<std::size_t>(c.column);
+    if (i < kColumnCount && has_column(tab, c.column) && !seen[i]) {
+      seen[i] = true;
+      out.push_back(c);
+    }
+  }
+  for (const Column c : all) {
+    if (!seen[static_cast<std::size_t>(c)]) {
+      out.push_back(ColumnChoice{c, chosen.empty()});
+    }
+  }
+  if (std::none_of(out.begin(), out.end(), [](const ColumnChoice& c) { return c.shown; })) {
+    for (ColumnChoice& c : out) {
+      c.shown = true;
+    }
+  }
+  return out;
+}
+
+std::vector<Column> shown_columns(const ViewState& state, Tab tab) {
+  std::vector<Column> out;
+  for (const ColumnChoice& c : column_choice(state, tab)) {
+    if (c.shown) {
+      out.push_back(c.column);
+    }
+  }
+  return out;
 }
 
 Effects take_effects(ViewState& state) {

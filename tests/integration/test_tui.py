@@ -864,6 +864,35 @@ def key_bar_hides_with_f_and_is_remembered():
 
 
 @R.case
+def f2_hides_a_column_and_it_stays_hidden():
+    with Screen("chooser", ["-46"], cols=80, rows=24, home="chooser") as s:
+        pane = s.t.wait_for(lambda p: " 18112 " in p, what="the flows")
+        assert "PROTO" in column_header(pane), frame_text(pane.text)
+        s.t.keys("F2")
+        pane = s.t.wait_text("Columns: Flows")
+        assert "[x] PROTO" in pane, frame_text(pane.text)
+        s.t.keys("Down", "Down", "Space")  # OWNER, PID, PROTO
+        s.t.wait_text("[ ] PROTO")
+        s.t.keys("Escape")
+        pane = s.t.wait_for(lambda p: "Columns: Flows" not in p and " 18112 " in p
+                            and "PROTO" not in column_header(p), what="PROTO gone from the table")
+        header = column_header(pane)
+        assert header[0] == "OWNER" and "ADDRESS" in header, header
+        assert "tcp4" not in pane.lines[table_row(pane, 18112)], frame_text(pane.text)
+        assert s.quit() == "0"
+    rc = os.path.join(HOME, "chooser", ".config", "flowtop", "flowtoprc")
+    text = open(rc).read()
+    line = re.search(r"^columns\.flows=(.*)$", text, re.M)
+    assert line and "owner" in line.group(1).split(",") and \
+        "proto" not in line.group(1).split(","), text
+    with Screen("chooser2", ["-46"], cols=80, rows=24, home="chooser") as s:
+        pane = s.t.wait_for(lambda p: " 18112 " in p, what="the flows after a restart")
+        header = column_header(pane)
+        assert "PROTO" not in header and header[0] == "OWNER", frame_text(pane.text)
+        assert s.quit() == "0"
+
+
+@R.case
 def title_names_the_host_and_the_namespace():
     host = re.sub(r"[^\x20-\x7e]", "?", socket.gethostname())
     with Screen("title", ["-46", "--netns", A.name], cols=120, rows=24) as s:

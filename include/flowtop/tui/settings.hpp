@@ -22,6 +22,8 @@ Settings settings_of(const view::ViewState& state);
 /// "file:line: reason" to `errors` and is skipped; the rest is used. Pure.
 ///   tab=flows|owners|hosts|countries|as (processes: owners' old name)
 ///   sort.<tab>=COLUMN [asc|desc]       (COLUMN as --sort takes it; order: the column's default)
+///   columns.<tab>=COLUMN,COLUMN,...    (the shown columns, left to right; the others hidden;
+///                                       a name that is not the tab's is reported and skipped)
 ///   ipv4 ipv6 tcp udp dccp icmp sctp other loopback dns_flows   (the selection)
 ///   active_only show_src bits dns geoip footer                   (toggles)
 ///   interval=SECONDS (0.1 to 3600)

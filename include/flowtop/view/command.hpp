@@ -28,6 +28,7 @@ enum KeyCode : std::int32_t {
   kKeyBackspace,  ///< also 127 and 8
   kKeyDelete,
   kKeyF1,
+  kKeyF2,
   kKeyF6,
   kKeyF10,
   kKeyWheelUp,
@@ -84,10 +85,16 @@ struct Command {
     SortMenu,        ///< F6: open / close the menu
     SortMenuUp,
     SortMenuDown,
-    SortMenuAccept,  ///< Enter in the menu: sort by the highlighted column
-    OpenFilter,      ///< /
-    ClearFilter,     ///< Esc outside the prompt when a filter is set
-    FilterInsert,    ///< arg: code point to insert at the prompt's cursor
+    SortMenuAccept,   ///< Enter in the menu: sort by the highlighted column
+    ColumnsMenu,      ///< F2: open / close the column chooser (Esc, q also close it)
+    ColumnsUp,        ///< Up, k in the chooser
+    ColumnsDown,      ///< Down, j
+    ColumnsToggle,    ///< space, Enter: show / hide the highlighted column (one stays shown)
+    ColumnsMoveUp,    ///< [ or -: move the highlighted column left (up the list)
+    ColumnsMoveDown,  ///< ] or +: move it right (down the list)
+    OpenFilter,       ///< /
+    ClearFilter,      ///< Esc outside the prompt when a filter is set
+    FilterInsert,     ///< arg: code point to insert at the prompt's cursor
     FilterBackspace,
     FilterDelete,
     FilterLeft,
@@ -128,9 +135,9 @@ struct KeyHelp {
 
 /// Maps terminal input to commands, by mode: the `x` prompt takes y (any other key says no); the
 /// filter prompt takes text keys; the sort menu
-/// takes Up/Down/Enter/Esc; the help overlay closes on any key (F10 still quits); otherwise the
-/// main keys (KeyMap::help() lists them). Clicks are not mapped here: tui asks the frame
-/// (render::hit_test).
+/// takes Up/Down/Enter/Esc; the column chooser (F2) Up/Down, space/Enter, [ ] - +, Esc/F2; the help
+/// overlay closes on any key (F10 still quits); otherwise the main keys (KeyMap::help() lists
+/// them). Clicks are not mapped here: tui asks the frame (render::hit_test).
 class KeyMap {
  public:
   /// The command for `in` in the mode `state` is in; Kind::None when the key does nothing.

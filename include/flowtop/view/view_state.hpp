@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "flowtop/core/flow.hpp"
 #include "flowtop/core/ip_addr.hpp"
@@ -83,6 +84,14 @@ struct FilterPrompt {
   std::size_t error_pos = 0;  ///< byte offset into `text` of the error
 };
 
+/// One column of a tab's chosen layout (F2, flowtoprc `columns.<tab>`).
+struct ColumnChoice {
+  Column column = Column::Process;
+  bool shown = true;
+
+  bool operator==(const ColumnChoice&) const = default;
+};
+
 /// Things the reducer asks the outside world to do (tui/app read them after apply() and clear them
 /// with take_effects()). The matching state fields already hold the new values.
 struct Effects {
@@ -127,9 +136,15 @@ struct ViewState {
   bool pressure_open = false;   ///< `p`: the conntrack pressure pane (any tab; replaces the detail)
   bool sort_menu_open = false;  ///< F6
   std::size_t sort_menu_index = 0;  ///< highlighted entry of columns_of(tab)
-  std::size_t h_scroll = 0;         ///< columns skipped from the left (Left/Right)
-  double interval_s = 1.0;          ///< refresh interval, 0.1 .. 3600 (`+`/`-`)
-  bool read_only = false;  ///< --read-only: the actions (`x`, `t`) say so instead of acting
+  /// F2: the column chooser of the current tab (show, hide and order its columns).
+  bool columns_open = false;
+  std::size_t columns_index = 0;  ///< highlighted entry of column_choice(state, tab)
+  /// Per tab, the chosen columns in their order (F2, flowtoprc); empty: every column of the tab
+  /// in the registry's order, all shown. Read it through column_choice() / shown_columns().
+  std::array<std::vector<ColumnChoice>, kTabCount> columns{};
+  std::size_t h_scroll = 0;  ///< columns skipped from the left (Left/Right)
+  double interval_s = 1.0;   ///< refresh interval, 0.1 .. 3600 (`+`/`-`)
+  bool read_only = false;    ///< --read-only: the actions (`x`, `t`) say so instead of acting
   /// `x`: the flow the `delete ...? y/N` prompt names while it is open; `y` deletes it, any
   /// other key closes the prompt.
   std::optional<core::FlowKey> confirm_delete;
@@ -154,6 +169,13 @@ struct ViewState {
 /// The starting state: Flows tab, every tab sorted by its received rate (RATE↓), biggest first.
 /// The app then applies flowtoprc and the command line.
 ViewState default_view_state();
+
+/// Every column of `tab` in the chosen order, each marked shown or hidden: the entries of
+/// `state.columns` that are columns of the tab (each once), then the tab's other columns, hidden
+/// (all shown when nothing was chosen). At least one is shown (else all are).
+std::vector<ColumnChoice> column_choice(const ViewState& state, Tab tab);
+/// The shown columns of `tab`, left to right: what the table lays out.
+std::vector<Column> shown_columns(const ViewState& state, Tab tab);
 
 /// Returns and clears the pending effects.
 Effects take_effects(ViewState& state);

@@ -225,7 +225,7 @@ TEST(RenderFooter, TheKeyBarIsOnTheLastLine) {
   Frame f = frame_of(test::sample_world(), s, {80, 24});
   ASSERT_EQ(f.lines.size(), 24U);
   EXPECT_EQ(to_plain_text(Frame{80, 24, {f.lines[23]}, {}, {}}),
-            "?Help /Filter F6Sort ⏎Detail Tab View Space Pause h l Columns q Quit\n");
+            "?Help /Filter F6Sort ⏎Detail Tab View Space Pause h l Scroll F2Columns q Quit\n");
   EXPECT_EQ(f.lines[23].fill, Style::Footer);
   EXPECT_EQ(f.lines[23].spans[0], (Span{"?", Style::FooterKey}));
   EXPECT_EQ(f.lines[23].spans[1], (Span{"Help ", Style::Footer}));

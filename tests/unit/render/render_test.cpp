@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "flowtop/core/text.hpp"
 #include "flowtop/view/cells.hpp"
@@ -99,7 +101,7 @@ TEST(Render, GoldenFrame80x24) {
       "firefo… tcp6  ESTABLISHED  30s → 2a00-1450.exam… https DE\n"
       "sshd    tcp4  ESTABLISHED    - → backup.lan      50022 lan          -          -\n"
       "\n\n\n\n\n\n\n\n\n\n\n\n"
-      "?Help /Filter F6Sort ⏎Detail Tab View Space Pause h l Columns q Quit\n";
+      "?Help /Filter F6Sort ⏎Detail Tab View Space Pause h l Scroll F2Columns q Quit\n";
   EXPECT_EQ(text_of(test::sample_world(), all_protocols(), {80, 24}), want);
 }
 
@@ -153,7 +155,7 @@ TEST(Render, GoldenFrame120x40WithDetailPane) {
       "started    2026-05-26 12:53:20 UTC (2d ago)\n"
       "status     SEEN_REPLY ASSURED CONFIRMED\n"
       "\n\n\n\n\n"
-      "?Help /Filter F6Sort ⏎Close Tab View Space Pause h l Columns q Quit\n";
+      "?Help /Filter F6Sort ⏎Close Tab View Space Pause h l Scroll F2Columns q Quit\n";
   EXPECT_EQ(got, want);
 }
 
@@ -420,6 +422,106 @@ TEST(Render, SortMenuAndIndicator) {
   s = view::apply(s, Command{K::SortReverse});
   EXPECT_NE(line_with(text_of(test::sample_world(), s, {120, 24}), "ADDRESS").find("BYTES↓▲"),
             std::string::npos);
+}
+
+// The state after F2 and `keys` in the chooser.
+view::ViewState chooser(view::ViewState s, const std::vector<std::int32_t>& keys, bool close) {
+  const view::KeyMap map;
+  s = view::apply(s, map.lookup(s, view::Input{view::kKeyF2}));
+  for (const std::int32_t k : keys) {
+    s = view::apply(s, map.lookup(s, view::Input{k}));
+  }
+  if (close) {
+    s = view::apply(s, map.lookup(s, view::Input{view::kKeyEscape}));
+  }
+  return s;
+}
+
+TEST(Render, ColumnChooserPaneAt80x24) {
+  const view::ViewState s = chooser(all_protocols(), {view::kKeyDown, ' '}, false);
+  const std::string text = text_of(test::sample_world(), s, {80, 24});
+  EXPECT_NE(text.find(" Columns: Flows"), std::string::npos) << text;
+  EXPECT_NE(text.find(" [x] OWNER       owner"), std::string::npos) << text;
+  EXPECT_NE(text.find(" [ ] PID         pid"), std::string::npos) << text;
+  EXPECT_NE(text.find(" [x] RATE↓       rate-in"), std::string::npos) << text;
+  EXPECT_NE(text.find(" [x] PKTS↓       packets-in"), std::string::npos) << text;
+  // The highlighted entry is the selected one; the footer says the chooser's keys.
+  view::ViewState copy = s;
+  const Frame f = frame_of(test::sample_world(), copy, {80, 24});
+  bool pid_selected = false;
+  for (const Line& line : f.lines) {
+    for (const Span& span : line.spans) {
+      if (span.text.find("PID") != std::string::npos && span.style == Style::MenuSelected) {
+        pid_selected = true;
+      }
+    }
+  }
+  EXPECT_TRUE(pid_selected);
+  EXPECT_NE(line_with(text, "Show/hide").find("Move"), std::string::npos) << text;
+  EXPECT_EQ(text.find("taller terminal"), std::string::npos);
+}
+
+TEST(Render, AHiddenColumnIsNotInTheTable) {
+  // PROTO is the third column of the Flows tab.
+  const view::ViewState s = chooser(all_protocols(), {view::kKeyDown, view::kKeyDown, ' '}, true);
+  for (const Size size : {Size{80, 24}, Size{200, 40}}) {
+    const std::string text = text_of(test::sample_world(), s, size);
+    const std::string header = line_with(text, "ADDRESS");
+    EXPECT_EQ(header.find("PROTO"), std::string::npos) << header;
+    EXPECT_NE(header.find("OWNER"), std::string::npos) << header;
+    EXPECT_EQ(text.find("tcp4"), std::string::npos) << text;
+  }
+  // Scrolled sideways as far as it goes, it does not come back.
+  view::ViewState scrolled = s;
+  for (int i = 0; i < 30; ++i) {
+    scrolled = view::apply(scrolled, Command{K::ScrollRight});
+  }
+  EXPECT_EQ(text_of(test::sample_world(), scrolled, {80, 24}).find("PROTO"), std::string::npos);
+}
+
+TEST(Render, TheChosenOrderIsTheTablesOrder) {
+  // RATE↓ moved from its place to the front; ADDRESS before OWNER.
+  view::ViewState s = all_protocols();
+  const auto cols = view::columns_of(view::Tab::Flows);
+  std::vector<std::int32_t> keys;
+  const auto rate = std::find(cols.begin(), cols.end(), view::Column::RateIn) - cols.begin();
+  for (std::ptrdiff_t i = 0; i < rate; ++i) {
+    keys.push_back(view::kKeyDown);
+  }
+  for (std::ptrdiff_t i = 0; i < rate; ++i) {
+    keys.push_back('[');
+  }
+  s = chooser(s, keys, true);
+  const std::string header = line_with(text_of(test::sample_world(), s, {80, 24}), "ADDRESS");
+  EXPECT_EQ(header.find_first_not_of(' '), header.find("RATE↓▼")) << header;
+  EXPECT_LT(header.find("OWNER"), header.find("PROTO")) << header;
+}
+
+TEST(Render, AHiddenSortColumnIsNamedOnTheStatusLine) {
+  view::ViewState s = all_protocols();
+  const auto cols = view::columns_of(view::Tab::Flows);
+  std::vector<std::int32_t> keys;
+  const auto rate = std::find(cols.begin(), cols.end(), view::Column::RateIn) - cols.begin();
+  for (std::ptrdiff_t i = 0; i < rate; ++i) {
+    keys.push_back(view::kKeyDown);
+  }
+  keys.push_back(' ');
+  s = chooser(s, keys, true);
+  const std::string text = text_of(test::sample_world(), s, {200, 24});
+  EXPECT_EQ(line_with(text, "ADDRESS").find("RATE↓"), std::string::npos) << text;
+  EXPECT_NE(line_with(text, "shown").find("sort: RATE↓▼"), std::string::npos) << text;
+}
+
+TEST(Render, TheReportLaysOutTheChosenColumns) {
+  const view::ViewState s =
+      chooser(all_protocols(), {view::kKeyDown, view::kKeyDown, ' ', ']'}, true);
+  const test::FakeWorld w = test::sample_world();
+  const view::Snapshot snap = w.snapshot();
+  const view::Rows rows = view::build_rows(snap, s, 100);
+  const std::string text = to_plain_text(render_report(rows, s, 200, ReportOptions{"0.1.0"}));
+  const std::string header = line_with(text, "ADDRESS");
+  EXPECT_EQ(header.find("PROTO"), std::string::npos) << header;
+  EXPECT_NE(header.find("OWNER"), std::string::npos) << header;
 }
 
 TEST(Render, AsciiTerminal) {

@@ -44,15 +44,15 @@ TEST(KeyDecoder, CursorAndPagingKeysMapToViewKeys) {
 }
 
 TEST(KeyDecoder, FunctionKeysF1F6F10AndEditingKeys) {
-  EXPECT_EQ(decode({fn(KEY_F(1)), fn(KEY_F(6)), fn(KEY_F(10))}),
-            (Keys{view::kKeyF1, view::kKeyF6, view::kKeyF10}));
+  EXPECT_EQ(decode({fn(KEY_F(1)), fn(KEY_F(2)), fn(KEY_F(6)), fn(KEY_F(10))}),
+            (Keys{view::kKeyF1, view::kKeyF2, view::kKeyF6, view::kKeyF10}));
   EXPECT_EQ(decode({fn(KEY_BACKSPACE), fn(KEY_DC), fn(KEY_BTAB), fn(KEY_ENTER)}),
             (Keys{view::kKeyBackspace, view::kKeyDelete, view::kKeyBackTab, view::kKeyEnter}));
   EXPECT_EQ(decode({fn(KEY_RESIZE)}), (Keys{view::kKeyResize}));
 }
 
 TEST(KeyDecoder, UnusedFunctionKeysAreDropped) {
-  EXPECT_EQ(decode({fn(KEY_F(2)), fn(KEY_IC), fn(KEY_F(12))}), Keys{});
+  EXPECT_EQ(decode({fn(KEY_F(3)), fn(KEY_IC), fn(KEY_F(12))}), Keys{});
 }
 
 TEST(KeyDecoder, ControlCharactersGetTheirKeyCodes) {

@@ -27,13 +27,18 @@ view::ViewState from_text(const std::string& text, std::vector<std::string>* err
 TEST(Settings, DefaultsCoverEveryRememberedSetting) {
   const Settings s = settings_of(view::default_view_state());
   for (const char* key :
-       {"tab",  "sort.flows", "sort.owners", "sort.hosts", "sort.countries", "sort.as",
-        "ipv4", "ipv6",       "tcp",         "udp",        "dccp",           "icmp",
-        "sctp", "other",      "loopback",    "dns_flows",  "active_only",    "show_src",
-        "bits", "dns",        "geoip",       "footer",     "interval"}) {
+       {"tab",        "sort.flows",    "sort.owners",    "sort.hosts",    "sort.countries",
+        "sort.as",    "columns.flows", "columns.owners", "columns.hosts", "columns.countries",
+        "columns.as", "ipv4",          "ipv6",           "tcp",           "udp",
+        "dccp",       "icmp",          "sctp",           "other",         "loopback",
+        "dns_flows",  "active_only",   "show_src",       "bits",          "dns",
+        "geoip",      "footer",        "interval"}) {
     EXPECT_TRUE(s.contains(key)) << key;
   }
-  EXPECT_EQ(s.size(), 23U);
+  EXPECT_EQ(s.size(), 28U);
+  EXPECT_EQ(s.at("columns.hosts"),
+            "address,geo,flows,bytes-out,rate-out,bytes-in,rate-in,total-out,total-in,packets-out,"
+            "packets-in");
   EXPECT_EQ(s.at("footer"), "1");
   EXPECT_EQ(s.at("tab"), "flows");
   EXPECT_EQ(s.at("tcp"), "1");
@@ -106,6 +111,41 @@ TEST(Settings, FormatParseRoundTrip) {
   EXPECT_EQ(settings_of(back), settings_of(s));
   EXPECT_NE(text.find("\ninterval=2.5\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\nsort.owners=pid asc\n"), std::string::npos) << text;
+}
+
+TEST(Settings, ColumnsRoundTrip) {
+  view::ViewState s = view::default_view_state();
+  s.columns[static_cast<std::size_t>(Tab::Flows)] = {{Column::Address, true},
+                                                     {Column::Process, true},
+                                                     {Column::Pid, false},
+                                                     {Column::RateIn, true}};
+  const std::string text = format_settings(settings_of(s));
+  EXPECT_NE(text.find("\ncolumns.flows=address,owner,rate-in\n"), std::string::npos) << text;
+  std::vector<std::string> errors;
+  const view::ViewState back = from_text(text, &errors);
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(view::shown_columns(back, Tab::Flows),
+            (std::vector<Column>{Column::Address, Column::Process, Column::RateIn}));
+  EXPECT_EQ(view::shown_columns(back, Tab::Hosts), view::shown_columns(s, Tab::Hosts));
+  EXPECT_EQ(settings_of(back), settings_of(s));
+}
+
+TEST(Settings, UnknownColumnNamesAreReportedAndSkipped) {
+  std::vector<std::string> errors;
+  const view::ViewState s = from_text(
+      "columns.flows=owner, sparkline ,country,rate-in\ncolumns.hosts=nope\ncolumns.nope=owner\n",
+      &errors);
+  const std::vector<std::string> want{
+      "rc:1: 'sparkline' is not a column of the Flows tab: ignored",
+      "rc:1: 'country' is not a column of the Flows tab: ignored",
+      "rc:2: 'nope' is not a column of the Hosts tab: ignored",
+      "rc:2: no column of the Hosts tab to show: every column shown",
+      "rc:3: unknown setting 'columns.nope'",
+  };
+  EXPECT_EQ(errors, want);
+  EXPECT_EQ(view::shown_columns(s, Tab::Flows),
+            (std::vector<Column>{Column::Process, Column::RateIn}));
+  EXPECT_EQ(view::shown_columns(s, Tab::Hosts).size(), view::columns_of(Tab::Hosts).size());
 }
 
 // The Processes tab is now Owners. A flowtoprc written before the rename still reads: "processes"

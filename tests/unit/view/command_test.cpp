@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 namespace flowtop::view {
 namespace {
@@ -504,6 +506,114 @@ TEST(Columns, NamesRoundTrip) {
   EXPECT_EQ(parse_tab("processes"), Tab::Owners);
   EXPECT_EQ(parse_tab("as"), Tab::As);
   EXPECT_EQ(parse_tab("nope"), std::nullopt);
+}
+
+TEST(ColumnChooser, F2OpensItAndEscOrF2CloseIt) {
+  ViewState s = press(default_view_state(), kKeyF2);
+  ASSERT_TRUE(s.columns_open);
+  EXPECT_EQ(s.columns_index, 0U);
+  EXPECT_EQ(key(s, kKeyUp).kind, K::ColumnsUp);
+  EXPECT_EQ(key(s, 'j').kind, K::ColumnsDown);
+  EXPECT_EQ(key(s, ' ').kind, K::ColumnsToggle);
+  EXPECT_EQ(key(s, kKeyEnter).kind, K::ColumnsToggle);
+  EXPECT_EQ(key(s, '[').kind, K::ColumnsMoveUp);
+  EXPECT_EQ(key(s, '-').kind, K::ColumnsMoveUp);
+  EXPECT_EQ(key(s, ']').kind, K::ColumnsMoveDown);
+  EXPECT_EQ(key(s, '+').kind, K::ColumnsMoveDown);
+  EXPECT_FALSE(press(s, kKeyEscape).columns_open);
+  EXPECT_FALSE(press(s, kKeyF2).columns_open);
+  EXPECT_TRUE(press(s, kKeyTab).columns_open);  // Tab does nothing in the chooser
+  EXPECT_EQ(press(s, kKeyTab).tab, Tab::Flows);
+}
+
+TEST(ColumnChooser, EveryColumnOfTheTabShownInRegistryOrderUntilChosen) {
+  const ViewState s = default_view_state();
+  for (std::size_t t = 0; t < kTabCount; ++t) {
+    const auto tab = static_cast<Tab>(t);
+    const std::vector<ColumnChoice> choice = column_choice(s, tab);
+    ASSERT_EQ(choice.size(), columns_of(tab).size());
+    for (std::size_t i = 0; i < choice.size(); ++i) {
+      EXPECT_EQ(choice[i].column, columns_of(tab)[i]);
+      EXPECT_TRUE(choice[i].shown);
+    }
+  }
+}
+
+TEST(ColumnChooser, SpaceHidesAndShowsTheHighlightedColumn) {
+  ViewState s = press(press(default_view_state(), kKeyF2), kKeyDown);  // PID
+  s = press(s, ' ');
+  EXPECT_TRUE(s.effects.persist);
+  std::vector<Column> shown = shown_columns(s, Tab::Flows);
+  EXPECT_EQ(std::find(shown.begin(), shown.end(), Column::Pid), shown.end());
+  EXPECT_EQ(shown.size(), columns_of(Tab::Flows).size() - 1);
+  EXPECT_FALSE(column_choice(s, Tab::Flows)[1].shown);
+  s = press(s, ' ');
+  shown = shown_columns(s, Tab::Flows);
+  EXPECT_EQ(shown.size(), columns_of(Tab::Flows).size());
+  // The other tabs keep their own columns.
+  s = press(s, ' ');
+  EXPECT_EQ(shown_columns(s, Tab::Owners).size(), columns_of(Tab::Owners).size());
+}
+
+TEST(ColumnChooser, BracketsMoveTheHighlightedColumnAndTheCursorWithIt) {
+  ViewState s = press(default_view_state(), kKeyF2);  // OWNER
+  s = press(press(s, ']'), '+');
+  EXPECT_EQ(s.columns_index, 2U);
+  std::vector<Column> shown = shown_columns(s, Tab::Flows);
+  EXPECT_EQ(shown[0], Column::Pid);
+  EXPECT_EQ(shown[1], Column::Proto);
+  EXPECT_EQ(shown[2], Column::Process);
+  s = press(s, '[');
+  EXPECT_EQ(shown_columns(s, Tab::Flows)[1], Column::Process);
+  // At the top, [ does nothing.
+  s = press(press(s, '['), '[');
+  EXPECT_EQ(s.columns_index, 0U);
+  EXPECT_EQ(shown_columns(s, Tab::Flows)[0], Column::Process);
+  // A hidden column keeps its place in the list.
+  s = press(press(s, kKeyDown), ' ');  // hide PID
+  s = press(s, ']');
+  EXPECT_EQ(column_choice(s, Tab::Flows)[2].column, Column::Pid);
+  EXPECT_FALSE(column_choice(s, Tab::Flows)[2].shown);
+}
+
+TEST(ColumnChooser, OneColumnStaysShown) {
+  ViewState s = press(default_view_state(), kKeyF2);
+  const std::size_t n = columns_of(Tab::Flows).size();
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    s = press(press(s, ' '), kKeyDown);
+  }
+  s = press(s, ' ');  // the last one shown stays
+  const std::vector<Column> shown = shown_columns(s, Tab::Flows);
+  ASSERT_EQ(shown.size(), 1U);
+  EXPECT_EQ(shown[0], columns_of(Tab::Flows).back());
+  EXPECT_EQ(s.message, "one column stays shown");
+  EXPECT_LE(s.h_scroll, 0U);
+}
+
+TEST(ColumnChooser, TheSortColumnMayBeHiddenAndStillSorts) {
+  ViewState s = press(default_view_state(), kKeyF2);
+  const auto cols = columns_of(Tab::Flows);
+  const auto at =
+      static_cast<std::size_t>(std::find(cols.begin(), cols.end(), Column::RateIn) - cols.begin());
+  for (std::size_t i = 0; i < at; ++i) {
+    s = press(s, kKeyDown);
+  }
+  s = press(s, ' ');
+  const std::vector<Column> shown = shown_columns(s, Tab::Flows);
+  EXPECT_EQ(std::find(shown.begin(), shown.end(), Column::RateIn), shown.end());
+  EXPECT_EQ(s.current_sort().column, Column::RateIn);
+}
+
+TEST(ColumnChooser, UnknownOrDuplicateEntriesAreIgnored) {
+  ViewState s = default_view_state();
+  s.columns[static_cast<std::size_t>(Tab::Hosts)] = {
+      {Column::Pid, true}, {Column::Address, true}, {Column::Address, false}, {Column::Geo, false}};
+  const std::vector<Column> shown = shown_columns(s, Tab::Hosts);
+  ASSERT_EQ(shown.size(), 1U);
+  EXPECT_EQ(shown[0], Column::Address);
+  // Nothing shown at all: every column shows.
+  s.columns[static_cast<std::size_t>(Tab::Hosts)] = {{Column::Address, false}};
+  EXPECT_EQ(shown_columns(s, Tab::Hosts).size(), columns_of(Tab::Hosts).size());
 }
 
 }  // namespace
