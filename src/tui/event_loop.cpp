@@ -513,6 +513,11 @@ bool Loop::handle_input(std::int64_t read_ns) {
     // 0; the deadline stays.
     if ((was_paused || fx.track || fx.delete_flow || fx.reset_totals) && !state_.paused) {
       request_snapshot();
+      // A deadline that passed while paused (and the loop has not looked at yet) is this
+      // snapshot's: it must not take a second one at the same moment.
+      if (deadline_ns_ <= last_snapshot_ns_) {
+        deadline_ns_ = last_snapshot_ns_ + interval_ns(state_);
+      }
     }
   }
   return true;
