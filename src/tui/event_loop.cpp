@@ -493,6 +493,9 @@ bool Loop::handle_input(std::int64_t read_ns) {
     if (fx.track && deps_.track) {
       deps_.track();
     }
+    if (fx.window_changed && deps_.set_window) {
+      deps_.set_window(state_.window);
+    }
     if (fx.delete_flow) {
       if (deps_.delete_flow) {
         const int err = deps_.delete_flow(*fx.delete_flow);
@@ -506,8 +509,9 @@ bool Loop::handle_input(std::int64_t read_ns) {
       }
     }
     // Resume shows the present at once, after `t` the status line and the empty table say
-    // whether tracking is on, and after a delete the flow's row ends; the deadline stays.
-    if ((was_paused || fx.track || fx.delete_flow) && !state_.paused) {
+    // whether tracking is on, after a delete the flow's row ends, and after `w` the rates are
+    // the new window's; the deadline stays.
+    if ((was_paused || fx.track || fx.delete_flow || fx.window_changed) && !state_.paused) {
       request_snapshot();
     }
   }

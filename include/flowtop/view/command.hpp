@@ -111,6 +111,7 @@ struct Command {
     ConfirmYes,     ///< y at the prompt (effect: delete_flow)
     ConfirmNo,      ///< any other key at the prompt: nothing is deleted
     TogglePrivacy,  ///< P: privacy mode off / on (the --redact scope, else all)
+    NextWindow,  ///< w: the rate window off → 2 → 10 → 40 s → off (effect: window_changed)
   };
   Kind kind = Kind::None;
   std::int64_t arg = 0;
