@@ -46,6 +46,9 @@ _flowtop()
         --redact)
             words='local remote all'
             ;;
+        --window)
+            words='2 10 40 off'
+            ;;
         --netns)
             # Named network namespaces, as `ip netns` keeps them.
             local ns
@@ -74,7 +77,7 @@ _flowtop()
     if [[ $cur == -* ]]; then
         local opts='-4 --ipv4 -6 --ipv6 -T --tcp -U --udp -D --dccp -I --icmp -S --sctp
             --other --loopback --dns-flows -n --no-dns -G --no-geoip -s --show-src
-            -b --bits --redact -t --interval --sort --filter --tab --batch --json --events --linger
+            -b --bits --redact --window -t --interval --sort --filter --tab --batch --json --events --linger
             -c --iterations
             --stats --no-sysctl --track --read-only --netns --leases --geoip-dir -u --update -v --version
             -h --help'

@@ -186,6 +186,13 @@ struct Sources {
       std::rethrow_exception(err);
     }
     table.snapshot(s.flows);
+    // The chosen window's averages are the rates the screen and --batch show, sort and sum;
+    // --json keeps its rate fields the last interval's.
+    if (opts.mode != Mode::Json && collector.rate_window() != core::RateWindow::Off) {
+      for (core::FlowRecord& rec : s.flows) {
+        core::use_avg_rates(rec);
+      }
+    }
     s.enrich = [this](const core::FlowRecord& rec, core::EnrichNeeds needs) {
       return enricher.lookup(rec, needs);
     };
@@ -422,6 +429,7 @@ tui::LoopDeps loop_deps(const Sources& src, const sys::SignalFd& sigs, enrich::E
   };
   deps.set_dns = [&enricher](bool on) { enricher.set_dns(on); };
   deps.set_geoip = [&enricher](bool on) { enricher.set_geoip(on); };
+  deps.set_window = [&src](core::RateWindow w) { src.collector.set_rate_window(w); };
   deps.set_interval = [&src](double seconds) {
     src.collector.set_interval(std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9)));
   };
@@ -536,6 +544,7 @@ int run_collecting(const Options& opts) {
     };
   }
   config.interval = std::chrono::nanoseconds(static_cast<std::int64_t>(opts.interval_s * 1e9));
+  config.rate_window = opts.window.value_or(core::RateWindow::Off);
   config.event_buffer = opts.event_buffer;
   config.linger = std::chrono::nanoseconds(static_cast<std::int64_t>(opts.linger_s * 1e9));
   LifeQueue life;

@@ -41,6 +41,7 @@ enum LongOnly : int {
   kEvents,
   kReadOnly,
   kRedact,
+  kWindow,
 };
 
 // One option: getopt_long's table, error messages and --help are all built from this list.
@@ -70,6 +71,8 @@ constexpr std::array kSpecs{
     OptionSpec{"bits", no_argument, 'b', nullptr, "rates in bits per second"},
     OptionSpec{"interval", required_argument, 't', "N",
                "refresh interval in seconds (default 1; 0.1 to 3600)"},
+    OptionSpec{"window", required_argument, kWindow, "SEC",
+               "rates averaged over 2, 10 or 40 seconds, or off (default: last interval)"},
     OptionSpec{"sort", required_argument, kSort, "KEY",
                "sort column (rate-in, bytes-out, age, owner, dir, address, port...)"},
     OptionSpec{"filter", required_argument, kFilter, "EXPR",
@@ -253,6 +256,16 @@ void apply(int code, const char* arg, Options& opts, Seen& seen) {
     case kNoSysctl: opts.no_sysctl = true; break;
     case kTrack: opts.track = true; break;
     case kReadOnly: opts.read_only = true; break;
+    case kWindow: {
+      const auto w = core::parse_rate_window(arg);
+      if (!w) {
+        throw UsageError(fmt::format(
+            "flowtop: invalid window '{}' for --window: expected 2, 10, 40 (seconds) or off",
+            core::sanitize(arg, 40)));
+      }
+      opts.window = w;
+      break;
+    }
     case kRedact: {
       const auto scope = core::parse_redact_scope(arg);
       if (!scope || *scope == core::RedactScope::Off) {

@@ -47,6 +47,9 @@ void apply_options(const Options& o, view::ViewState& s) {
     s.geoip = false;
   }
   s.read_only = o.read_only;
+  if (o.window) {
+    s.window = *o.window;
+  }
   // One key per run: the same address gets the same pseudonym on every frame and tab.
   if (!s.redactor) {
     s.redactor = std::make_shared<const core::Redactor>(core::Redactor::random_key());

@@ -65,6 +65,7 @@ struct Collector::Impl {
     events.set_nonblocking();
     stats.ct_max = read_ct_max();
     interval_ns = config.interval.count();
+    rate_window = config.rate_window;
   }
 
   table::FlowTable& table;
@@ -89,6 +90,8 @@ struct Collector::Impl {
   // Collector-thread state.
   std::size_t event_buffer = 0;
   std::atomic<std::int64_t> interval_ns{0};  // written by set_interval (main), read here
+  // Written by set_rate_window (main), read here at each sample: the averages' time constant.
+  std::atomic<core::RateWindow> rate_window{core::RateWindow::Off};
   bool dumping = false;
   ResyncPacer resync_pacer{kMinResyncGapNs, kMaxResyncGapNs, config.cpu_budget};
   std::unordered_set<std::uint32_t> destroyed_during_dump;
@@ -138,7 +141,10 @@ struct Collector::Impl {
   [[nodiscard]] core::MergeContext merge_context(const core::FlowRecord& rec) const {
     // Rates cover at least 90% of an interval, whatever the sample came from (dump, GET, event).
     const std::int64_t interval = std::max<std::int64_t>(1, interval_ns.load());
-    return {std::max<std::int64_t>(1, interval * 9 / 10), interval, rec.sample_ns + wall_offset_ns};
+    const std::int64_t avg_ns =
+        std::int64_t{core::rate_window_seconds(rate_window.load())} * 1'000'000'000;
+    return {std::max<std::int64_t>(1, interval * 9 / 10), interval, rec.sample_ns + wall_offset_ns,
+            avg_ns};
   }
 
   /// Publishes a sample merged with the entry's record; `merged`, when given, receives the
@@ -207,6 +213,7 @@ struct Collector::Impl {
       if (auto rec = table.find(l.key); rec && rec->ended() && rec->id == l.id) {
         rec->rate_orig_bytes = rec->rate_reply_bytes = 0;
         rec->rate_orig_packets = rec->rate_reply_packets = 0;
+        rec->avg_orig_bytes = rec->avg_reply_bytes = 0;
         table.upsert(*rec);  // a new record: published ones are never edited
       }
     }
@@ -542,6 +549,14 @@ int Collector::notify_fd() const {
 void Collector::set_interval(std::chrono::nanoseconds interval) {
   impl_->interval_ns = interval.count();
   impl_->wake.notify();
+}
+
+void Collector::set_rate_window(core::RateWindow window) {
+  impl_->rate_window = window;
+}
+
+core::RateWindow Collector::rate_window() const {
+  return impl_->rate_window.load();
 }
 
 }  // namespace flowtop::conntrack

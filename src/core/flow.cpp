@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -160,21 +161,71 @@ std::optional<std::uint64_t> duration_ns(const FlowRecord& rec) {
   return rec.stop_ns > rec.start_ns ? rec.stop_ns - rec.start_ns : 0;
 }
 
+int rate_window_seconds(RateWindow w) {
+  switch (w) {
+    case RateWindow::Off: return 0;
+    case RateWindow::S2: return 2;
+    case RateWindow::S10: return 10;
+    case RateWindow::S40: return 40;
+  }
+  return 0;
+}
+
+std::optional<RateWindow> parse_rate_window(std::string_view text) {
+  if (text == "off" || text == "0") {
+    return RateWindow::Off;
+  }
+  if (text == "2") {
+    return RateWindow::S2;
+  }
+  if (text == "10") {
+    return RateWindow::S10;
+  }
+  if (text == "40") {
+    return RateWindow::S40;
+  }
+  return std::nullopt;
+}
+
+RateWindow next_rate_window(RateWindow w) {
+  switch (w) {
+    case RateWindow::Off: return RateWindow::S2;
+    case RateWindow::S2: return RateWindow::S10;
+    case RateWindow::S10: return RateWindow::S40;
+    case RateWindow::S40: return RateWindow::Off;
+  }
+  return RateWindow::Off;
+}
+
 namespace {
 
+// Sets the rates of a window of `seconds` and folds the byte rates into the moving average: it
+// moves towards them by alpha = 1 - exp(-seconds / tau), tau = ctx.avg_ns (0: alpha 1). A record
+// without a rate before (no kHasRates) seeds the average with this first one.
 void set_rates(FlowRecord& next, const Counters& base_orig, const Counters& base_reply,
-               double seconds) {
+               double seconds, const MergeContext& ctx) {
+  const bool had_rates = next.has(FlowRecord::kHasRates);
   next.rate_orig_bytes = per_second(next.orig_ctr.bytes, base_orig.bytes, seconds);
   next.rate_reply_bytes = per_second(next.reply_ctr.bytes, base_reply.bytes, seconds);
   next.rate_orig_packets = per_second(next.orig_ctr.packets, base_orig.packets, seconds);
   next.rate_reply_packets = per_second(next.reply_ctr.packets, base_reply.packets, seconds);
   next.flags |= FlowRecord::kHasRates;
+  if (!had_rates || ctx.avg_ns <= 0) {
+    next.avg_orig_bytes = next.rate_orig_bytes;
+    next.avg_reply_bytes = next.rate_reply_bytes;
+    return;
+  }
+  const double alpha = 1.0 - std::exp(-seconds * 1e9 / static_cast<double>(ctx.avg_ns));
+  const auto fold = [alpha](float& avg, float rate) {
+    avg = static_cast<float>(avg + alpha * (static_cast<double>(rate) - avg));
+  };
+  fold(next.avg_orig_bytes, next.rate_orig_bytes);
+  fold(next.avg_reply_bytes, next.rate_reply_bytes);
 }
 
 void open_window(FlowRecord& next) {
   next.rate_base_ns = next.sample_ns;
-  next.rate_base_orig = next.orig_ctr;
-  next.rate_base_reply = next.reply_ctr;
+  set_rate_base(next, next.orig_ctr, next.reply_ctr);
 }
 
 // An ended flow's last window: the bytes since `base_ns` (steady; 0 for a flow never sampled,
@@ -188,9 +239,8 @@ void close_for_good(FlowRecord& next, const Counters& base_orig, const Counters&
     elapsed = static_cast<std::int64_t>(stop_ns - next.start_ns);
   }
   const auto spread = std::max<std::int64_t>({elapsed, ctx.interval_ns, 1});
-  set_rates(next, base_orig, base_reply, static_cast<double>(spread) / 1e9);
-  next.rate_base_orig = next.orig_ctr;
-  next.rate_base_reply = next.reply_ctr;
+  set_rates(next, base_orig, base_reply, static_cast<double>(spread) / 1e9, ctx);
+  set_rate_base(next, next.orig_ctr, next.reply_ctr);
   next.stop_ns = stop_ns;
 }
 
@@ -241,7 +291,7 @@ void merge_sample(const FlowRecord* prev, FlowRecord& next, const MergeContext& 
         static_cast<std::uint64_t>(ctx.wall_ns) > next.start_ns) {
       const double age =
           static_cast<double>(static_cast<std::uint64_t>(ctx.wall_ns) - next.start_ns) / 1e9;
-      set_rates(next, Counters{}, Counters{}, age);
+      set_rates(next, Counters{}, Counters{}, age, ctx);
     }
     return;
   }
@@ -249,20 +299,22 @@ void merge_sample(const FlowRecord* prev, FlowRecord& next, const MergeContext& 
   next.rate_reply_bytes = prev->rate_reply_bytes;
   next.rate_orig_packets = prev->rate_orig_packets;
   next.rate_reply_packets = prev->rate_reply_packets;
+  next.avg_orig_bytes = prev->avg_orig_bytes;
+  next.avg_reply_bytes = prev->avg_reply_bytes;
   next.rate_base_ns = prev->rate_base_ns;
-  next.rate_base_orig = prev->rate_base_orig;
-  next.rate_base_reply = prev->rate_base_reply;
+  const Counters base_orig = rate_base(*prev, false);
+  const Counters base_reply = rate_base(*prev, true);
+  set_rate_base(next, base_orig, base_reply);
   next.flags = static_cast<std::uint8_t>(next.flags | (prev->flags & FlowRecord::kHasRates));
   if (ending) {
-    close_for_good(next, prev->rate_base_orig, prev->rate_base_reply, prev->rate_base_ns, stop_ns,
-                   ctx);
+    close_for_good(next, base_orig, base_reply, prev->rate_base_ns, stop_ns, ctx);
     return;
   }
   const std::int64_t elapsed = next.sample_ns - prev->rate_base_ns;
   if (elapsed < ctx.window_ns || elapsed <= 0) {
     return;
   }
-  set_rates(next, prev->rate_base_orig, prev->rate_base_reply, static_cast<double>(elapsed) / 1e9);
+  set_rates(next, base_orig, base_reply, static_cast<double>(elapsed) / 1e9, ctx);
   open_window(next);
 }
 

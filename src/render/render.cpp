@@ -94,6 +94,9 @@ Line title_line(const view::Rows& rows, const view::ViewState& state, std::size_
   }
   b.add(left, Style::Title);
   std::string right = interval_text(state.interval_s) + " ";
+  if (state.window != core::RateWindow::Off) {
+    right = fmt::format("avg {}s, {}", core::rate_window_seconds(state.window), right);
+  }
   if (rows.status.dbip) {
     right = "IP Geolocation by DB-IP  " + right;
   }

@@ -493,6 +493,9 @@ bool Loop::handle_input(std::int64_t read_ns) {
     if (fx.track && deps_.track) {
       deps_.track();
     }
+    if (fx.window_changed && deps_.set_window) {
+      deps_.set_window(state_.window);
+    }
     if (fx.delete_flow) {
       if (deps_.delete_flow) {
         const int err = deps_.delete_flow(*fx.delete_flow);
@@ -509,9 +512,10 @@ bool Loop::handle_input(std::int64_t read_ns) {
       deps_.reset_totals();
     }
     // Resume shows the present at once, after `t` the status line and the empty table say
-    // whether tracking is on, after a delete the flow's row ends, and after `R` the totals read
-    // 0; the deadline stays.
-    if ((was_paused || fx.track || fx.delete_flow || fx.reset_totals) && !state_.paused) {
+    // whether tracking is on, after a delete the flow's row ends, after `R` the totals read 0,
+    // and after `w` the rates are the new window's; the deadline stays.
+    if ((was_paused || fx.track || fx.delete_flow || fx.reset_totals || fx.window_changed) &&
+        !state_.paused) {
       request_snapshot();
       // A deadline that passed while paused (and the loop has not looked at yet) is this
       // snapshot's: it must not take a second one at the same moment.

@@ -33,7 +33,8 @@ constexpr std::array kHelp{
     KeyHelp{"space", "pause the screen (collection continues)"},
     KeyHelp{"a", "active flows only"},
     KeyHelp{"s", "show the local (or inside) end and NAT of each flow"},
-    KeyHelp{"b", "rates in bits / bytes per second"},
+    // One line with `w`: the whole list still fits 80x24.
+    KeyHelp{"b, w", "rates in bits / bytes; average over 2, 10, 40 s or none"},
     KeyHelp{"T U D I S, 4 6 L", "show TCP, UDP, DCCP, ICMP, SCTP; IPv4, IPv6, loopback"},
     KeyHelp{"P", "privacy mode: mask addresses, names, MACs, users"},
     // One line with `t` and `x`: the whole list still fits 80x24.
@@ -279,6 +280,7 @@ Command main_key(const ViewState& state, std::int32_t key) {
     case 'x': return {K::DeleteFlow};
     case 'P': return {K::TogglePrivacy};
     case 'R': return {K::ResetTotals};
+    case 'w': return {K::NextWindow};
     case '?':
     case kKeyF1: return {K::ToggleHelp};
     case '<': return {K::SortPrev};
@@ -500,6 +502,10 @@ ViewState apply(ViewState s, const Command& cmd) {
       } else {
         s.redact = s.redact == core::RedactScope::Off ? s.redact_choice : core::RedactScope::Off;
       }
+      break;
+    case K::NextWindow:
+      s.window = core::next_rate_window(s.window);
+      s.effects.window_changed = true;
       break;
     case K::ConfirmYes:
       s.effects.delete_flow = s.confirm_delete;

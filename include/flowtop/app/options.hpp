@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "flowtop/core/flow.hpp"
 #include "flowtop/core/redact.hpp"
 #include "flowtop/view/column.hpp"
 #include "flowtop/view/filter.hpp"
@@ -36,6 +37,9 @@ struct Options {
   /// --redact local|remote|all: privacy mode from the start (the screen's `P` switches it off
   /// and back to this scope). nullopt: off (`P` masks all).
   std::optional<core::RedactScope> redact;
+  /// --window 2|10|40|off: the rates' averaging window (nullopt: off, the last interval's rates;
+  /// the screen's `w` cycles).
+  std::optional<core::RateWindow> window;
   bool stats = false;
   std::string geoip_dir;
   std::vector<std::string> lease_files;  ///< --leases FILE, repeatable

@@ -22,6 +22,8 @@ enum class LifeEvent : std::uint8_t { Start, End };
 struct CollectorConfig {
   /// The refresh interval: GETs of the watched flows, and the rate window (90% of it).
   std::chrono::nanoseconds interval = std::chrono::seconds(1);
+  /// The rates' averaging window at the start (--window); set_rate_window() changes it.
+  core::RateWindow rate_window = core::RateWindow::Off;
   /// Event socket receive buffer; 0 = 16 MiB. Tests force a small one (--event-buffer).
   std::size_t event_buffer = 0;
   /// Periodic full dumps within `cpu_budget` of a core (the screen). Off when the caller requests a
@@ -79,6 +81,12 @@ class Collector {
   void set_watched(std::vector<core::FlowKey> keys);
   /// Changes the refresh interval (the screen's +/- keys); takes effect at the next tick.
   void set_interval(std::chrono::nanoseconds interval);
+  /// Changes the time constant of every flow's moving average of its byte rates (the screen's
+  /// `w`), from the next sample on: averages converge to the new window within about one window.
+  /// Any thread.
+  void set_rate_window(core::RateWindow window);
+  /// The window set last (read by the snapshot to show the averages or the last rates).
+  [[nodiscard]] core::RateWindow rate_window() const;
   /// The exception that ended the collector thread, if any.
   [[nodiscard]] std::exception_ptr error() const;
   /// An fd (eventfd) that becomes readable whenever a dump completes or the thread dies.

@@ -76,6 +76,16 @@ struct Rates {
   double reply_packets = 0;
 };
 
+/// The window the shown byte rates are averaged over, as iftop's 2, 10 and 40 seconds (`w`,
+/// --window). Off: the last interval's rate, as without a window.
+enum class RateWindow : std::uint8_t { Off = 0, S2 = 1, S10 = 2, S40 = 3 };
+/// 0 (Off), 2, 10, 40.
+int rate_window_seconds(RateWindow w);
+/// From "2", "10", "40" or "off"; nullopt for anything else.
+std::optional<RateWindow> parse_rate_window(std::string_view text);
+/// The window after `w` for the `w` key: Off -> 2 -> 10 -> 40 -> Off.
+RateWindow next_rate_window(RateWindow w);
+
 /// Which way a flow goes, seen from this machine (core/ends.hpp classifies it):
 ///  - Out: the original source is one of its addresses (it opened the flow);
 ///  - In: the reply source, the real responder after any DNAT, is one of them;
@@ -110,7 +120,7 @@ struct FlowRecord {
 
   FlowKey key;
   FlowTuple reply;
-  // state and flags fill the 2 bytes after the tuples (no padding: the record is 200 bytes).
+  // state and flags fill the 2 bytes after the tuples (no padding: the record is 208 bytes).
   std::uint8_t state = 0;  ///< TCP/SCTP/DCCP state, kernel numbering
   std::uint8_t flags = 0;
   std::uint32_t id = 0;  ///< kernel conntrack id
@@ -131,12 +141,24 @@ struct FlowRecord {
     std::uint64_t stop_ns;          ///< kEnded: CLOCK_REALTIME ns of the kernel's stop stamp, 0
                                     ///< when the timestamp extension was off
   };
-  Counters rate_base_orig;
-  Counters rate_base_reply;
+  // The window base's counters: bytes in full, packets as their low 32 bits (a window never
+  // counts 2^32 packets of one flow; rate_base() rebuilds them), which leaves room in the 200
+  // bytes for the moving average below (the flow table's 256 B per flow).
+  std::uint64_t rate_base_orig_bytes = 0;
+  std::uint64_t rate_base_reply_bytes = 0;
+  std::uint32_t rate_base_orig_packets = 0;
+  std::uint32_t rate_base_reply_packets = 0;
   float rate_orig_bytes = 0;
   float rate_reply_bytes = 0;
   float rate_orig_packets = 0;
   float rate_reply_packets = 0;
+  /// The byte rates' exponentially weighted moving average (set with kHasRates): each completed
+  /// window moves it towards that window's rate by 1 - exp(-dt / tau), tau the chosen RateWindow
+  /// at that moment (MergeContext::avg_ns; Off: tau 0, the last rate itself). One pair, not one
+  /// per window: the flow table's 256 B per flow. The first rate seeds it. Read with
+  /// avg_rates_of().
+  float avg_orig_bytes = 0;
+  float avg_reply_bytes = 0;
 
   [[nodiscard]] bool has(Flags f) const { return (flags & f) != 0; }
   [[nodiscard]] bool has(Life l) const { return (life & l) != 0; }
@@ -146,10 +168,39 @@ struct FlowRecord {
   }
 };
 
+/// The window base of the original (`reply` false) or reply direction, as counters: the packets
+/// rebuilt from their low 32 bits against the record's own counters.
+inline Counters rate_base(const FlowRecord& rec, bool reply) {
+  const Counters& now = reply ? rec.reply_ctr : rec.orig_ctr;
+  const std::uint32_t low = reply ? rec.rate_base_reply_packets : rec.rate_base_orig_packets;
+  const auto behind = static_cast<std::uint32_t>(static_cast<std::uint32_t>(now.packets) - low);
+  return {now.packets >= behind ? now.packets - behind : 0,
+          reply ? rec.rate_base_reply_bytes : rec.rate_base_orig_bytes};
+}
+/// Sets the window base to these counters.
+inline void set_rate_base(FlowRecord& rec, const Counters& orig, const Counters& reply) {
+  rec.rate_base_orig_bytes = orig.bytes;
+  rec.rate_base_reply_bytes = reply.bytes;
+  rec.rate_base_orig_packets = static_cast<std::uint32_t>(orig.packets);
+  rec.rate_base_reply_packets = static_cast<std::uint32_t>(reply.packets);
+}
+
 /// The rates of the record's last completed window; zero before one completed (see
 /// rates_known()).
 inline Rates rates_of(const FlowRecord& rec) {
   return {rec.rate_orig_bytes, rec.rate_reply_bytes, rec.rate_orig_packets, rec.rate_reply_packets};
+}
+/// rates_of() with the byte rates replaced by their moving average (avg_orig_bytes,
+/// avg_reply_bytes); the packet rates are the last window's. Same knownness as rates_of().
+inline Rates avg_rates_of(const FlowRecord& rec) {
+  return {rec.avg_orig_bytes, rec.avg_reply_bytes, rec.rate_orig_packets, rec.rate_reply_packets};
+}
+/// Puts the averaged byte rates in rate_orig_bytes / rate_reply_bytes, so that whatever reads the
+/// record's rates (cells, sorting, sums, filters) reads the chosen window's. A snapshot's copy
+/// only.
+inline void use_avg_rates(FlowRecord& rec) {
+  rec.rate_orig_bytes = rec.avg_orig_bytes;
+  rec.rate_reply_bytes = rec.avg_reply_bytes;
 }
 /// Whether the record's rates are known: counters and a rate (kHasRates). An unknown rate is
 /// shown as "-" / null, never 0.
@@ -176,6 +227,9 @@ struct MergeContext {
   std::int64_t window_ns = 1;    ///< a live flow's rate window closes after this long
   std::int64_t interval_ns = 1;  ///< an ended flow's last bytes are spread over at least this
   std::int64_t wall_ns = 0;      ///< CLOCK_REALTIME when `next` was received; 0: unknown
+  /// The moving average's time constant (the chosen RateWindow); 0: none, the average is the
+  /// last rate.
+  std::int64_t avg_ns = 0;
 };
 
 /// Folds the previously published record of an entry into `next`, a fresh sample of it (the
@@ -193,7 +247,9 @@ struct MergeContext {
 /// (all of them for a flow never sampled) over max(time since the base, ctx.interval_ns), so the
 /// bytes count in the interval in which they moved, also for a flow that lived less than one
 /// interval; the window base then holds the stop time (FlowRecord::stop_ns). A sample of an
-/// entry that already ended (a stale dump copy) leaves prev as it was. Pure.
+/// entry that already ended (a stale dump copy) leaves prev as it was. Each new rate (over dt)
+/// moves the moving average (avg_*_bytes) towards it by 1 - exp(-dt / ctx.avg_ns); the first
+/// rate seeds it. Pure.
 void merge_sample(const FlowRecord* prev, FlowRecord& next, const MergeContext& ctx);
 /// merge_sample() with `window_ns` as window and interval, without a wall clock.
 void merge_sample(const FlowRecord* prev, FlowRecord& next, std::int64_t window_ns);

@@ -41,6 +41,9 @@ struct LoopDeps {
   std::function<void(bool)> set_dns;         ///< `n` toggled reverse DNS
   std::function<void(bool)> set_geoip;       ///< `g` toggled GeoIP
   std::function<void(double)> set_interval;  ///< `+`/`-` changed the interval (seconds)
+  /// `w` changed the rate window: the collector's averages take its time constant and the
+  /// snapshots carry them. Empty: nothing.
+  std::function<void(core::RateWindow)> set_window;
   /// `t`: make conntrack track in the namespace while flowtop runs (as --track). Reports the
   /// outcome through the next snapshot's status (Status::tracking, a health line on failure);
   /// must not throw. Empty: the key does nothing.

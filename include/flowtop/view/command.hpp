@@ -120,6 +120,7 @@ struct Command {
     TogglePrivacy,  ///< P: privacy mode off / on (the --redact scope, else all)
     ResetTotals,    ///< R: the TOTAL columns and the session's totals start again from 0 (effect:
                     ///< reset_totals)
+    NextWindow,  ///< w: the rate window off → 2 → 10 → 40 s → off (effect: window_changed)
   };
   Kind kind = Kind::None;
   std::int64_t arg = 0;

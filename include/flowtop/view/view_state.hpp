@@ -99,6 +99,7 @@ struct Effects {
   bool dns_changed = false;       ///< ViewState::dns toggled: enable/disable reverse DNS
   bool geoip_changed = false;     ///< ViewState::geoip toggled
   bool interval_changed = false;  ///< ViewState::interval_s changed: move the collector's tick
+  bool window_changed = false;    ///< ViewState::window changed: the collector averages over it
   bool persist = false;           ///< a remembered setting changed (tab, sort, toggles, interval)
   bool track = false;             ///< `t`: make conntrack track in the namespace while flowtop runs
   /// `x` confirmed with `y`: delete this conntrack entry (the loop puts the outcome in
@@ -108,8 +109,8 @@ struct Effects {
 
   bool operator==(const Effects&) const = default;
   [[nodiscard]] bool any() const {
-    return quit || dns_changed || geoip_changed || interval_changed || persist || track ||
-           delete_flow.has_value() || reset_totals;
+    return quit || dns_changed || geoip_changed || interval_changed || window_changed || persist ||
+           track || delete_flow.has_value() || reset_totals;
   }
 };
 
@@ -144,7 +145,11 @@ struct ViewState {
   std::array<std::vector<ColumnChoice>, kTabCount> columns{};
   std::size_t h_scroll = 0;  ///< columns skipped from the left (Left/Right)
   double interval_s = 1.0;   ///< refresh interval, 0.1 .. 3600 (`+`/`-`)
-  bool read_only = false;    ///< --read-only: the actions (`x`, `t`) say so instead of acting
+  /// The byte rates' averaging window (`w`, --window): off (the last interval's rates), 2, 10
+  /// or 40 seconds, as iftop's. Rows show, sort and sum that window's rates (the app puts them in
+  /// each snapshot); the title says `avg 10s`.
+  core::RateWindow window = core::RateWindow::Off;
+  bool read_only = false;  ///< --read-only: the actions (`x`, `t`) say so instead of acting
   /// `x`: the flow the `delete ...? y/N` prompt names while it is open; `y` deletes it, any
   /// other key closes the prompt.
   std::optional<core::FlowKey> confirm_delete;

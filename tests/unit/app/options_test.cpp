@@ -153,6 +153,18 @@ TEST(Options, LongOnlyFlags) {
   EXPECT_TRUE(o.stats);
 }
 
+TEST(Options, WindowIsTwoTenOrFortySecondsOrOff) {
+  EXPECT_FALSE(parse({}).window.has_value()) << "default: the last interval's rates";
+  EXPECT_EQ(parse({"--window", "2"}).window, core::RateWindow::S2);
+  EXPECT_EQ(parse({"--window=10"}).window, core::RateWindow::S10);
+  EXPECT_EQ(parse({"--window", "40"}).window, core::RateWindow::S40);
+  EXPECT_EQ(parse({"--window", "off"}).window, core::RateWindow::Off);
+  for (const char* bad : {"5", "", "10s", "x", "-2"}) {
+    EXPECT_THROW(parse({"--window", bad}), UsageError) << bad;
+  }
+  EXPECT_NE(help_text().find("--window SEC"), std::string::npos);
+}
+
 TEST(Options, ReadOnlyDisablesActionsAndRefusesTrack) {
   EXPECT_FALSE(parse({}).read_only);
   EXPECT_TRUE(parse({"--read-only"}).read_only);
@@ -372,7 +384,7 @@ TEST(Options, HelpListsEveryOptionAligned) {
     EXPECT_EQ(desc, column) << line;
     EXPECT_LE(line.size(), 100U) << line;
   }
-  EXPECT_EQ(option_lines, 34);
+  EXPECT_EQ(option_lines, 35);
 }
 
 TEST(Options, VersionText) {

@@ -7,6 +7,7 @@
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -283,8 +284,8 @@ TEST(MergeSample, FirstSampleOpensAWindow) {
   FlowRecord r = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
   merge_sample(nullptr, r, kWindow);
   EXPECT_EQ(r.rate_base_ns, 5 * kSecond);
-  EXPECT_EQ(r.rate_base_orig, (Counters{10, 1000}));
-  EXPECT_EQ(r.rate_base_reply, (Counters{20, 4000}));
+  EXPECT_EQ(rate_base(r, false), (Counters{10, 1000}));
+  EXPECT_EQ(rate_base(r, true), (Counters{20, 4000}));
   EXPECT_FALSE(r.has(FlowRecord::kHasRates));
   const Rates rates = rates_of(r);
   EXPECT_EQ(rates.orig_bytes, 0.0);
@@ -373,8 +374,8 @@ TEST(MergeSample, WindowNotReachedKeepsOldRatesAndBase) {
   merge_sample(&prev, next, kWindow);
   EXPECT_EQ(next.orig_ctr, (Counters{15, 1500}));  // the fresh counters are shown
   EXPECT_EQ(next.rate_base_ns, 5 * kSecond);
-  EXPECT_EQ(next.rate_base_orig, (Counters{10, 1000}));
-  EXPECT_EQ(next.rate_base_reply, (Counters{20, 4000}));
+  EXPECT_EQ(rate_base(next, false), (Counters{10, 1000}));
+  EXPECT_EQ(rate_base(next, true), (Counters{20, 4000}));
   EXPECT_EQ(next.rate_orig_bytes, 123.0F);
   EXPECT_EQ(next.rate_reply_packets, 4.0F);
   EXPECT_TRUE(next.has(FlowRecord::kHasRates));
@@ -395,8 +396,8 @@ TEST(MergeSample, ClosingAWindowComputesRatesPerSecond) {
   EXPECT_EQ(rates.reply_packets, 20.0);
   // The next window starts at this sample.
   EXPECT_EQ(next.rate_base_ns, 7 * kSecond);
-  EXPECT_EQ(next.rate_base_orig, (Counters{30, 9000}));
-  EXPECT_EQ(next.rate_base_reply, (Counters{60, 12000}));
+  EXPECT_EQ(rate_base(next, false), (Counters{30, 9000}));
+  EXPECT_EQ(rate_base(next, true), (Counters{60, 12000}));
 
   // Exactly one window later closes again, from the new base.
   FlowRecord third = sample(7, 8 * kSecond, {31, 9500}, {60, 12000});
@@ -433,7 +434,7 @@ TEST(MergeSample, DifferentIdStartsAfresh) {
   merge_sample(&closed, next, kWindow);
   EXPECT_EQ(next.orig_ctr, (Counters{1, 60}));
   EXPECT_EQ(next.rate_base_ns, 8 * kSecond);
-  EXPECT_EQ(next.rate_base_orig, (Counters{1, 60}));
+  EXPECT_EQ(rate_base(next, false), (Counters{1, 60}));
   EXPECT_FALSE(next.has(FlowRecord::kHasRates));
   EXPECT_EQ(next.rate_orig_bytes, 0.0F);
   EXPECT_FALSE(next.has(FlowRecord::kHasTimestamp));
@@ -497,7 +498,7 @@ TEST(MergeSample, SampleWithoutCountersKeepsPrevs) {
   EXPECT_TRUE(event.has(FlowRecord::kHasRates));
   EXPECT_EQ(event.rate_orig_bytes, closed.rate_orig_bytes);
   EXPECT_EQ(event.rate_base_ns, closed.rate_base_ns);
-  EXPECT_EQ(event.rate_base_orig, closed.rate_base_orig);
+  EXPECT_EQ(rate_base(event, false), rate_base(closed, false));
   EXPECT_TRUE(event.has(FlowRecord::kHasTimestamp));
   EXPECT_EQ(event.start_ns, 1234U);
 }
@@ -523,8 +524,150 @@ TEST(MergeSample, CountersAppearingLaterOpenTheFirstWindow) {
   FlowRecord b = sample(3, 10 * kSecond, {5, 500}, {0, 0});
   merge_sample(&a, b, kWindow);
   EXPECT_EQ(b.rate_base_ns, 10 * kSecond);
-  EXPECT_EQ(b.rate_base_orig, (Counters{5, 500}));
+  EXPECT_EQ(rate_base(b, false), (Counters{5, 500}));
   EXPECT_FALSE(b.has(FlowRecord::kHasRates));
+}
+
+}  // namespace
+}  // namespace flowtop::core
+
+namespace flowtop::core {
+namespace {
+
+// A flow sampled once a second on an injected clock (the samples' steady times): each step()
+// adds the bytes sent in that second and merges the sample as the collector does, with the
+// moving average's time constant of the window chosen at that moment.
+class SampledFlow {
+ public:
+  static constexpr std::int64_t kSec = 1'000'000'000;
+
+  SampledFlow() {
+    rec_.key.proto = 6;
+    rec_.id = 9;
+    rec_.flags = FlowRecord::kHasCounters;
+    rec_.sample_ns = kSec;
+    merge_sample(nullptr, rec_, context(RateWindow::Off));
+  }
+
+  // `seconds` seconds at `bytes_per_second`, averaged over `window`.
+  void run(int seconds, std::uint64_t bytes_per_second, RateWindow window) {
+    for (int i = 0; i < seconds; ++i) {
+      bytes_ += bytes_per_second;
+      FlowRecord next = rec_;
+      next.flags = FlowRecord::kHasCounters;
+      next.sample_ns = rec_.sample_ns + kSec;
+      next.orig_ctr = {bytes_ / 100, bytes_};
+      next.reply_ctr = {bytes_ / 1000, bytes_ / 10};
+      merge_sample(&rec_, next, context(window));
+      rec_ = next;
+    }
+  }
+
+  [[nodiscard]] const FlowRecord& rec() const { return rec_; }
+  [[nodiscard]] double avg() const { return avg_rates_of(rec_).orig_bytes; }
+
+ private:
+  static MergeContext context(RateWindow w) {
+    return {kSec * 9 / 10, kSec, 0, std::int64_t{rate_window_seconds(w)} * kSec};
+  }
+
+  FlowRecord rec_;
+  std::uint64_t bytes_ = 0;
+};
+
+TEST(RateWindows, TheFirstRateSeedsTheAverage) {
+  SampledFlow f;
+  EXPECT_FALSE(rates_known(f.rec())) << "no rate yet: shown as -, never 0";
+  f.run(1, 3000, RateWindow::S40);
+  ASSERT_TRUE(rates_known(f.rec()));
+  EXPECT_DOUBLE_EQ(f.avg(), 3000.0) << "not 3000 * (1 - e^(-1/40)) from a zero start";
+  EXPECT_DOUBLE_EQ(avg_rates_of(f.rec()).reply_bytes, 300.0);
+}
+
+TEST(RateWindows, AConstantRateFlowConvergesToItsRate) {
+  SampledFlow f;
+  f.run(5, 20'000, RateWindow::S10);  // seeds at 20 kB/s
+  f.run(10, 5000, RateWindow::S10);   // one window at 5 kB/s: 1 - 1/e of the way
+  EXPECT_NEAR(f.avg(), 5000.0 + 15'000.0 * std::exp(-1.0), 1.0);
+  f.run(50, 5000, RateWindow::S10);  // six windows: e^-6 of the gap is left
+  EXPECT_NEAR(f.avg(), 5000.0, 40.0);
+  EXPECT_DOUBLE_EQ(rates_of(f.rec()).orig_bytes, 5000.0) << "the last interval's rate stays";
+}
+
+TEST(RateWindows, ABurstDecaysWithTheWindowsTimeConstant) {
+  for (const RateWindow w : {RateWindow::S2, RateWindow::S10, RateWindow::S40}) {
+    const int tau = rate_window_seconds(w);
+    SampledFlow f;
+    f.run(30, 10'000, w);
+    f.run(tau, 0, w);  // silent for one window: 1/e of the burst is left
+    EXPECT_NEAR(f.avg(), 10'000.0 * std::exp(-1.0), 1.0) << tau;
+    EXPECT_EQ(rates_of(f.rec()).orig_bytes, 0.0) << "the last second was silent";
+  }
+}
+
+TEST(RateWindows, OffIsTheLastIntervalsRate) {
+  SampledFlow f;
+  f.run(10, 10'000, RateWindow::Off);
+  f.run(1, 0, RateWindow::Off);
+  EXPECT_EQ(f.avg(), 0.0);
+  f.run(1, 7000, RateWindow::Off);
+  EXPECT_DOUBLE_EQ(f.avg(), 7000.0);
+  EXPECT_EQ(f.avg(), rates_of(f.rec()).orig_bytes);
+}
+
+TEST(RateWindows, SwitchingWindowsChangesTheTimeConstantFromThenOn) {
+  SampledFlow f;
+  f.run(20, 10'000, RateWindow::S40);
+  f.run(5, 0, RateWindow::S40);
+  const double slow = 10'000.0 * std::exp(-5.0 / 40);
+  EXPECT_NEAR(f.avg(), slow, 1.0) << "40 s: a slow decay";
+  f.run(4, 0, RateWindow::S2);  // `w` to 2 s: the same average, now decaying fast
+  EXPECT_NEAR(f.avg(), slow * std::exp(-4.0 / 2), 1.0);
+  f.run(3, 6000, RateWindow::Off);  // off: the last rate at once
+  EXPECT_DOUBLE_EQ(f.avg(), 6000.0);
+}
+
+TEST(RateWindows, UseAvgRatesPutsTheAverageWhereRatesAreRead) {
+  SampledFlow f;
+  f.run(10, 10'000, RateWindow::S10);
+  f.run(2, 0, RateWindow::S10);
+  FlowRecord r = f.rec();
+  use_avg_rates(r);
+  EXPECT_EQ(rates_of(r).orig_bytes, f.avg());
+  EXPECT_EQ(rates_of(r).reply_bytes, avg_rates_of(f.rec()).reply_bytes);
+  EXPECT_EQ(rates_of(r).orig_packets, rates_of(f.rec()).orig_packets);
+}
+
+TEST(RateWindows, TheWindowBaseKeepsPacketsPast32Bits) {
+  // The base keeps its packets' low 32 bits (room for the average in 200 bytes): rebuilt against
+  // the record's counters, a flow past 2^32 packets still gets its packet rate.
+  FlowRecord r;
+  const std::uint64_t big = (std::uint64_t{1} << 32) + 5;
+  r.orig_ctr = {big + 1000, 1};
+  r.reply_ctr = {7, 2};
+  set_rate_base(r, {big, 1}, {3, 2});
+  EXPECT_EQ(rate_base(r, false), (Counters{big, 1}));
+  EXPECT_EQ(rate_base(r, true), (Counters{3, 2}));
+  r.orig_ctr.packets = (std::uint64_t{1} << 33) + 2;  // the low 32 bits wrapped in the window
+  set_rate_base(r, {(std::uint64_t{1} << 33) - 10, 1}, {3, 2});
+  EXPECT_EQ(rate_base(r, false).packets, (std::uint64_t{1} << 33) - 10);
+}
+
+TEST(RateWindows, ParseAndCycle) {
+  EXPECT_EQ(parse_rate_window("2"), RateWindow::S2);
+  EXPECT_EQ(parse_rate_window("10"), RateWindow::S10);
+  EXPECT_EQ(parse_rate_window("40"), RateWindow::S40);
+  EXPECT_EQ(parse_rate_window("off"), RateWindow::Off);
+  for (const char* bad : {"5", "", "10s", "x", "-2"}) {
+    EXPECT_FALSE(parse_rate_window(bad).has_value()) << bad;
+  }
+  RateWindow w = RateWindow::Off;
+  std::string seen;
+  for (int i = 0; i < 4; ++i) {
+    w = next_rate_window(w);
+    seen += std::to_string(rate_window_seconds(w)) + " ";
+  }
+  EXPECT_EQ(seen, "2 10 40 0 ");
 }
 
 }  // namespace

@@ -373,6 +373,19 @@ TEST(Render, DeletePromptNamesTheFlowOnTheLastLine) {
   EXPECT_EQ(f.lines.back().spans.front().style, Style::Prompt);
 }
 
+TEST(Render, TitleShowsTheRateWindow) {
+  view::ViewState s = all_protocols();
+  EXPECT_TRUE(
+      text_of(test::sample_world(), s, {80, 24})
+          .starts_with(
+              " flowtop 0.1.0                                                         every 1s\n"))
+      << "no window: the title as before";
+  s.window = core::RateWindow::S10;
+  const std::string text = text_of(test::sample_world(), s, {80, 24});
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            " flowtop 0.1.0                                                avg 10s, every 1s");
+}
+
 TEST(Render, ActionNoteLeadsTheStatusLine) {
   view::ViewState s = all_protocols();
   s.message = "read-only: actions are disabled (--read-only)";

@@ -78,10 +78,10 @@ std::uint64_t checksum(const FlowRecord& r) {
   h = fold(h, r.reply_ctr.bytes);
   h = fold(h, static_cast<std::uint64_t>(r.sample_ns));
   h = fold(h, static_cast<std::uint64_t>(r.rate_base_ns));
-  h = fold(h, r.rate_base_orig.packets);
-  h = fold(h, r.rate_base_orig.bytes);
-  h = fold(h, r.rate_base_reply.packets);
-  h = fold(h, r.rate_base_reply.bytes);
+  h = fold(h, r.rate_base_orig_packets);
+  h = fold(h, r.rate_base_orig_bytes);
+  h = fold(h, r.rate_base_reply_packets);
+  h = fold(h, r.rate_base_reply_bytes);
   h = fold_float(h, r.rate_orig_bytes);
   h = fold_float(h, r.rate_reply_bytes);
   h = fold_float(h, r.rate_orig_packets);
@@ -122,8 +122,7 @@ FlowRecord record_of(std::uint32_t flow, std::uint64_t seq) {
   r.reply_ctr = {seq * 2, seq * 3000};
   r.sample_ns = static_cast<std::int64_t>(seq * 1'000'000);
   r.rate_base_ns = static_cast<std::int64_t>(seq * 999'999);
-  r.rate_base_orig = {seq / 2, seq * 700};
-  r.rate_base_reply = {seq / 3, seq * 900};
+  core::set_rate_base(r, {seq / 2, seq * 700}, {seq / 3, seq * 900});
   r.rate_orig_bytes = static_cast<float>(seq) * 1.5F;
   r.rate_reply_bytes = static_cast<float>(seq) * 2.5F;
   r.rate_orig_packets = static_cast<float>(seq) * 0.25F;

@@ -204,6 +204,9 @@ void loop_child(const std::string& report_path, std::size_t sync_max = 2000) {
     g_event("interval " + std::to_string(static_cast<long>(v * 1000)));
   };
   deps.track = [&] { g_event("track"); };
+  deps.set_window = [&](core::RateWindow w) {
+    g_event("window " + std::to_string(core::rate_window_seconds(w)));
+  };
   deps.delete_flow = [&](const core::FlowKey& key) {
     g_event("delete " + view::flow_text(key, true));
     return ENOENT;
@@ -426,6 +429,22 @@ TEST_F(EventLoop, QuitKeyEndsTheLoopWithoutASignal) {
   const Report r = Report::read(path_);
   EXPECT_EQ(r.num("signal"), 0);
   EXPECT_GE(r.num("frames"), 1);
+}
+
+TEST_F(EventLoop, WindowKeySetsTheWindowAndTakesASnapshotAtOnce) {
+  Child c;
+  const std::string path = path_;
+  run_child(c, [path] { loop_child(path); });
+  ASSERT_TRUE(c.checkpoint());
+  ASSERT_EQ(c.next_event(), "snapshot 0");
+  c.type("w");
+  EXPECT_EQ(c.next_event(), "window 2");
+  EXPECT_EQ(c.next_event(), "snapshot 0") << "the clock stands still: the key's snapshot";
+  c.type("w");
+  EXPECT_EQ(c.next_event(), "window 10");
+  c.type("q");
+  const int status = c.wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 TEST_F(EventLoop, TrackKeyAsksTheAppAndTakesASnapshotAtOnce) {

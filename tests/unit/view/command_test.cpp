@@ -256,6 +256,19 @@ TEST(Reducer, AnyOtherKeyAtTheDeletePromptDeletesNothing) {
   EXPECT_EQ(key(s, kKeyResize).kind, K::Redraw) << "a resize keeps the prompt";
 }
 
+TEST(Reducer, WCyclesTheRateWindowAndAsksForItsRates) {
+  ViewState s = default_view_state();
+  EXPECT_EQ(s.window, core::RateWindow::Off) << "by default the last interval's rates, as before";
+  EXPECT_EQ(key(s, 'w').kind, K::NextWindow);
+  for (const core::RateWindow want : {core::RateWindow::S2, core::RateWindow::S10,
+                                      core::RateWindow::S40, core::RateWindow::Off}) {
+    s = press(s, 'w');
+    EXPECT_EQ(s.window, want);
+    const Effects e = take_effects(s);
+    EXPECT_TRUE(e.window_changed);
+  }
+}
+
 TEST(Reducer, ReadOnlyRefusesEveryActionAndSaysSo) {
   ViewState s = with_selected_flow();
   s.read_only = true;
