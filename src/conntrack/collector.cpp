@@ -40,6 +40,12 @@ constexpr std::size_t kMaxToComplete = 4096;
 // NEW event, so the GET reads what it did rather than its SYN. A requested dump (a --json or
 // --batch frame) completes every waiting flow first.
 constexpr std::int64_t kCompletionDelayNs = 100'000'000;
+// A drain that finds this many datagrams waiting means a churn storm (200,000 events a second at
+// the 5 ms drain period; a busy router sees a few thousand a second): for kBusyHoldNs after one,
+// DESTROYs take the lean path (the entry goes at once, its end record is still reported) instead
+// of making a lingering row, which costs three table updates, so that a storm costs no events.
+constexpr std::size_t kBusyDrainDatagrams = 1000;
+constexpr std::int64_t kBusyHoldNs = 1'000'000'000;
 
 std::uint64_t read_ct_max() {
   std::ifstream in("/proc/sys/net/netfilter/nf_conntrack_max");
@@ -98,6 +104,7 @@ struct Collector::Impl {
   std::vector<core::FlowKey> watched;
   std::int64_t next_periodic_dump = 0;
   std::int64_t next_get_tick = 0;
+  std::int64_t busy_until_ns = 0;  // until then ended flows do not linger (kBusyDrainDatagrams)
   std::int64_t last_dump_end = 0;
   bool ct_stats_unavailable = false;  // the kernel refused a statistics request
 
@@ -165,7 +172,7 @@ struct Collector::Impl {
 
   /// A DESTROY event: the final record lingers (or goes at once with linger 0) and is reported.
   void end_flow(core::FlowRecord rec) {
-    const bool linger = config.linger.count() > 0;
+    const bool linger = config.linger.count() > 0 && clock.steady_ns() >= busy_until_ns;
     if (!linger && !config.on_life) {
       table.erase(rec.key, rec.id);  // the lean path: nobody wants the final record
       return;
@@ -287,6 +294,9 @@ struct Collector::Impl {
     const std::size_t n = events.receive_events(
         [this](std::span<const std::uint8_t> m, std::int64_t t) { apply_event(m, t); },
         kMaxDatagramsPerDrain, lost);
+    if (lost || n >= kBusyDrainDatagrams) {
+      busy_until_ns = clock.steady_ns() + kBusyHoldNs;
+    }
     if (lost) {
       stats.enobufs.fetch_add(1, std::memory_order_relaxed);
       resync_pacer.lost(clock.steady_ns());
