@@ -115,7 +115,8 @@ struct Redactor::Impl {
     }
   }
 
-  std::array<std::uint8_t, 32> hmac(std::string_view what, std::string_view text) const {
+  [[nodiscard]] std::array<std::uint8_t, 32> hmac(std::string_view what,
+                                                  std::string_view text) const {
     std::string msg(what);
     msg += '\0';
     msg += text;
