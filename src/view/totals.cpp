@@ -168,9 +168,8 @@ std::shared_ptr<const Totals> Ledger::account(const Snapshot& snap, const Select
         ++prev;
       }
       Seen& s = next.emplace_back();
-      if (prev != seen_.cend() && prev->tag == tag &&
-          (next.size() < 2 || next[next.size() - 2].tag != tag)) {
-        s = *prev;
+      if (prev != seen_.cend() && prev->tag == tag) {
+        s = *prev++;  // taken: a second flow with the same tag starts afresh
       } else {
         // A flow that started before counting did counts from now; a newer one from 0.
         const bool older = rec.has(FlowRecord::kHasTimestamp) &&

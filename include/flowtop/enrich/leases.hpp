@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "flowtop/core/clock.hpp"
-#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/core/enrichment.hpp"
+#include "flowtop/core/hash_seed.hpp"
 #include "flowtop/core/ip_addr.hpp"
 
 namespace flowtop::enrich {
