@@ -133,7 +133,9 @@ class Controls {
         line += c;
         continue;
       }
-      // "ok" first: whatever the command causes (a snapshot...) is reported after it.
+      // "ok" first: whatever the command causes (a snapshot...) is reported after it. So "ok"
+      // does not say the command was acted upon; the "ok" of the next command (e.g. "sync", a
+      // no-op) does: commands are acted upon in order, on this thread.
       g_event("ok " + line);
       if (line.starts_with("advance ")) {
         clock_.advance(std::stoll(line.substr(8)) * kMs);
@@ -389,6 +391,7 @@ TEST_F(EventLoop, KeysNeverShiftTheDeadlinePauseFreezesAndSigtermEnds) {
   c.type(" ");
   ASSERT_TRUE(c.wait_for_output("PAUSED", before_pause));
   command(c, "advance 1000");
+  command(c, "sync");  // the clock reads 1200 before the loop reads the key below
   c.type(" ");
   EXPECT_EQ(c.next_event(), "snapshot 1200") << "a snapshot while paused, or none on resume";
   // `+`: 0.2 s -> 0.5 s. The collector is told; the next deadline is 0.5 s after the last
