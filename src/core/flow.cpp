@@ -123,19 +123,20 @@ std::uint64_t hash_seed() {
 }
 
 std::size_t SeededIpHash::operator()(const IpAddr& a) const {
-  return static_cast<std::size_t>(
-      mix(mix_addr(0x243f6a8885a308d3ULL ^ hash_seed(), a), hash_seed()));
+  const std::uint64_t seed = hash_seed();  // one guarded read of the static, not two
+  return static_cast<std::size_t>(mix(mix_addr(0x243f6a8885a308d3ULL ^ seed, a), seed));
 }
 
 std::size_t FlowKey::hash() const {
-  std::uint64_t h = 0x6a09e667f3bcc909ULL ^ hash_seed();
+  const std::uint64_t seed = hash_seed();  // one guarded read of the static, not two
+  std::uint64_t h = 0x6a09e667f3bcc909ULL ^ seed;
   h = mix_addr(h, orig.src);
   h = mix_addr(h, orig.dst);
   h = mix(h, (std::uint64_t{orig.sport} << 48) | (std::uint64_t{orig.dport} << 32) |
                  (std::uint64_t{zone} << 16) | (std::uint64_t{proto} << 8) |
                  static_cast<std::uint64_t>(family));
   h = mix(h, (std::uint64_t{icmp_type} << 8) | icmp_code);
-  return static_cast<std::size_t>(mix(h, hash_seed()));
+  return static_cast<std::size_t>(mix(h, seed));
 }
 
 CounterState counter_state(const FlowRecord& rec) {

@@ -61,16 +61,6 @@ bool IpAddr::is_loopback() const {
   return bytes == kLoop6;
 }
 
-std::pair<std::uint64_t, std::uint64_t> IpAddr::ordered_words() const {
-  std::uint64_t hi = 0;
-  std::uint64_t lo = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    hi = (hi << 8U) | bytes[i];
-    lo = (lo << 8U) | bytes[8 + i];
-  }
-  return {hi, lo};
-}
-
 std::string IpAddr::to_string() const {
   char buf[INET6_ADDRSTRLEN] = {};
   if (is_v4()) {

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,7 +32,18 @@ struct IpAddr {
   [[nodiscard]] std::uint32_t v4_be() const;
   [[nodiscard]] bool is_loopback() const;
   /// The address as two words (high, low) that order as its bytes do: for packed sort keys.
-  [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> ordered_words() const;
+  /// Inline: sorting and tie-breaking call it for every flow of a snapshot.
+  [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> ordered_words() const {
+    std::uint64_t hi = 0;
+    std::uint64_t lo = 0;
+    std::memcpy(&hi, bytes.data(), sizeof hi);
+    std::memcpy(&lo, bytes.data() + sizeof hi, sizeof lo);
+    if constexpr (std::endian::native == std::endian::little) {
+      hi = __builtin_bswap64(hi);
+      lo = __builtin_bswap64(lo);
+    }
+    return {hi, lo};
+  }
   /// "10.0.0.1" or "2001:db8::1".
   [[nodiscard]] std::string to_string() const;
 

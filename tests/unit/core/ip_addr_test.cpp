@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace flowtop::core {
 namespace {
@@ -114,6 +115,24 @@ TEST(IpAddr, OrdersByBytes) {
   EXPECT_LT(a, c);  // the v4-mapped prefix starts with zero bytes
   EXPECT_NE(a, b);
   EXPECT_EQ(a, *IpAddr::parse("10.0.0.1"));
+}
+
+// The packed sort keys compare these words: they must order as the bytes do, and carry them all.
+TEST(IpAddr, OrderedWordsOrderAsTheBytesDo) {
+  const std::array<const char*, 7> texts{"::",       "::1",         "10.0.0.1",      "10.0.0.2",
+                                         "10.1.0.0", "2001:db8::1", "2001:db8:0:1::"};
+  for (const char* x : texts) {
+    for (const char* y : texts) {
+      const IpAddr a = *IpAddr::parse(x);
+      const IpAddr b = *IpAddr::parse(y);
+      EXPECT_EQ(a < b, a.ordered_words() < b.ordered_words()) << x << " " << y;
+      EXPECT_EQ(a == b, a.ordered_words() == b.ordered_words()) << x << " " << y;
+    }
+  }
+  EXPECT_EQ(IpAddr::parse("10.1.2.3")->ordered_words(),
+            std::make_pair(std::uint64_t{0}, std::uint64_t{0x0000ffff0a010203ULL}));
+  EXPECT_EQ(IpAddr::parse("2001:db8::ff")->ordered_words(),
+            std::make_pair(std::uint64_t{0x20010db800000000ULL}, std::uint64_t{0xffULL}));
 }
 
 }  // namespace
