@@ -133,7 +133,7 @@ window_of() {
 }
 
 # warm_s SECONDS_OF_ONE_RUN: how long to let a long-running flowtop settle (first dump + 2 frames).
-warm_s() { awk -v w="$1" 'BEGIN { if (w != w + 0) w = 3; x = 2.5 + 1.5 * w; printf "%.1f", x }'; }
+warm_s() { awk -v w="$1" -v base="$([ $smoke = 1 ] && echo 1 || echo 2.5)" 'BEGIN { if (w != w + 0) w = 3; printf "%.1f", base + 1.5 * w }'; }
 
 # fill N: exactly N entries: half TCP/IPv4, a quarter UDP/IPv4, a quarter TCP/IPv6.
 fill() {
