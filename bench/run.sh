@@ -305,7 +305,8 @@ out=$work/table
   echo "Wall time of this run: $(printf '%.0f' "$elapsed") s."
 } >"$out"
 cat "$out"
-stamp=$(date +%Y%m%d-%H%M%S)$([ $smoke = 1 ] && echo -smoke)
+stamp=$(date +%Y%m%d-%H%M%S)
+if [ $smoke = 1 ]; then stamp+=-smoke; fi
 mkdir -p "$here/results"
 cp "$out" "$here/results/$stamp.txt"
 cp "$work/screen.out" "$here/results/$stamp-screen.txt"   # bench/screen.sh's own lines
