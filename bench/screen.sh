@@ -5,6 +5,8 @@
 # reverse DNS, answered inside the namespace by a silent local nameserver, and GeoIP fixtures).
 # SCREEN_REMOTES: the flows go to this many remote addresses (81.2.69.1 and up, public, so they
 # are looked up; default 1, 10.71.0.1: private, never looked up).
+# SCREEN_RUNS: which parts run, in order (default "alone idle storm"; bench/run.sh asks for "storm").
+# SCREEN_STORM_S: seconds of storm (default 16; at least 12, the keys take about 10 s).
 # flowtop runs in a throw-away namespace under tmux (160x50) with --stats while tmux types the
 # same keys every run: scrolling, sort changes, a filter, protocol toggles, every tab. The storm is
 # ct_inject --update over the same entries (UPDATE events, the table stays at FLOWS entries); the
@@ -17,6 +19,8 @@ flows=${2:-100000}
 rate=${3:-50000}
 args=${SCREEN_ARGS:--n -G}
 remotes=${SCREEN_REMOTES:-1}
+parts=${SCREEN_RUNS:-alone idle storm}
+storm_s=${SCREEN_STORM_S:-16}
 flowtop=$build/flowtop; inject=$build/tests/ct_inject
 [ -x "$flowtop" ] && [ -x "$inject" ] || { echo "build flowtop and ct_inject first" >&2; exit 2; }
 command -v tmux >/dev/null || { echo "bench/screen.sh needs tmux" >&2; exit 2; }
@@ -80,19 +84,25 @@ run() {  # run idle|storm
   fi
 }
 
-passes=$(( (rate * 16 + per - 1) / per ))   # about 16 s of storm
+passes=$(( (rate * storm_s + per - 1) / per ))   # about storm_s seconds of storm
 storm() {
   in_ns "$inject" -q --update --passes "$passes" --count "$per" --rate "$rate" \
     --proto tcp --src 10.70.0.0 --dst "$(dst 0)"
 }
 
-# The storm with only conntrack -E listening.
-ip netns exec "$ns" stdbuf -oL conntrack -E -e UPDATES >"$work/ev" 2>/dev/null & cpid=$!
-sleep 0.5
-sent=$(storm | grep -o 'updated [0-9]*' | cut -d' ' -f2)
-sleep 1; kill -INT "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true
-got=$(grep -c . "$work/ev" || true)
-echo "== the storm alone: $sent UPDATE events at $rate/s; conntrack -E received $got ($(( 100 * got / (sent > 0 ? sent : 1) ))%)"
+alone() {  # the storm with only conntrack -E listening
+  ip netns exec "$ns" stdbuf -oL conntrack -E -e UPDATES >"$work/ev" 2>/dev/null & cpid=$!
+  sleep 0.5
+  sent=$(storm | grep -o 'updated [0-9]*' | cut -d' ' -f2)
+  sleep 1; kill -INT "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true
+  got=$(grep -c . "$work/ev" || true)
+  echo "== the storm alone: $sent UPDATE events at $rate/s; conntrack -E received $got ($(( 100 * got / (sent > 0 ? sent : 1) ))%)"
+}
 
-run idle
-run storm
+for part in $parts; do
+  case $part in
+    alone) alone ;;
+    idle | storm) run "$part" ;;
+    *) echo "SCREEN_RUNS: unknown part $part" >&2; exit 2 ;;
+  esac
+done
