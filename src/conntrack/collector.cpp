@@ -38,6 +38,7 @@ constexpr std::size_t kMaxDatagramsPerDrain = 200'000;
 // kMaxStagedBytes the socket is left to fill (and ENOBUFS counted) as before.
 constexpr std::size_t kPullEvery = 128;
 constexpr std::size_t kMaxStagedBytes = 64UL << 20;
+constexpr std::size_t kKeptStageBytes = 1UL << 20;  // the staging buffer kept between drains
 // Flows learned from NEW/UPDATE events carry no counters: a GET completes each before it is
 // shown, within a budget so that an event storm never turns into a GET storm (~7 us each: 2,000
 // a second is ~1.4% of a core). Beyond the queue's bound, flows wait for the next dump or GET.
@@ -114,11 +115,15 @@ struct Collector::Impl {
   std::int64_t next_get_tick = 0;
   std::int64_t busy_until_ns = 0;  // until then ended flows do not linger (kBusyDrainDatagrams)
   std::int64_t last_dump_end = 0;
-  // Events copied out of the socket, not applied yet (drain_events), oldest first.
+  // Events copied out of the socket, not applied yet (drain_events), oldest first: their bytes
+  // back to back in stage_buf (no allocation per event; emptied, its capacity kept, whenever
+  // everything staged has been applied), and where each one is.
   struct Staged {
-    std::vector<std::uint8_t> bytes;
+    std::size_t offset = 0;
+    std::size_t size = 0;
     std::int64_t recv_ns = 0;
   };
+  std::vector<std::uint8_t> stage_buf;
   std::deque<Staged> staged;
   std::size_t staged_bytes = 0;
   bool ct_stats_unavailable = false;  // the kernel refused a statistics request
@@ -311,7 +316,8 @@ struct Collector::Impl {
     }
     return events.receive_events(
         [this](std::span<const std::uint8_t> m, std::int64_t t) {
-          staged.push_back(Staged{{m.begin(), m.end()}, t});
+          staged.push_back(Staged{stage_buf.size(), m.size(), t});
+          stage_buf.insert(stage_buf.end(), m.begin(), m.end());
           staged_bytes += m.size();
         },
         kMaxDatagramsPerDrain, lost);
@@ -325,10 +331,25 @@ struct Collector::Impl {
     std::size_t n = pull_events(lost);
     std::size_t applied = 0;
     while (!staged.empty() && applied < kMaxDatagramsPerDrain) {
-      const Staged s = std::move(staged.front());
+      const Staged s = staged.front();
       staged.pop_front();
-      staged_bytes -= s.bytes.size();
-      apply_event(s.bytes, s.recv_ns);
+      staged_bytes -= s.size;
+      // Applied before the next pull, which may move stage_buf's bytes.
+      apply_event(std::span<const std::uint8_t>(stage_buf).subspan(s.offset, s.size), s.recv_ns);
+      if (staged.empty()) {
+        // A storm's buffer is given back rather than kept in the resident set.
+        if (stage_buf.capacity() > kKeptStageBytes) {
+          std::vector<std::uint8_t>().swap(stage_buf);
+        }
+        stage_buf.clear();
+      } else if (staged.front().offset > stage_buf.size() / 2) {
+        // A long storm: drop the applied half rather than let the buffer grow without bound.
+        const std::size_t head = staged.front().offset;
+        stage_buf.erase(stage_buf.begin(), stage_buf.begin() + static_cast<std::ptrdiff_t>(head));
+        for (Staged& e : staged) {
+          e.offset -= head;
+        }
+      }
       if (++applied % kPullEvery == 0) {
         n += pull_events(lost);
       }
