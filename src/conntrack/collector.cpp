@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -32,11 +33,11 @@ constexpr std::int64_t kMinResyncGapNs = 100'000'000;     // coalesce resyncs
 constexpr std::int64_t kMaxResyncGapNs = 60'000'000'000;  // back-off limit under a storm
 constexpr std::size_t kMaxDatagramsPerDrain = 200'000;
 // Applying an event (parse, table update, lingering, enrichment hand-off) costs ~5 us, copying it
-// out of the socket well under 1 us: a drain copies what is queued, then applies it and copies
-// again every kPullEvery events, so that a storm waits in memory (about a fifth of the socket
-// buffer's ~1.3 KB an event) instead of overflowing the socket while events are applied. Beyond
-// kMaxStagedBytes the socket is left to fill (and ENOBUFS counted) as before.
-constexpr std::size_t kPullEvery = 128;
+// out of the socket well under 1 us. So a receiver thread of its own copies events out of the
+// socket as they come, also while the collector thread dumps or applies a storm, and the
+// collector applies them in order; up to kMaxStagedBytes wait in memory (about a fifth of the
+// socket buffer's ~1.3 KB an event). Beyond that the socket is left to fill (and ENOBUFS
+// counted) as before.
 constexpr std::size_t kMaxStagedBytes = 64UL << 20;
 constexpr std::size_t kKeptStageBytes = 1UL << 20;  // the staging buffer kept between drains
 // Flows learned from NEW/UPDATE events carry no counters: a GET completes each before it is
@@ -115,17 +116,27 @@ struct Collector::Impl {
   std::int64_t next_get_tick = 0;
   std::int64_t busy_until_ns = 0;  // until then ended flows do not linger (kBusyDrainDatagrams)
   std::int64_t last_dump_end = 0;
-  // Events copied out of the socket, not applied yet (drain_events), oldest first: their bytes
-  // back to back in stage_buf (no allocation per event; emptied, its capacity kept, whenever
-  // everything staged has been applied), and where each one is.
+  // Events copied out of the socket, not applied yet, oldest first: their bytes back to back in
+  // a buffer (no allocation per event) and where each one is. The receiver thread and the
+  // collector's drain_events() read the socket and append here only under stage_mu, so events
+  // are applied in the order the kernel queued them.
   struct Staged {
     std::size_t offset = 0;
     std::size_t size = 0;
     std::int64_t recv_ns = 0;
   };
-  std::vector<std::uint8_t> stage_buf;
-  std::deque<Staged> staged;
-  std::size_t staged_bytes = 0;
+  struct Stage {
+    std::vector<std::uint8_t> bytes;
+    std::vector<Staged> events;
+  };
+  std::mutex stage_mu;
+  std::condition_variable_any stage_room;  // the receiver waits while kMaxStagedBytes are staged
+  Stage stage;                             // under stage_mu
+  bool stage_lost = false;                 // under stage_mu: ENOBUFS or a truncated datagram
+  Stage applying;                          // collector thread: the events being applied
+  sys::EventFd staged_ready;               // receiver -> collector: staging was empty, now not
+  sys::EventFd receiver_wake;              // stop() -> receiver
+  std::jthread receiver;
   bool ct_stats_unavailable = false;  // the kernel refused a statistics request
 
   std::shared_ptr<const core::NetFacts> facts;  // refreshed once per loop iteration
@@ -308,51 +319,70 @@ struct Collector::Impl {
     }
   }
 
-  /// Copies the queued event datagrams out of the socket (up to kMaxStagedBytes waiting).
-  /// Returns the number of datagrams read.
-  std::size_t pull_events(bool& lost) {
-    if (staged_bytes >= kMaxStagedBytes) {
+  /// Under stage_mu: copies the event datagrams the socket holds into the stage (unless
+  /// kMaxStagedBytes wait already). Returns the number of datagrams read.
+  std::size_t pull_events_locked() {
+    if (stage.bytes.size() >= kMaxStagedBytes) {
       return 0;
     }
-    return events.receive_events(
+    bool lost = false;
+    const std::size_t n = events.receive_events(
         [this](std::span<const std::uint8_t> m, std::int64_t t) {
-          staged.push_back(Staged{stage_buf.size(), m.size(), t});
-          stage_buf.insert(stage_buf.end(), m.begin(), m.end());
-          staged_bytes += m.size();
+          stage.events.push_back(Staged{stage.bytes.size(), m.size(), t});
+          stage.bytes.insert(stage.bytes.end(), m.begin(), m.end());
         },
         kMaxDatagramsPerDrain, lost);
+    stage_lost = stage_lost || lost;
+    return n;
   }
 
-  /// Drains the event socket and applies what it held, copying newer events out every kPullEvery
-  /// events, up to kMaxDatagramsPerDrain events per call (the rest waits for the next call).
-  /// Returns the number of datagrams read, or of events applied when that is more.
+  /// The receiver thread: copies events out of the socket as soon as they are queued, so the
+  /// socket does not fill while the collector thread dumps or applies a storm.
+  void receive_loop(const std::stop_token& stop) {
+    while (!stop.stop_requested()) {
+      pollfd fds[2] = {{events.fd(), POLLIN, 0}, {receiver_wake.fd(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+        sys::throw_errno("poll (conntrack events)");
+      }
+      if ((fds[1].revents & POLLIN) != 0) {
+        receiver_wake.drain();
+      }
+      std::unique_lock lock(stage_mu);
+      stage_room.wait(lock, stop, [this] { return stage.bytes.size() < kMaxStagedBytes; });
+      if (stop.stop_requested()) {
+        break;
+      }
+      const bool was_empty = stage.events.empty();
+      pull_events_locked();
+      const bool now_staged = !stage.events.empty();
+      lock.unlock();
+      if (was_empty && now_staged) {
+        staged_ready.notify();
+      }
+    }
+  }
+
+  /// Applies every event queued so far: those the receiver staged, then what the socket still
+  /// holds, in order. Returns the number of events applied.
   std::size_t drain_events() {
     bool lost = false;
-    std::size_t n = pull_events(lost);
-    std::size_t applied = 0;
-    while (!staged.empty() && applied < kMaxDatagramsPerDrain) {
-      const Staged s = staged.front();
-      staged.pop_front();
-      staged_bytes -= s.size;
-      // Applied before the next pull, which may move stage_buf's bytes.
-      apply_event(std::span<const std::uint8_t>(stage_buf).subspan(s.offset, s.size), s.recv_ns);
-      if (staged.empty()) {
-        // A storm's buffer is given back rather than kept in the resident set.
-        if (stage_buf.capacity() > kKeptStageBytes) {
-          std::vector<std::uint8_t>().swap(stage_buf);
-        }
-        stage_buf.clear();
-      } else if (staged.front().offset > stage_buf.size() / 2) {
-        // A long storm: drop the applied half rather than let the buffer grow without bound.
-        const std::size_t head = staged.front().offset;
-        stage_buf.erase(stage_buf.begin(), stage_buf.begin() + static_cast<std::ptrdiff_t>(head));
-        for (Staged& e : staged) {
-          e.offset -= head;
-        }
-      }
-      if (++applied % kPullEvery == 0) {
-        n += pull_events(lost);
-      }
+    {
+      const std::lock_guard lock(stage_mu);
+      pull_events_locked();
+      std::swap(stage, applying);
+      lost = std::exchange(stage_lost, false);
+    }
+    stage_room.notify_all();
+    staged_ready.drain();
+    for (const Staged& e : applying.events) {
+      apply_event(std::span<const std::uint8_t>(applying.bytes).subspan(e.offset, e.size),
+                  e.recv_ns);
+    }
+    const std::size_t n = applying.events.size();
+    applying.events.clear();
+    applying.bytes.clear();
+    if (applying.bytes.capacity() > kKeptStageBytes) {  // a storm's buffer is given back
+      applying = Stage{};
     }
     if (lost || n >= kBusyDrainDatagrams) {
       busy_until_ns = clock.steady_ns() + kBusyHoldNs;
@@ -365,7 +395,7 @@ struct Collector::Impl {
         stats.rcvbuf = events.set_rcvbuf(event_buffer);
       }
     }
-    return std::max(n, applied);
+    return n;
   }
 
   void apply_entry(std::span<const std::uint8_t> bytes, std::int64_t recv_ns) {
@@ -525,7 +555,7 @@ struct Collector::Impl {
       // Busy: sleep on the timer and batch; idle: wake on the first event too.
       pollfd fds[3] = {{wake.fd(), POLLIN, 0},
                        {clock.wake_fd(), POLLIN, 0},
-                       {idle ? events.fd() : -1, POLLIN, 0}};
+                       {idle ? staged_ready.fd() : -1, POLLIN, 0}};
       poll(fds, 3, timeout_ms);
       wake.drain();
       if ((fds[1].revents & POLLIN) != 0) {
@@ -562,13 +592,30 @@ Collector::~Collector() {
 
 void Collector::start() {
   Impl* impl = impl_.get();
+  impl->receiver = std::jthread([impl](const std::stop_token& stop) {
+    try {
+      impl->receive_loop(stop);
+    } catch (...) {
+      {
+        std::lock_guard lock(impl->mu);
+        if (!impl->error) {
+          impl->error = std::current_exception();
+        }
+        impl->dead = true;
+      }
+      impl->cv.notify_all();
+      impl->done.notify();
+    }
+  });
   impl->thread = std::jthread([impl](const std::stop_token& stop) {
     try {
       impl->run(stop);
     } catch (...) {
       {
         std::lock_guard lock(impl->mu);
-        impl->error = std::current_exception();
+        if (!impl->error) {
+          impl->error = std::current_exception();
+        }
         impl->dead = true;
       }
       impl->cv.notify_all();
@@ -582,6 +629,11 @@ void Collector::stop() {
     impl_->thread.request_stop();
     impl_->wake.notify();
     impl_->thread.join();
+  }
+  if (impl_ && impl_->receiver.joinable()) {
+    impl_->receiver.request_stop();  // also ends its wait for room (stop_token-aware)
+    impl_->receiver_wake.notify();
+    impl_->receiver.join();
   }
 }
 
