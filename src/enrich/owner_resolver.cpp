@@ -92,6 +92,44 @@ struct OwnerResolver::Impl {
     }
   }
 
+  // The addresses of the machine's other namespaces as of the worker's last listing of them
+  // (ForeignNetnsDirectory); guarded by foreign_mu. A forwarded flow whose inside end is none of
+  // them has no socket in any namespace: lookup() answers Failed at once, without a cache entry
+  // or a request (a router's or a big table's forwarded flows cost one binary search each).
+  mutable std::mutex foreign_mu;
+  bool foreign_listed = false;  // false until the first listing: every foreign flow is asked
+  Addrs foreign_addrs;          // sorted
+  // Set by a lookup answered from the listing: the worker lists the namespaces again once the
+  // listing is min_netns_rescan_ns old, so a container started since is found.
+  mutable std::atomic<bool> foreign_asked{false};
+
+  // False when the listing is known and no namespace in it has `inside`.
+  [[nodiscard]] bool maybe_foreign(const core::IpAddr& inside) const {
+    bool listed = false;
+    bool present = false;
+    {
+      const std::lock_guard lock(foreign_mu);
+      listed = foreign_listed;
+      present = listed && std::binary_search(foreign_addrs.begin(), foreign_addrs.end(), inside);
+    }
+    if (listed && !present && !foreign_asked.load(std::memory_order_relaxed)) {
+      foreign_asked.store(true, std::memory_order_relaxed);
+    }
+    return !listed || present;
+  }
+
+  // Whether a flow may have a socket to look up: a local one, or (`forwarded`) one in another
+  // namespace of this machine.
+  [[nodiscard]] bool may_have_socket(const core::FlowRecord& rec, bool forwarded) const {
+    if (!has_sockets(rec)) {
+      return false;
+    }
+    if (!forwarded) {
+      return maybe_local(rec);
+    }
+    return opts.netns != nullptr && maybe_foreign(core::ends_of(rec).inside.addr);
+  }
+
   // False when neither the original source nor the reply source is ours: no local socket.
   [[nodiscard]] bool maybe_local(const core::FlowRecord& rec) const {
     const auto ours = [this](const core::IpAddr& a) {
@@ -112,6 +150,20 @@ struct OwnerResolver::Impl {
   std::unique_ptr<ForeignNetnsDirectory> foreign;
   std::int64_t last_netns_scan_ns = std::numeric_limits<std::int64_t>::min() / 2;
 
+  // Lists the other namespaces again and publishes their addresses (worker only).
+  void list_foreign() {
+    if (!foreign) {
+      foreign = std::make_unique<ForeignNetnsDirectory>(*opts.netns, opts.proc_root);
+    }
+    foreign_asked.store(false, std::memory_order_relaxed);
+    foreign->rescan();
+    last_netns_scan_ns = clock.steady_ns();
+    Addrs addrs = foreign->addresses();
+    const std::lock_guard lock(foreign_mu);
+    foreign_addrs = std::move(addrs);
+    foreign_listed = true;
+  }
+
   // The socket of each foreign request, matched in the namespace that has its inside address
   // (the container a flow came from, or the one it was port-forwarded to).
   void match_foreign(const std::vector<const Request*>& reqs,
@@ -127,12 +179,8 @@ void OwnerResolver::Impl::match_foreign(const std::vector<const Request*>& reqs,
     unmatched = reqs;
     return;
   }
-  if (!foreign) {
-    foreign = std::make_unique<ForeignNetnsDirectory>(*opts.netns, opts.proc_root);
-  }
-  if (clock.steady_ns() - last_netns_scan_ns >= opts.min_netns_rescan_ns) {
-    foreign->rescan();
-    last_netns_scan_ns = clock.steady_ns();
+  if (!foreign || clock.steady_ns() - last_netns_scan_ns >= opts.min_netns_rescan_ns) {
+    list_foreign();
   }
   std::map<ForeignNetns*, std::unique_ptr<SocketIndex>> indexes;  // one dump per namespace
   for (const Request* req : reqs) {
@@ -178,6 +226,9 @@ void OwnerResolver::Impl::run() {
   sys::enter_worker_thread("ft-owner",
                            {sys::Capability::SysPtrace, sys::Capability::DacReadSearch});
   const rcu::Thread rcu;
+  if (opts.netns != nullptr) {
+    list_foreign();  // before the first snapshot asks, as a rule: its forwarded flows are answered
+  }
   std::vector<Request> batch;
   std::vector<Request> deferred;
   std::int64_t last_dump_ns = std::numeric_limits<std::int64_t>::min() / 2;
@@ -208,6 +259,10 @@ void OwnerResolver::Impl::run() {
       process(batch, deferred);
     }
     cache.maybe_sweep();
+    if (opts.netns != nullptr && foreign_asked.load(std::memory_order_relaxed) &&
+        clock.steady_ns() - last_netns_scan_ns >= opts.min_netns_rescan_ns) {
+      list_foreign();
+    }
   }
 }
 
@@ -331,7 +386,7 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
 }
 
 void OwnerResolver::request(const core::FlowRecord& rec, bool foreign) {
-  if (!has_sockets(rec) || (foreign ? impl_->opts.netns == nullptr : !impl_->maybe_local(rec))) {
+  if (!impl_->may_have_socket(rec, foreign)) {
     return;
   }
   if (impl_->queue.probably_full()) {
@@ -356,7 +411,7 @@ void OwnerResolver::request(const core::FlowRecord& rec, bool foreign) {
 
 core::Lookup<core::ProcessInfo> OwnerResolver::lookup(const core::FlowRecord& rec,
                                                       bool foreign) const {
-  if (!has_sockets(rec) || (foreign ? impl_->opts.netns == nullptr : !impl_->maybe_local(rec))) {
+  if (!impl_->may_have_socket(rec, foreign)) {
     return core::Lookup<core::ProcessInfo>::failed();
   }
   if (auto hit = impl_->cache.get(OwnerKey{rec.key, rec.id})) {
