@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "flowtop/core/ends.hpp"
@@ -93,11 +94,25 @@ class JsonText {
       string(s);
     }
   }
+  // "10.0.0.1" (dotted quad written here: glibc's inet_ntop formats IPv4 with sprintf) or
+  // "2001:db8::1" (inet_ntop).
   void address(const core::IpAddr& a) {
     std::array<char, INET6_ADDRSTRLEN> buf{};
-    const bool v4 = a.is_v4();
-    inet_ntop(v4 ? AF_INET : AF_INET6, a.bytes.data() + (v4 ? 12 : 0), buf.data(), buf.size());
-    string(buf.data());
+    std::size_t len = 0;
+    if (a.is_v4()) {
+      char* p = buf.data();
+      for (std::size_t i = 12; i < 16; ++i) {
+        if (i > 12) {
+          *p++ = '.';
+        }
+        p = std::to_chars(p, buf.data() + buf.size(), a.bytes[i]).ptr;
+      }
+      len = static_cast<std::size_t>(p - buf.data());
+    } else {
+      inet_ntop(AF_INET6, a.bytes.data(), buf.data(), buf.size());
+      len = std::strlen(buf.data());
+    }
+    string(std::string_view(buf.data(), len));
   }
 
  private:
