@@ -5,6 +5,7 @@
 #include <chrono>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -128,6 +129,39 @@ struct OwnerResolver::Impl {
       return maybe_local(rec);
     }
     return opts.netns != nullptr && maybe_foreign(core::ends_of(rec).inside.addr);
+  }
+
+  // The index of the worker's last sock_diag dump, for lookups on any thread; guarded by
+  // published_mu. A local flow that the kernel stamped as started at least kSettleNs before that
+  // dump began, and that has no socket in it, has none: its socket (opened before the entry,
+  // or accepted from it within the handshake) would have been there. lookup() answers such a
+  // flow Failed at once, without a cache entry or a request, while the index is younger than
+  // the negative TTL (as long as a cached Failed would last): 100k socketless flows then cost a
+  // hash lookup each instead of 100 batches of 1,024, each after a dump.
+  struct Published {
+    std::shared_ptr<const SocketIndex> index;
+    std::int64_t realtime_ns = 0;  // when the dump began
+    std::int64_t steady_ns = 0;    // when it was published
+  };
+  static constexpr std::int64_t kSettleNs = 1'000'000'000;
+  mutable std::mutex published_mu;
+  Published published;
+
+  [[nodiscard]] bool surely_socketless(const core::FlowRecord& rec) const {
+    if (!rec.has(core::FlowRecord::kHasTimestamp)) {
+      return false;
+    }
+    Published p;
+    {
+      const std::lock_guard lock(published_mu);
+      p = published;
+    }
+    if (!p.index || clock.steady_ns() - p.steady_ns >= opts.negative_ttl_ns ||
+        p.realtime_ns < kSettleNs ||
+        rec.start_ns > static_cast<std::uint64_t>(p.realtime_ns - kSettleNs)) {
+      return false;
+    }
+    return !p.index->match(rec.key.proto, rec.key.orig, rec.reply).has_value();
   }
 
   // False when neither the original source nor the reply source is ours: no local socket.
@@ -281,6 +315,7 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
     match_foreign(foreign_reqs, foreign_hits, foreign_labels, foreign_misses);
   }
   std::vector<SocketInfo> sockets;
+  const std::int64_t dump_realtime_ns = clock.realtime_ns();
   try {
     if (opts.dump) {
       sockets = opts.dump();
@@ -296,7 +331,12 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
   dumps.fetch_add(1, std::memory_order_relaxed);
   Addrs addrs = opts.local_addrs();
   publish_locals(addrs);
-  const SocketIndex index(sockets, std::move(addrs));
+  const auto shared_index = std::make_shared<const SocketIndex>(sockets, std::move(addrs));
+  const SocketIndex& index = *shared_index;
+  {
+    const std::lock_guard lock(published_mu);
+    published = {shared_index, dump_realtime_ns, clock.steady_ns()};
+  }
 
   std::map<std::int32_t, std::pair<std::string, std::string>> seen;  // pid → comm, cmdline
   const auto settle = [&](const Request& req, const SocketInfo* sock, std::int32_t pid,
@@ -389,6 +429,9 @@ void OwnerResolver::request(const core::FlowRecord& rec, bool foreign) {
   if (!impl_->may_have_socket(rec, foreign)) {
     return;
   }
+  if (!foreign && impl_->surely_socketless(rec)) {
+    return;
+  }
   if (impl_->queue.probably_full()) {
     // A snapshot of a big table asks for every flow: once the queue is full, the rest would only
     // be entered in the cache as pending and taken out again (a node and a grace period each).
@@ -416,6 +459,9 @@ core::Lookup<core::ProcessInfo> OwnerResolver::lookup(const core::FlowRecord& re
   }
   if (auto hit = impl_->cache.get(OwnerKey{rec.key, rec.id})) {
     return std::move(*hit);
+  }
+  if (!foreign && impl_->surely_socketless(rec)) {
+    return core::Lookup<core::ProcessInfo>::failed();
   }
   return {};
 }

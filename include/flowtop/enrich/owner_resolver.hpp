@@ -64,7 +64,9 @@ struct OwnerResolverStats {
 /// flows cost nothing). Likewise a forwarded (`foreign`) flow whose inside address belongs to
 /// none of the other namespaces of the machine's last listing (taken when the worker starts, and
 /// again at most every `min_netns_rescan_ns` once such a flow was asked about): Failed at once.
-/// Protocols other than TCP, UDP and UDP-lite: Failed.
+/// A local flow that started (the kernel's start stamp) at least a second before the worker's
+/// last sock_diag dump, and has no socket in it, is Failed at once too, while that dump is
+/// younger than `negative_ttl_ns`. Protocols other than TCP, UDP and UDP-lite: Failed.
 ///
 /// Thread-safety: request()/lookup()/stats() from any RCU-registered thread. The destructor joins
 /// the worker (a dump or a scan is bounded; a scan stops early).
