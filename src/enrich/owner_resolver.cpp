@@ -41,6 +41,8 @@ struct Request {
   std::int64_t due_ns = 0;  // deferred: when to retry
   bool foreign = false;     // look in the other namespaces (a forwarded flow)
   core::IpAddr inside{};    // foreign: the flow's inside end, whose namespace is asked
+  bool stamped = false;     // the kernel's start stamp of the flow is known
+  std::uint64_t start_ns = 0;
 };
 struct RequestHash {
   std::size_t operator()(const Request& r) const { return OwnerKeyHash{}(r.key); }
@@ -148,9 +150,11 @@ struct OwnerResolver::Impl {
   Published published;
 
   [[nodiscard]] bool surely_socketless(const core::FlowRecord& rec) const {
-    if (!rec.has(core::FlowRecord::kHasTimestamp)) {
-      return false;
-    }
+    return rec.has(core::FlowRecord::kHasTimestamp) &&
+           surely_socketless(rec.key.proto, rec.key.orig, rec.reply, rec.start_ns);
+  }
+  [[nodiscard]] bool surely_socketless(std::uint8_t proto, const core::FlowTuple& orig,
+                                       const core::FlowTuple& reply, std::uint64_t start_ns) const {
     Published p;
     {
       const std::lock_guard lock(published_mu);
@@ -158,10 +162,24 @@ struct OwnerResolver::Impl {
     }
     if (!p.index || clock.steady_ns() - p.steady_ns >= opts.negative_ttl_ns ||
         p.realtime_ns < kSettleNs ||
-        rec.start_ns > static_cast<std::uint64_t>(p.realtime_ns - kSettleNs)) {
+        start_ns > static_cast<std::uint64_t>(p.realtime_ns - kSettleNs)) {
       return false;
     }
-    return !p.index->match(rec.key.proto, rec.key.orig, rec.reply).has_value();
+    return !p.index->match(proto, orig, reply).has_value();
+  }
+
+  // Settles Failed, and takes out of `batch`, the requests the last dump answers (queued
+  // before it was published): they need no dump of their own, nor the wait for one.
+  void settle_socketless(std::vector<Request>& batch) {
+    const auto answered = std::partition(batch.begin(), batch.end(), [this](const Request& r) {
+      return r.foreign || !r.stamped ||
+             !surely_socketless(r.key.key.proto, r.orig, r.reply, r.start_ns);
+    });
+    for (auto it = answered; it != batch.end(); ++it) {
+      lookups.fetch_add(1, std::memory_order_relaxed);
+      cache.put(it->key, core::Lookup<core::ProcessInfo>::failed(), opts.negative_ttl_ns);
+    }
+    batch.erase(answered, batch.end());
   }
 
   // False when neither the original source nor the reply source is ours: no local socket.
@@ -275,6 +293,7 @@ void OwnerResolver::Impl::run() {
     if (!queue.pop_batch(batch, kBatch, after_ns(clock, wake_ns))) {
       return;
     }
+    settle_socketless(batch);
     // Requests arriving shortly after a dump share the next one.
     while (!batch.empty() && clock.steady_ns() < last_dump_ns + opts.min_dump_interval_ns) {
       const std::int64_t wait = last_dump_ns + opts.min_dump_interval_ns - clock.steady_ns();
@@ -282,6 +301,7 @@ void OwnerResolver::Impl::run() {
           !queue.pop_batch(batch, kBatch, std::chrono::steady_clock::now())) {
         return;
       }
+      settle_socketless(batch);
     }
     const std::int64_t now = clock.steady_ns();
     const auto due = std::partition(deferred.begin(), deferred.end(),
@@ -445,6 +465,8 @@ void OwnerResolver::request(const core::FlowRecord& rec, bool foreign) {
   using Push = WorkQueue<Request, RequestHash, RequestEq>::Push;
   Request req{key, rec.key.orig, rec.reply};
   req.foreign = foreign;
+  req.stamped = rec.has(core::FlowRecord::kHasTimestamp);
+  req.start_ns = rec.start_ns;
   req.inside = core::ends_of(rec).inside.addr;
   const Push pushed = impl_->queue.push(req);
   if (pushed == Push::Full || pushed == Push::Closed) {
