@@ -43,12 +43,21 @@ class JsonText {
     out_ += ']';
     first_ = false;
   }
-  // A member's name: one of ours (plain ASCII), written as it is.
+  // A member's name: one of ours (plain ASCII, short), written as it is, with the comma before
+  // it, in one append (a frame object has about 70 of them).
   JsonText& key(std::string_view name) {
-    separate();
-    out_ += '"';
-    out_ += name;
-    out_ += "\":";
+    std::array<char, 64> buf{};
+    char* p = buf.data();
+    if (!first_) {
+      *p++ = ',';
+    }
+    *p++ = '"';
+    const std::size_t n = std::min(name.size(), buf.size() - 4);
+    std::memcpy(p, name.data(), n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    out_.append(buf.data(), p);
     first_ = true;  // the value follows without a comma
     return *this;
   }
