@@ -311,10 +311,10 @@ int frames_loop(const Sources& src, const sys::SignalFd& sigs, std::uint64_t fir
       written = output::write_json_frame(prepared, snapshot, info,
                                          [](std::string_view chunk) { return write_all(chunk); });
     } else {
-      const view::Rows rows = view::build_rows(prepared, snapshot, state, prepared.total());
       report.frame = frame;
       report.realtime_ns = snapshot.realtime_ns;
-      written = write_all(output::batch_frame(rows, state, width, report));
+      written = output::write_batch_frame(prepared, snapshot, state, width, report,
+                                          [](std::string_view chunk) { return write_all(chunk); });
     }
     if (!written) {
       return 0;  // the reader closed the pipe (flowtop --json | head): leave quietly

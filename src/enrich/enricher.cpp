@@ -82,8 +82,10 @@ struct Enricher::Impl {
 
   /// host_of() through a per-thread cache that lives until the neighbour table or a lease file
   /// changes: the snapshot thread asks for every forwarded flow at every snapshot, and the
-  /// answer (a MAC formatted, a lease name matched under a lock) is the same for each flow of a
-  /// device until then.
+  /// answer (a lease name matched under a lock) is the same for each flow of a device until
+  /// then. Only devices are kept: an address that is no neighbour (most inside ends of a big
+  /// table's forwarded flows: 100k distinct ones would fill the map for nothing) costs one
+  /// neighbour_mac() call each time, which is one hash lookup.
   core::Lookup<core::HostOwner> cached_host_of(const core::IpAddr& addr) const {
     if (!config.neighbour_generation) {
       return host_of(addr);
@@ -93,7 +95,7 @@ struct Enricher::Impl {
       std::uint64_t neighbours = 0, leases = 0;
       std::unordered_map<core::IpAddr, core::Lookup<core::HostOwner>, core::SeededIpHash> map;
     };
-    constexpr std::size_t kMaxEntries = 65536;  // forwarded flows' distinct inside addresses
+    constexpr std::size_t kMaxEntries = 65536;  // LAN devices behind forwarded flows
     thread_local Cache cache;
     const std::uint64_t neighbours = config.neighbour_generation();
     const std::uint64_t lease_gen = leases.generation();
@@ -108,21 +110,35 @@ struct Enricher::Impl {
     if (it != cache.map.end()) {
       return it->second;
     }
-    return cache.map.emplace(addr, host_of(addr)).first->second;
-  }
-
-  core::Lookup<core::HostOwner> host_of(const core::IpAddr& addr) const {
-    std::optional<core::MacAddr> mac;
-    if (config.neighbour_mac) {
-      mac = config.neighbour_mac(addr);
-    }
+    const std::optional<core::MacAddr> mac = neighbour(addr);
     if (!mac) {
       return core::Lookup<core::HostOwner>::failed();
     }
+    return cache.map.emplace(addr, device(addr, *mac)).first->second;
+  }
+
+  [[nodiscard]] std::optional<core::MacAddr> neighbour(const core::IpAddr& addr) const {
+    if (config.neighbour_mac) {
+      return config.neighbour_mac(addr);
+    }
+    return std::nullopt;
+  }
+
+  // The LAN device `mac` at `addr`, with its lease name.
+  [[nodiscard]] core::Lookup<core::HostOwner> device(const core::IpAddr& addr,
+                                                     const core::MacAddr& mac) const {
     core::HostOwner h;
-    h.mac = *mac;
+    h.mac = mac;
     h.name = leases.name_of(addr, h.mac);
     return core::Lookup<core::HostOwner>::ready(std::move(h));
+  }
+
+  core::Lookup<core::HostOwner> host_of(const core::IpAddr& addr) const {
+    const std::optional<core::MacAddr> mac = neighbour(addr);
+    if (!mac) {
+      return core::Lookup<core::HostOwner>::failed();
+    }
+    return device(addr, *mac);
   }
 
   const EnricherConfig config;

@@ -189,4 +189,14 @@ std::vector<ForeignNetns*> ForeignNetnsDirectory::owners_of(const core::IpAddr& 
   return out;
 }
 
+std::vector<core::IpAddr> ForeignNetnsDirectory::addresses() const {
+  std::vector<core::IpAddr> out;
+  for (const ForeignNetns& ns : list_) {
+    out.insert(out.end(), ns.addrs.begin(), ns.addrs.end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace flowtop::enrich

@@ -39,6 +39,9 @@ class ForeignNetnsDirectory {
   /// The namespaces one of whose addresses is `addr` (usually one; private addresses may repeat
   /// across bridges), each with its sock_diag socket open.
   std::vector<ForeignNetns*> owners_of(const core::IpAddr& addr);
+  /// Every address of every namespace listed, sorted, without duplicates: an address not in it
+  /// has no namespace for owners_of() to find.
+  [[nodiscard]] std::vector<core::IpAddr> addresses() const;
   [[nodiscard]] std::size_t size() const { return list_.size(); }
 
  private:

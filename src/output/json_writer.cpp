@@ -1,7 +1,12 @@
 #include "flowtop/output/json_writer.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "flowtop/core/ends.hpp"
@@ -13,168 +18,400 @@ namespace {
 
 using Json = nlohmann::ordered_json;  // keys in the documented order (README)
 
-Json port(bool ports, std::uint16_t value) {
-  return ports ? Json(value) : Json(nullptr);
-}
+// JSON text appended to one buffer as it is written: no DOM per flow. The output is what
+// Json::dump(-1, ' ', false, replace) of the same values gives (compact, keys in the order
+// written): strings are escaped by nlohmann (any bytes become valid UTF-8 JSON, invalid UTF-8
+// U+FFFD) unless every byte is printable ASCII other than '"' and '\' (which nlohmann writes as
+// they are); floating-point numbers are nlohmann's own shortest form.
+class JsonText {
+ public:
+  explicit JsonText(std::string& out) : out_(out) {}
 
-Json tuple(bool ports, const core::FlowTuple& t) {
-  Json out;
-  out["src"] = t.src.to_string();
-  out["dst"] = t.dst.to_string();
-  out["sport"] = port(ports, t.sport);
-  out["dport"] = port(ports, t.dport);
-  return out;
-}
-
-Json icmp(const core::FlowKey& key) {
-  if (!core::proto_is_icmp(key.proto)) {
-    return nullptr;
+  void begin_object() {
+    out_ += '{';
+    first_ = true;
   }
-  Json out;
-  out["type"] = key.icmp_type;
-  out["code"] = key.icmp_code;
-  out["id"] = key.orig.sport;  // the echo id sits in the tuple's source port
-  return out;
-}
-
-Json state(const core::FlowRecord& rec) {
-  if (!rec.has(core::FlowRecord::kHasState)) {
-    return nullptr;
+  void end_object() {
+    out_ += '}';
+    first_ = false;
   }
-  const std::string_view name = core::state_name(rec.key.proto, rec.state);
-  return name.empty() ? Json(nullptr) : Json(name);
-}
+  void begin_array() {
+    out_ += '[';
+    first_ = true;
+  }
+  void end_array() {
+    out_ += ']';
+    first_ = false;
+  }
+  // A member's name: one of ours (plain ASCII, short), written as it is, with the comma before
+  // it, in one append (a frame object has about 70 of them).
+  JsonText& key(std::string_view name) {
+    std::array<char, 64> buf{};
+    char* p = buf.data();
+    if (!first_) {
+      *p++ = ',';
+    }
+    *p++ = '"';
+    const std::size_t n = std::min(name.size(), buf.size() - 4);
+    std::memcpy(p, name.data(), n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    out_.append(buf.data(), p);
+    first_ = true;  // the value follows without a comma
+    return *this;
+  }
+  void null() { raw("null"); }
+  void boolean(bool b) { raw(b ? "true" : "false"); }
+  template <class Int>
+  requires std::is_integral_v<Int>
+  void integer(Int v) {
+    separate();
+    std::array<char, 24> buf{};
+    const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    out_.append(buf.data(), res.ptr);
+    first_ = false;
+  }
+  void number(double v) {
+    separate();
+    if (!std::isfinite(v)) {
+      out_ += "null";  // as nlohmann writes it
+    } else {
+      std::array<char, 64> buf{};
+      // nlohmann's own formatter (the one dump() calls): the same digits byte for byte.
+      char* end = nlohmann::detail::to_chars(buf.data(), buf.data() + buf.size(), v);
+      out_.append(buf.data(), end);
+    }
+    first_ = false;
+  }
+  void string(std::string_view s) {
+    separate();
+    if (std::all_of(s.begin(), s.end(),
+                    [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; })) {
+      out_ += '"';
+      out_ += s;
+      out_ += '"';
+    } else {
+      out_ += Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+    }
+    first_ = false;
+  }
+  void string_or_null(std::string_view s) {
+    if (s.empty()) {
+      null();
+    } else {
+      string(s);
+    }
+  }
+  // "10.0.0.1" (dotted quad written here: glibc's inet_ntop formats IPv4 with sprintf) or
+  // "2001:db8::1" (inet_ntop).
+  void address(const core::IpAddr& a) {
+    std::array<char, INET6_ADDRSTRLEN> buf{};
+    std::size_t len = 0;
+    if (a.is_v4()) {
+      char* p = buf.data();
+      for (std::size_t i = 12; i < 16; ++i) {
+        if (i > 12) {
+          *p++ = '.';
+        }
+        p = std::to_chars(p, buf.data() + buf.size(), a.bytes[i]).ptr;
+      }
+      len = static_cast<std::size_t>(p - buf.data());
+    } else {
+      inet_ntop(AF_INET6, a.bytes.data(), buf.data(), buf.size());
+      len = std::strlen(buf.data());
+    }
+    string(std::string_view(buf.data(), len));
+  }
 
-Json pair(std::uint64_t orig, std::uint64_t reply) {
-  Json out;
-  out["orig"] = orig;
-  out["reply"] = reply;
-  return out;
-}
+ private:
+  void separate() {
+    if (!first_) {
+      out_ += ',';
+    }
+  }
+  void raw(std::string_view text) {
+    separate();
+    out_ += text;
+    first_ = false;
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
 
 // Rates rounded to a thousandth: the record holds floats, whose widening would print noise digits.
 double rounded(double value) {
   return std::round(value * 1000) / 1000;
 }
 
-Json rate(const core::FlowRecord& rec) {
-  const core::Rates r = core::rates_of(rec);
-  Json out;
-  out["orig"] = rounded(r.orig_bytes);
-  out["reply"] = rounded(r.reply_bytes);
-  return out;
+double seconds_ms(std::int64_t ns) {
+  return std::round(static_cast<double>(ns) / 1e6) / 1e3;  // seconds, milliseconds
 }
 
-Json age_s(const core::FlowRecord& rec, std::int64_t realtime_ns) {
+void port(JsonText& j, bool ports, std::uint16_t value) {
+  if (ports) {
+    j.integer(value);
+  } else {
+    j.null();
+  }
+}
+
+void tuple(JsonText& j, bool ports, const core::FlowTuple& t) {
+  j.begin_object();
+  j.key("src").address(t.src);
+  j.key("dst").address(t.dst);
+  port(j.key("sport"), ports, t.sport);
+  port(j.key("dport"), ports, t.dport);
+  j.end_object();
+}
+
+void icmp(JsonText& j, const core::FlowKey& key) {
+  if (!core::proto_is_icmp(key.proto)) {
+    j.null();
+    return;
+  }
+  j.begin_object();
+  j.key("type").integer(key.icmp_type);
+  j.key("code").integer(key.icmp_code);
+  j.key("id").integer(key.orig.sport);  // the echo id sits in the tuple's source port
+  j.end_object();
+}
+
+void state(JsonText& j, const core::FlowRecord& rec) {
+  if (!rec.has(core::FlowRecord::kHasState)) {
+    j.null();
+    return;
+  }
+  j.string_or_null(core::state_name(rec.key.proto, rec.state));
+}
+
+void pair(JsonText& j, std::uint64_t orig, std::uint64_t reply) {
+  j.begin_object();
+  j.key("orig").integer(orig);
+  j.key("reply").integer(reply);
+  j.end_object();
+}
+
+void rate(JsonText& j, const core::FlowRecord& rec) {
+  const core::Rates r = core::rates_of(rec);
+  j.begin_object();
+  j.key("orig").number(rounded(r.orig_bytes));
+  j.key("reply").number(rounded(r.reply_bytes));
+  j.end_object();
+}
+
+void age_s(JsonText& j, const core::FlowRecord& rec, std::int64_t realtime_ns) {
   if (!rec.has(core::FlowRecord::kHasTimestamp)) {
-    return nullptr;
+    j.null();
+    return;
   }
   // In unsigned arithmetic: a start after the frame (clocks disagree) or a wild value is age 0.
   if (const auto lived = core::duration_ns(rec)) {
-    return *lived / 1'000'000'000;  // an ended flow: its duration
+    j.integer(*lived / 1'000'000'000);  // an ended flow: its duration
+    return;
   }
   const auto now = static_cast<std::uint64_t>(std::max<std::int64_t>(realtime_ns, 0));
-  return now > rec.start_ns ? (now - rec.start_ns) / 1'000'000'000 : 0;
+  j.integer(now > rec.start_ns ? (now - rec.start_ns) / 1'000'000'000 : std::uint64_t{0});
 }
 
-Json status(std::uint32_t bits) {
-  Json out = Json::array();
-  core::for_each_status_name(bits, [&](std::string_view name) { out.push_back(name); });
-  return out;
+void status(JsonText& j, std::uint32_t bits) {
+  j.begin_array();
+  core::for_each_status_name(bits, [&](std::string_view name) { j.string(name); });
+  j.end_array();
 }
 
-Json text_or_null(const std::string& s) {
-  return s.empty() ? Json(nullptr) : Json(s);
-}
-
-Json name(const core::Lookup<std::string>& l) {
-  return l.ok() ? text_or_null(l.value) : Json(nullptr);
-}
-
-Json process(const core::Lookup<core::ProcessInfo>& l) {
-  if (!l.ok()) {
-    return nullptr;
+void name(JsonText& j, const core::Lookup<std::string>& l) {
+  if (l.ok()) {
+    j.string_or_null(l.value);
+  } else {
+    j.null();
   }
-  Json out;
-  out["pid"] = l.value.pid;
-  out["name"] = l.value.name;
-  out["user"] = l.value.user;
-  return out;
+}
+
+void process(JsonText& j, const core::Lookup<core::ProcessInfo>& l) {
+  if (!l.ok()) {
+    j.null();
+    return;
+  }
+  j.begin_object();
+  j.key("pid").integer(l.value.pid);
+  j.key("name").string(l.value.name);
+  j.key("user").string(l.value.user);
+  j.end_object();
 }
 
 // Located addresses only; reserved ranges (private, loopback...) and unknown ones are null.
-Json geo(const core::Lookup<core::GeoInfo>& l) {
+void geo(JsonText& j, const core::Lookup<core::GeoInfo>& l) {
   if (!l.ok() || l.value.kind != core::GeoInfo::Kind::Located) {
-    return nullptr;
+    j.null();
+    return;
   }
   const core::GeoInfo& g = l.value;
-  Json out;
-  out["country"] = text_or_null(g.country);
-  out["country_name"] = text_or_null(g.country_name);
-  out["city"] = text_or_null(g.city);
-  out["asn"] = g.asn != 0 ? Json(g.asn) : Json(nullptr);
-  out["org"] = text_or_null(g.org);
-  return out;
+  j.begin_object();
+  j.key("country").string_or_null(g.country);
+  j.key("country_name").string_or_null(g.country_name);
+  j.key("city").string_or_null(g.city);
+  if (g.asn != 0) {
+    j.key("asn").integer(g.asn);
+  } else {
+    j.key("asn").null();
+  }
+  j.key("org").string_or_null(g.org);
+  j.end_object();
 }
 
-Json endpoint(const core::Endpoint& ep, bool ports, const core::Lookup<std::string>& n,
+void endpoint(JsonText& j, const core::Endpoint& ep, bool ports, const core::Lookup<std::string>& n,
               const core::Lookup<core::GeoInfo>& g) {
-  Json out;
-  out["addr"] = ep.addr.to_string();
-  out["port"] = port(ports, ep.port);
-  out["name"] = name(n);
-  out["geo"] = geo(g);
-  return out;
+  j.begin_object();
+  j.key("addr").address(ep.addr);
+  port(j.key("port"), ports, ep.port);
+  name(j.key("name"), n);
+  geo(j.key("geo"), g);
+  j.end_object();
 }
 
-Json nat(const core::FlowRecord& rec, bool ports) {
+void nat(JsonText& j, const core::FlowRecord& rec, bool ports) {
   const core::Nat n = core::nat_of(rec);
   if (!n.any()) {
-    return nullptr;
+    j.null();
+    return;
   }
-  Json out;
-  out["snat"] =
-      n.snat ? Json(view::endpoint(n.snat_to.addr, n.snat_to.port, ports)) : Json(nullptr);
-  out["dnat"] =
-      n.dnat ? Json(view::endpoint(n.dnat_to.addr, n.dnat_to.port, ports)) : Json(nullptr);
-  return out;
+  j.begin_object();
+  if (n.snat) {
+    j.key("snat").string(view::endpoint(n.snat_to.addr, n.snat_to.port, ports));
+  } else {
+    j.key("snat").null();
+  }
+  if (n.dnat) {
+    j.key("dnat").string(view::endpoint(n.dnat_to.addr, n.dnat_to.port, ports));
+  } else {
+    j.key("dnat").null();
+  }
+  j.end_object();
 }
 
-// What the inside end sent or received: bytes, packets and rate (null without counters; the
-// rate null while it is not known).
-Json side(bool counters, const core::Counters& c, bool rate_known, double rate_bytes) {
+// What the inside end sent or received: bytes, packets and (`with_rate`) rate (null without
+// counters; the rate null while it is not known).
+void side(JsonText& j, bool counters, const core::Counters& c, bool with_rate, bool rate_known,
+          double rate_bytes) {
   if (!counters) {
-    return nullptr;
+    j.null();
+    return;
   }
-  Json out;
-  out["bytes"] = c.bytes;
-  out["packets"] = c.packets;
-  out["rate"] = rate_known ? Json(rounded(rate_bytes)) : Json(nullptr);
-  return out;
+  j.begin_object();
+  j.key("bytes").integer(c.bytes);
+  j.key("packets").integer(c.packets);
+  if (with_rate) {
+    if (rate_known) {
+      j.key("rate").number(rounded(rate_bytes));
+    } else {
+      j.key("rate").null();
+    }
+  }
+  j.end_object();
 }
 
-Json seconds(std::optional<std::uint64_t> ns) {
-  return ns ? Json(std::round(static_cast<double>(*ns) / 1e6) / 1e3) : Json(nullptr);
-}
-
-Json owner(const core::Enrichment& enr) {
+void owner(JsonText& j, const core::Enrichment& enr) {
   if (enr.process.ok()) {
-    Json out;
-    out["kind"] = "process";
-    out["pid"] = enr.process.value.pid;
-    out["name"] = enr.process.value.name;
-    out["user"] = enr.process.value.user;
-    out["netns"] = text_or_null(enr.process.value.netns);
-    return out;
+    j.begin_object();
+    j.key("kind").string("process");
+    j.key("pid").integer(enr.process.value.pid);
+    j.key("name").string(enr.process.value.name);
+    j.key("user").string(enr.process.value.user);
+    j.key("netns").string_or_null(enr.process.value.netns);
+    j.end_object();
+    return;
   }
   if (enr.host.ok()) {
-    Json out;
-    out["kind"] = "host";
-    out["mac"] = core::mac_text(enr.host.value.mac);
-    out["name"] = text_or_null(enr.host.value.name);
-    return out;
+    j.begin_object();
+    j.key("kind").string("host");
+    j.key("mac").string(core::mac_text(enr.host.value.mac));
+    j.key("name").string_or_null(enr.host.value.name);
+    j.end_object();
+    return;
   }
-  return nullptr;
+  j.null();
+}
+
+// Which flow fields a record carries: a frame's object has them all; an event record (schema
+// v1) has no rate of the last interval, no age at a frame, no "ended", and a start record no
+// duration.
+enum class Fields : std::uint8_t { Frame, EventStart, EventEnd };
+
+// The flow fields of a frame object and of an event record, in README order.
+void flow_fields(JsonText& j, const core::FlowRecord& rec, const core::Enrichment& enr,
+                 std::int64_t realtime_ns, Fields fields) {
+  const bool frame = fields == Fields::Frame;
+  const bool counters = rec.has(core::FlowRecord::kHasCounters);
+  j.key("id").integer(rec.id);
+  j.key("family").string(rec.key.family == core::Family::V4 ? "ipv4" : "ipv6");
+  j.key("proto").string(core::proto_label(rec.key.proto));
+  state(j.key("state"), rec);
+  const bool ports = rec.has(core::FlowRecord::kHasPorts);
+  tuple(j.key("orig"), ports, rec.key.orig);
+  tuple(j.key("reply"), ports, rec.reply);
+  icmp(j.key("icmp"), rec.key);
+  j.key("service").string_or_null(enr.service);
+  if (counters) {
+    pair(j.key("bytes"), rec.orig_ctr.bytes, rec.reply_ctr.bytes);
+    pair(j.key("packets"), rec.orig_ctr.packets, rec.reply_ctr.packets);
+  } else {
+    j.key("bytes").null();
+    j.key("packets").null();
+  }
+  const bool rates = core::rates_known(rec);
+  if (frame) {
+    if (rates) {
+      rate(j.key("rate"), rec);
+    } else {
+      j.key("rate").null();
+    }
+  }
+  j.key("counters").string(core::counter_state_name(core::counter_state(rec)));
+  if (frame) {
+    age_s(j.key("age_s"), rec, realtime_ns);
+    j.key("ended").boolean(rec.ended());
+  }
+  if (fields != Fields::EventStart) {
+    if (const auto lived = core::duration_ns(rec)) {
+      j.key("duration_s").number(std::round(static_cast<double>(*lived) / 1e6) / 1e3);
+    } else {
+      j.key("duration_s").null();
+    }
+  }
+  j.key("mark").integer(rec.mark);
+  j.key("zone").integer(rec.key.zone);
+  status(j.key("status"), rec.status);
+  process(j.key("process"), enr.process);
+  // The initiator (orig.src) is the inside end unless the inside end responds; dst_* are the
+  // responder's (the reply source: the original destination unless DNAT'd).
+  const core::Ends ends = core::ends_of(rec);
+  const bool inside_first = ends.inside_initiated;
+  name(j.key("src_name"), inside_first ? enr.inside_name : enr.remote_name);
+  name(j.key("dst_name"), inside_first ? enr.remote_name : enr.inside_name);
+  geo(j.key("src_geo"), inside_first ? enr.inside_geo : enr.remote_geo);
+  geo(j.key("dst_geo"), inside_first ? enr.remote_geo : enr.inside_geo);
+  const bool end_ports = ports && !core::proto_is_icmp(rec.key.proto);
+  j.key("direction").string(view::dir_word(ends.direction));
+  endpoint(j.key("local"), ends.inside, end_ports, enr.inside_name, enr.inside_geo);
+  endpoint(j.key("remote"), ends.remote, end_ports, enr.remote_name, enr.remote_geo);
+  side(j.key("sent"), counters, core::sent_counters(rec), frame, rates, core::sent_rate(rec));
+  side(j.key("received"), counters, core::received_counters(rec), frame, rates,
+       core::received_rate(rec));
+  nat(j.key("nat"), rec, end_ports);
+  owner(j.key("owner"), enr);
+}
+
+// One frame object of a flow, appended to `out` (no newline).
+void append_json_line(std::string& out, const core::FlowRecord& rec, const core::Enrichment& enr,
+                      const FrameInfo& frame) {
+  JsonText j(out);
+  j.begin_object();
+  j.key("ts").number(seconds_ms(frame.realtime_ns));
+  j.key("frame").integer(frame.frame);
+  flow_fields(j, rec, enr, frame.realtime_ns, Fields::Frame);
+  j.end_object();
 }
 
 }  // namespace
@@ -183,90 +420,42 @@ std::string json_line(const core::FlowRecord& rec, const FrameInfo& frame) {
   return json_line(rec, core::Enrichment{}, frame);
 }
 
-namespace {
-
-// The flow fields of a frame object and of an event record, appended to `j` in README order.
-void flow_fields(Json& j, const core::FlowRecord& rec, const core::Enrichment& enr,
-                 std::int64_t realtime_ns) {
-  const bool counters = rec.has(core::FlowRecord::kHasCounters);
-  j["id"] = rec.id;
-  j["family"] = rec.key.family == core::Family::V4 ? "ipv4" : "ipv6";
-  j["proto"] = core::proto_label(rec.key.proto);
-  j["state"] = state(rec);
-  const bool ports = rec.has(core::FlowRecord::kHasPorts);
-  j["orig"] = tuple(ports, rec.key.orig);
-  j["reply"] = tuple(ports, rec.reply);
-  j["icmp"] = icmp(rec.key);
-  j["service"] = text_or_null(enr.service);
-  j["bytes"] = counters ? pair(rec.orig_ctr.bytes, rec.reply_ctr.bytes) : Json(nullptr);
-  j["packets"] = counters ? pair(rec.orig_ctr.packets, rec.reply_ctr.packets) : Json(nullptr);
-  const bool rates = core::rates_known(rec);
-  j["rate"] = rates ? rate(rec) : Json(nullptr);
-  j["counters"] = core::counter_state_name(core::counter_state(rec));
-  j["age_s"] = age_s(rec, realtime_ns);
-  j["ended"] = rec.ended();
-  j["duration_s"] = seconds(core::duration_ns(rec));
-  j["mark"] = rec.mark;
-  j["zone"] = rec.key.zone;
-  j["status"] = status(rec.status);
-  j["process"] = process(enr.process);
-  // The initiator (orig.src) is the inside end unless the inside end responds; dst_* are the
-  // responder's (the reply source: the original destination unless DNAT'd).
-  const core::Ends ends = core::ends_of(rec);
-  const bool inside_first = ends.inside_initiated;
-  j["src_name"] = name(inside_first ? enr.inside_name : enr.remote_name);
-  j["dst_name"] = name(inside_first ? enr.remote_name : enr.inside_name);
-  j["src_geo"] = geo(inside_first ? enr.inside_geo : enr.remote_geo);
-  j["dst_geo"] = geo(inside_first ? enr.remote_geo : enr.inside_geo);
-  const bool end_ports = ports && !core::proto_is_icmp(rec.key.proto);
-  j["direction"] = view::dir_word(ends.direction);
-  j["local"] = endpoint(ends.inside, end_ports, enr.inside_name, enr.inside_geo);
-  j["remote"] = endpoint(ends.remote, end_ports, enr.remote_name, enr.remote_geo);
-  j["sent"] = side(counters, core::sent_counters(rec), rates, core::sent_rate(rec));
-  j["received"] = side(counters, core::received_counters(rec), rates, core::received_rate(rec));
-  j["nat"] = nat(rec, end_ports);
-  j["owner"] = owner(enr);
-}
-
-}  // namespace
-
 std::string json_line(const core::FlowRecord& rec, const core::Enrichment& enr,
                       const FrameInfo& frame) {
-  Json j;
-  j["ts"] = std::round(static_cast<double>(frame.realtime_ns) / 1e6) / 1e3;  // ms precision
-  j["frame"] = frame.frame;
-  flow_fields(j, rec, enr, frame.realtime_ns);
-  // replace: any invalid UTF-8 that reaches a string becomes U+FFFD instead of throwing.
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string out;
+  append_json_line(out, rec, enr, frame);
+  return out;
 }
 
 std::string json_event_line(FlowEvent event, const core::FlowRecord& rec,
                             const core::Enrichment& enr, std::int64_t realtime_ns) {
   // The frame object's flow fields, less what only a frame means (frame number, a rate of the
   // last interval, an age at the frame), after the record's version, kind and time.
-  Json j;
-  j["v"] = 1;
-  j["event"] = event == FlowEvent::Start ? "start" : "end";
-  j["ts"] = std::round(static_cast<double>(realtime_ns) / 1e6) / 1e3;
-  j["start"] = rec.has(core::FlowRecord::kHasTimestamp)
-                   ? Json(std::round(static_cast<double>(rec.start_ns) / 1e6) / 1e3)
-                   : Json(nullptr);
-  flow_fields(j, rec, enr, realtime_ns);
-  for (const char* drop : {"rate", "age_s", "ended"}) {
-    j.erase(drop);
+  std::string out;
+  JsonText j(out);
+  j.begin_object();
+  j.key("v").integer(1);
+  j.key("event").string(event == FlowEvent::Start ? "start" : "end");
+  j.key("ts").number(seconds_ms(realtime_ns));
+  if (rec.has(core::FlowRecord::kHasTimestamp)) {
+    j.key("start").number(std::round(static_cast<double>(rec.start_ns) / 1e6) / 1e3);
+  } else {
+    j.key("start").null();
   }
-  for (const char* side_name : {"sent", "received"}) {
-    if (j[side_name].is_object()) {
-      j[side_name].erase("rate");
-    }
-  }
-  if (event == FlowEvent::Start) {
-    j.erase("duration_s");
-  }
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  flow_fields(j, rec, enr, realtime_ns,
+              event == FlowEvent::Start ? Fields::EventStart : Fields::EventEnd);
+  j.end_object();
+  return out;
 }
 
 namespace {
+
+Json pair(std::uint64_t orig, std::uint64_t reply) {
+  Json out;
+  out["orig"] = orig;
+  out["reply"] = reply;
+  return out;
+}
 
 Json optional_pair(bool known, std::uint64_t orig, std::uint64_t reply) {
   return known ? pair(orig, reply) : Json(nullptr);
@@ -347,9 +536,11 @@ std::string json_group_line(const view::GroupRow& g, view::Tab tab, const FrameI
 bool write_json_frame(const view::Prepared& prepared, const view::Snapshot& snapshot,
                       const FrameInfo& frame, core::FunctionRef<bool(std::string_view)> sink) {
   constexpr std::size_t kChunk = std::size_t{256} * 1024;
+  // One buffer for the whole frame, flushed to `sink` every kChunk bytes: objects are written
+  // straight into it (no DOM, no string per flow).
   std::string out;
-  const auto emit = [&](const std::string& line) {
-    out += line;
+  out.reserve(kChunk + 4096);
+  const auto flush_if_full = [&] {
     out += '\n';
     if (out.size() < kChunk) {
       return true;
@@ -367,10 +558,11 @@ bool write_json_frame(const view::Prepared& prepared, const view::Snapshot& snap
       if (redact) {
         view::FlowRow row{rec, enr, {}, {}};
         view::redact_row(row, frame.redact, *frame.redactor);
-        if (!emit(json_line(row.rec, row.enrich, frame))) {
-          return false;
-        }
-      } else if (!emit(json_line(rec, enr, frame))) {
+        append_json_line(out, row.rec, row.enrich, frame);
+      } else {
+        append_json_line(out, rec, enr, frame);
+      }
+      if (!flush_if_full()) {
         return false;
       }
     }
@@ -379,10 +571,11 @@ bool write_json_frame(const view::Prepared& prepared, const view::Snapshot& snap
       if (redact) {
         view::GroupRow masked = g;
         view::redact_group(masked, prepared.key.tab, frame.redact, *frame.redactor, true);
-        if (!emit(json_group_line(masked, prepared.key.tab, frame))) {
-          return false;
-        }
-      } else if (!emit(json_group_line(g, prepared.key.tab, frame))) {
+        out += json_group_line(masked, prepared.key.tab, frame);
+      } else {
+        out += json_group_line(g, prepared.key.tab, frame);
+      }
+      if (!flush_if_full()) {
         return false;
       }
     }

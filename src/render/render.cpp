@@ -571,10 +571,12 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
   return frame;
 }
 
-Frame render_report(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
-                    const ReportOptions& options) {
-  Frame frame;
-  frame.cols = static_cast<int>(cols);
+namespace {
+
+// The report's lines above its table body: title, status line, health lines, column header.
+void report_head(Frame& frame, const view::Rows& rows, const view::ViewState& state,
+                 std::size_t cols, const ReportOptions& options,
+                 const detail::TableLayout& layout) {
   const bool ascii = options.ascii;
   std::vector<Hit> hits;  // a report is not clicked
   {
@@ -588,9 +590,6 @@ Frame render_report(const view::Rows& rows, const view::ViewState& state, std::s
           Style::Title);
     frame.lines.push_back(b.take(Style::Title));
   }
-  const detail::TableLayout layout = detail::layout_table(
-      rows.tab, cols, detail::content_widths(rows, state, ascii), state.current_sort(), state.bits,
-      0, ascii, view::shown_columns(state, rows.tab));
   const std::string hidden_sort = layout.shows(state.current_sort().column)
                                       ? std::string()
                                       : detail::sort_label(rows.tab, state.current_sort(), ascii);
@@ -602,13 +601,80 @@ Frame render_report(const view::Rows& rows, const view::ViewState& state, std::s
   }
   frame.lines.push_back(detail::header_line(layout, rows.tab, state.current_sort(), ascii, cols,
                                             static_cast<int>(frame.lines.size()), hits));
-  std::vector<Line> body = table_body(rows, state, layout, frame.lines.size(),
-                                      static_cast<std::size_t>(-1) / 2, cols, ascii, false, hits);
+}
+
+detail::TableLayout report_layout(view::Tab tab, const detail::ContentWidths& content,
+                                  const view::ViewState& state, std::size_t cols, bool ascii) {
+  return detail::layout_table(tab, cols, content, state.current_sort(), state.bits, 0, ascii,
+                              view::shown_columns(state, tab));
+}
+
+}  // namespace
+
+Frame render_report(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
+                    const ReportOptions& options) {
+  Frame frame;
+  frame.cols = static_cast<int>(cols);
+  const detail::TableLayout layout = report_layout(
+      rows.tab, detail::content_widths(rows, state, options.ascii), state, cols, options.ascii);
+  report_head(frame, rows, state, cols, options, layout);
+  std::vector<Hit> hits;  // a report is not clicked
+  std::vector<Line> body =
+      table_body(rows, state, layout, frame.lines.size(), static_cast<std::size_t>(-1) / 2, cols,
+                 options.ascii, false, hits);
   for (Line& line : body) {
     frame.lines.push_back(std::move(line));
   }
   frame.lines_max = static_cast<int>(frame.lines.size());
   return frame;
+}
+
+bool write_report_text(const view::Rows& head,
+                       core::FunctionRef<view::Rows(std::size_t first, std::size_t count)> chunk,
+                       const view::ViewState& state, std::size_t cols, const ReportOptions& options,
+                       core::FunctionRef<bool(std::string_view)> sink) {
+  constexpr std::size_t kRows = 1024;
+  constexpr std::size_t kFlush = std::size_t{256} * 1024;
+  const bool ascii = options.ascii;
+  // Pass 1: the widest cell of each column over every row (a maximum taken piece by piece is
+  // the maximum over the whole table).
+  detail::ContentWidths content = detail::content_widths(head, state, ascii);
+  for (std::size_t first = 0; first < head.total; first += kRows) {
+    const detail::ContentWidths part = detail::content_widths(chunk(first, kRows), state, ascii);
+    for (std::size_t c = 0; c < content.size(); ++c) {
+      content[c] = std::max(content[c], part[c]);
+    }
+  }
+  const detail::TableLayout layout = report_layout(head.tab, content, state, cols, ascii);
+  Frame frame;
+  frame.cols = static_cast<int>(cols);
+  report_head(frame, head, state, cols, options, layout);
+  std::string out;
+  for (const Line& line : frame.lines) {
+    append_plain_text(out, line);
+  }
+  std::vector<Hit> hits;  // a report is not clicked
+  const auto body = [&](const view::Rows& rows) {
+    for (const Line& line : table_body(rows, state, layout, 0, static_cast<std::size_t>(-1) / 2,
+                                       cols, ascii, false, hits)) {
+      append_plain_text(out, line);
+    }
+    hits.clear();
+  };
+  if (head.total == 0) {
+    body(head);  // why the table is empty
+  }
+  // Pass 2: the rows, a piece at a time.
+  for (std::size_t first = 0; first < head.total; first += kRows) {
+    body(chunk(first, kRows));
+    if (out.size() >= kFlush) {
+      if (!sink(out)) {
+        return false;
+      }
+      out.clear();
+    }
+  }
+  return out.empty() || sink(out);
 }
 
 }  // namespace flowtop::render

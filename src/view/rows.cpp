@@ -412,6 +412,42 @@ Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewSt
   return rows;
 }
 
+Rows rows_range(const Prepared& prepared, const Snapshot& snapshot, const ViewState& state,
+                std::size_t first, std::size_t count) {
+  Rows rows;
+  rows.tab = state.tab;
+  rows.status = snapshot.status;
+  rows.totals = snapshot.totals;
+  rows.realtime_ns = snapshot.realtime_ns;
+  rows.counts = prepared.counts;
+  rows.total = prepared.total();
+  rows.first = std::min(first, rows.total);
+  const std::size_t end = rows.first + std::min(count, rows.total - rows.first);
+  if (state.tab == Tab::Flows) {
+    rows.flows.reserve(end - rows.first);
+    for (std::size_t i = rows.first; i < end; ++i) {
+      const FlowRecord& rec = snapshot.flows[prepared.order[i]];
+      rows.flows.push_back(FlowRow{rec, lookup(snapshot, rec), core::rates_of(rec), {}});
+      if (redacting(state)) {
+        redact_row(rows.flows.back(), state.redact, *state.redactor);
+      }
+    }
+  } else {
+    const auto begin = prepared.groups.begin();
+    rows.groups.assign(begin + static_cast<std::ptrdiff_t>(rows.first),
+                       begin + static_cast<std::ptrdiff_t>(end));
+    if (redacting(state)) {
+      for (GroupRow& g : rows.groups) {
+        redact_group(g, state.tab, state.redact, *state.redactor, false);
+      }
+    }
+  }
+  if (rows.total == 0) {
+    rows.empty_reason = empty_reason(snapshot, state, rows.counts);
+  }
+  return rows;
+}
+
 Rows build_rows(const Snapshot& snapshot, const ViewState& state, std::size_t visible) {
   return build_rows(prepare(snapshot, state), snapshot, state, visible);
 }

@@ -61,7 +61,12 @@ struct OwnerResolverStats {
 ///
 /// Flows whose original source and reply source are both foreign addresses cannot have a local
 /// socket: lookup() answers Failed for them at once, without a cache entry (a router's forwarded
-/// flows cost nothing). Protocols other than TCP, UDP and UDP-lite: Failed.
+/// flows cost nothing). Likewise a forwarded (`foreign`) flow whose inside address belongs to
+/// none of the other namespaces of the machine's last listing (taken when the worker starts, and
+/// again at most every `min_netns_rescan_ns` once such a flow was asked about): Failed at once.
+/// A local flow that started (the kernel's start stamp) at least a second before the worker's
+/// last sock_diag dump, and has no socket in it, is Failed at once too, while that dump is
+/// younger than `negative_ttl_ns`. Protocols other than TCP, UDP and UDP-lite: Failed.
 ///
 /// Thread-safety: request()/lookup()/stats() from any RCU-registered thread. The destructor joins
 /// the worker (a dump or a scan is bounded; a scan stops early).

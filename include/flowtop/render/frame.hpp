@@ -71,6 +71,8 @@ struct Frame {
 /// The frame as text: one '\n'-terminated line per frame line, trailing blanks trimmed, styles
 /// dropped. For tests, --batch and debugging.
 std::string to_plain_text(const Frame& frame);
+/// One line of to_plain_text(), appended to `out`.
+void append_plain_text(std::string& out, const Line& line);
 
 /// The command of the region under a click, if any.
 std::optional<view::Command> hit_test(const Frame& frame, int line, int col);

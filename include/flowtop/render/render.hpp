@@ -3,7 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
+#include "flowtop/core/function_ref.hpp"
 #include "flowtop/render/frame.hpp"
 #include "flowtop/view/rows.hpp"
 #include "flowtop/view/snapshot.hpp"
@@ -62,5 +64,16 @@ Frame render(const view::Rows& rows, const view::ViewState& state, Size size,
 /// no selection bar, tab bar, panes or scrolling. Pure apart from reading the local time zone.
 Frame render_report(const view::Rows& rows, const view::ViewState& state, std::size_t cols,
                     const ReportOptions& options);
+
+/// to_plain_text(render_report(rows, state, cols, options)) for a table of any size, without
+/// holding its rows or its lines whole: `head` is the Rows of the whole table with no rows in it
+/// (its tab, total, counts, status, totals, empty reason, wall clock); `chunk(first, count)`
+/// returns rows [first, first + count) of the same table as build_rows() gives them (called twice
+/// per piece: once to measure the columns, once to draw). The text goes to `sink` in pieces of
+/// about 256 KiB; returns false as soon as `sink` does.
+bool write_report_text(const view::Rows& head,
+                       core::FunctionRef<view::Rows(std::size_t first, std::size_t count)> chunk,
+                       const view::ViewState& state, std::size_t cols, const ReportOptions& options,
+                       core::FunctionRef<bool(std::string_view)> sink);
 
 }  // namespace flowtop::render

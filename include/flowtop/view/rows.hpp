@@ -148,6 +148,12 @@ Prepared prepare(const Snapshot& snapshot, const ViewState& state);
 Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewState& state,
                 std::size_t visible);
 
+/// Rows [first, first + count) of `prepared` (clamped to its rows), copied, enriched and masked
+/// as build_rows() copies the visible ones, with no selection: a piece of a table too big to copy
+/// whole (--batch). `rows.total`, the counts, status and empty reason are the whole table's.
+/// O(count).
+Rows rows_range(const Prepared& prepared, const Snapshot& snapshot, const ViewState& state,
+                std::size_t first, std::size_t count);
 /// Builds the rows of `state.tab` for a table `visible` rows high (entries, not screen lines:
 /// render::table_capacity() says how many fit). Classifies each flow with the selection, applies
 /// active-only and the filter, aggregates for the aggregate tabs, resolves the tab's PendingMove

@@ -172,6 +172,51 @@ TEST_F(FakeHost, LocalFlowWithoutASocketFails) {
   EXPECT_EQ(r.stats().found, 0U);
 }
 
+// 100k socketless flows of a big table (a server's TIME-WAIT leftovers, injected entries) would
+// take 100 batches of 1,024, each after a dump: once the worker has dumped, a flow the kernel
+// stamped as started well before that dump and that has no socket in it is answered at once.
+TEST_F(FakeHost, OldFlowsWithoutASocketInTheLastDumpFailAtOnce) {
+  process(100, "app", "");
+  fd(100, 3, 555);
+  add_socket(sock(kTcp, "10.0.0.2", 40000, "192.0.2.1", 80, 555, 0));
+  flowtop::core::FakeClock clock;
+  OwnerResolverOptions o = options();
+  o.clock = &clock;
+  OwnerResolver r(o);
+  const auto stamped = [&](FlowRecord rec, std::int64_t start_ns) {
+    rec.flags |= FlowRecord::kHasTimestamp;
+    rec.start_ns = static_cast<std::uint64_t>(start_ns);
+    return rec;
+  };
+  const std::int64_t before = clock.realtime_ns() - 60'000'000'000;  // a minute before the dump
+  // The first dump.
+  ASSERT_EQ(settle(r, stamped(flow(kTcp, "10.0.0.2", 40000, "192.0.2.1", 80, 1), before)).state,
+            State::Ok);
+  const auto lookups = r.stats().lookups;
+  for (std::uint16_t port = 1; port <= 2000; ++port) {
+    const FlowRecord old =
+        stamped(flow(kUdp, "10.0.0.2", port, "192.0.2.53", 53, 10U + port), before);
+    ASSERT_EQ(r.lookup_or_request(old).state, State::Failed) << port;
+  }
+  EXPECT_EQ(r.stats().lookups, lookups) << "answered from the last dump, never queued";
+  // A flow that has its socket in the dump is still looked up (its process).
+  EXPECT_EQ(
+      r.lookup_or_request(stamped(flow(kTcp, "10.0.0.2", 40000, "192.0.2.1", 80, 2), before)).state,
+      State::Pending);
+  // A flow younger than the dump (its socket may be newer), or without a start stamp, is asked.
+  const FlowRecord young =
+      stamped(flow(kUdp, "10.0.0.2", 5000, "192.0.2.53", 53, 5000), clock.realtime_ns());
+  EXPECT_EQ(r.lookup_or_request(young).state, State::Pending);
+  EXPECT_EQ(r.lookup_or_request(flow(kUdp, "10.0.0.2", 5001, "192.0.2.53", 53, 5001)).state,
+            State::Pending);
+  // Once the dump is as old as a negative answer lasts, nothing is answered from it.
+  clock.advance(o.negative_ttl_ns);
+  EXPECT_EQ(
+      r.lookup_or_request(stamped(flow(kUdp, "10.0.0.2", 6000, "192.0.2.53", 53, 6000), before))
+          .state,
+      State::Pending);
+}
+
 TEST_F(FakeHost, ProtocolsWithoutSocketsFail) {
   OwnerResolver r(options());
   FlowRecord icmp = flow(1, "10.0.0.2", 0, "192.0.2.1", 0);

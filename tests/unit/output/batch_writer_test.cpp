@@ -223,3 +223,110 @@ TEST_F(Batch, FrameEndsWithABlankLineAndAsciiLabelsWithoutUtf8) {
 
 }  // namespace
 }  // namespace flowtop::output
+
+// --batch at 100k flows writes the frame a piece at a time (write_batch_frame): the text is the
+// whole-frame text (batch_frame of every row) byte for byte, whatever the tab, the source rows,
+// widths, or a table of several pieces whose widest cells sit in different pieces.
+namespace flowtop::output {
+namespace {
+
+std::string whole(const view::Snapshot& snap, const view::ViewState& state, std::size_t width,
+                  const render::ReportOptions& report) {
+  const view::Prepared p = view::prepare(snap, state);
+  return batch_frame(view::build_rows(p, snap, state, p.total()), state, width, report);
+}
+
+std::string streamed(const view::Snapshot& snap, const view::ViewState& state, std::size_t width,
+                     const render::ReportOptions& report, std::size_t* pieces = nullptr) {
+  const view::Prepared p = view::prepare(snap, state);
+  std::string out;
+  EXPECT_TRUE(write_batch_frame(p, snap, state, width, report, [&](std::string_view s) {
+    out += s;
+    if (pieces != nullptr) {
+      ++*pieces;
+    }
+    return true;
+  }));
+  return out;
+}
+
+TEST(BatchStream, EqualsTheWholeFrameByteForByte) {
+  setenv("TZ", "UTC", 1);  // NOLINT(concurrency-mt-unsafe): single-threaded test
+  tzset();
+  render::ReportOptions report;
+  report.version = "0.1.0";
+  report.frame = 2;
+  report.realtime_ns = test::kNowNs;
+  const test::FakeWorld world = test::random_world(5000, 7);
+  const view::Snapshot snap = world.snapshot();
+  for (const Tab tab : {Tab::Flows, Tab::Owners, Tab::Hosts, Tab::Countries, Tab::As}) {
+    for (const bool src : {false, true}) {
+      for (const std::size_t cols : {std::size_t{80}, std::size_t{200}}) {
+        view::ViewState state = state_for(tab);
+        state.show_src = src;
+        report.ascii = cols == 80;
+        std::size_t pieces = 0;
+        const std::string text = streamed(snap, state, cols, report, &pieces);
+        EXPECT_EQ(text, whole(snap, state, cols, report))
+            << view::tab_name(tab) << " src " << src << " cols " << cols;
+        if (tab == Tab::Flows) {
+          EXPECT_GT(pieces, 1U) << "5,000 flows are written in pieces";
+        }
+      }
+    }
+  }
+}
+
+TEST(BatchStream, AWideCellInALatePieceWidensTheWholeTable) {
+  setenv("TZ", "UTC", 1);  // NOLINT(concurrency-mt-unsafe): single-threaded test
+  tzset();
+  render::ReportOptions report;
+  test::FakeWorld world = test::random_world(3000, 11);
+  // The slowest flow (sorted last by RATE↓) with the widest owner and the biggest byte count.
+  test::FlowSpec slow;
+  slow.id = 99'999;
+  slow.rate_out = 0;
+  slow.rate_in = 0;
+  slow.bytes_in = 987'654'321'098'765;
+  world.flows.push_back(test::make_flow(slow));
+  core::Enrichment e;
+  e.process = test::process(4242, "an-unusually-long-process-name");
+  world.enrichment[slow.id] = e;
+  const view::Snapshot snap = world.snapshot();
+  const view::ViewState state = state_for(Tab::Flows);
+  const std::string text = streamed(snap, state, 250, report);
+  EXPECT_EQ(text, whole(snap, state, 250, report));
+  const auto lines = split(text);
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].find("an-unusually") != std::string::npos) {
+      at = i;
+    }
+  }
+  EXPECT_GT(at, 1030U) << "the wide cell is in a later piece than the first";
+}
+
+TEST(BatchStream, AnEmptyTableSaysWhy) {
+  render::ReportOptions report;
+  const view::Snapshot snap = test::FakeWorld{}.snapshot();
+  const view::ViewState state = state_for(Tab::Flows);
+  const std::string text = streamed(snap, state, 100, report);
+  EXPECT_EQ(text, whole(snap, state, 100, report));
+}
+
+TEST(BatchStream, StopsWhenTheReaderGoesAway) {
+  render::ReportOptions report;
+  const test::FakeWorld world = test::random_world(5000, 3);
+  const view::Snapshot snap = world.snapshot();
+  const view::ViewState state = state_for(Tab::Flows);
+  const view::Prepared p = view::prepare(snap, state);
+  std::size_t calls = 0;
+  EXPECT_FALSE(write_batch_frame(p, snap, state, 120, report, [&](std::string_view) {
+    ++calls;
+    return false;
+  }));
+  EXPECT_EQ(calls, 1U);
+}
+
+}  // namespace
+}  // namespace flowtop::output
