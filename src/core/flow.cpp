@@ -290,9 +290,17 @@ void merge_sample(const FlowRecord* prev, FlowRecord& next, const MergeContext& 
     // On first sight the rate of its lifetime, for a flow younger than one interval too.
     if (next.has(FlowRecord::kHasTimestamp) && ctx.wall_ns > 0 &&
         static_cast<std::uint64_t>(ctx.wall_ns) > next.start_ns) {
-      const double age =
-          static_cast<double>(static_cast<std::uint64_t>(ctx.wall_ns) - next.start_ns) / 1e9;
-      set_rates(next, Counters{}, Counters{}, age, ctx);
+      const auto age_ns =
+          static_cast<std::int64_t>(static_cast<std::uint64_t>(ctx.wall_ns) - next.start_ns);
+      set_rates(next, Counters{}, Counters{}, static_cast<double>(age_ns) / 1e9, ctx);
+      // Younger than one window: the window opens at its start (zero counters), not here, so
+      // that what it moved before this sample counts in the rates of the window that closes
+      // next, also when that is its end (a GET 100 ms after a short flow's NEW must not leave
+      // its final window empty, and the frame after it a rate of 0).
+      if (age_ns < ctx.window_ns && next.sample_ns > age_ns) {
+        next.rate_base_ns = next.sample_ns - age_ns;
+        set_rate_base(next, Counters{}, Counters{});
+      }
     }
     return;
   }

@@ -306,8 +306,43 @@ TEST(MergeSample, FirstSightWithTimestampGetsTheRateOfItsLifetime) {
   EXPECT_FLOAT_EQ(r.rate_orig_bytes, 2000.0F);
   EXPECT_FLOAT_EQ(r.rate_reply_bytes, 8000.0F);
   EXPECT_FLOAT_EQ(r.rate_reply_packets, 40.0F);
-  EXPECT_EQ(r.rate_base_ns, 5 * kSecond) << "the first window still opens at the first sample";
+  // Younger than one window: the window opens at its start, with zero counters.
+  EXPECT_EQ(r.rate_base_ns, 5 * kSecond - kSecond / 2);
+  EXPECT_EQ(rate_base(r, false), (Counters{}));
   EXPECT_EQ(counter_state(r), CounterState::Ok);
+}
+
+TEST(MergeSample, FirstSightOfAnOldFlowOpensTheWindowAtTheSample) {
+  FlowRecord r = sample(7, 5 * kSecond, {10, 1000}, {20, 4000});
+  r.flags |= FlowRecord::kHasTimestamp;
+  r.start_ns = 1'780'000'000'000'000'000ULL;
+  // Received 10 s after it started: its lifetime rate, and the next window starts here.
+  merge_sample(nullptr, r, MergeContext{kWindow, kWindow, 1'780'000'010'000'000'000LL});
+  EXPECT_FLOAT_EQ(r.rate_reply_bytes, 400.0F);
+  EXPECT_EQ(r.rate_base_ns, 5 * kSecond);
+  EXPECT_EQ(rate_base(r, true), (Counters{20, 4000}));
+}
+
+// A short flow completed by a GET after it moved all its bytes, then destroyed within the same
+// interval: the frame after its end still shows those bytes as a rate (they moved in that
+// interval), not 0.
+TEST(MergeSample, AShortFlowSampledAfterItsBytesEndsWithThemInItsFinalRate) {
+  FlowRecord got = sample(7, 5 * kSecond, {10, 1000}, {20, 100'000});
+  got.flags |= FlowRecord::kHasTimestamp;
+  got.start_ns = 1'780'000'000'000'000'000ULL;
+  const MergeContext at_get{kWindow, kWindow, 1'780'000'000'100'000'000LL};  // 100 ms old
+  merge_sample(nullptr, got, at_get);
+  FlowRecord end = sample(7, 5 * kSecond + kSecond / 5, {10, 1000}, {20, 100'000});
+  end.flags |= FlowRecord::kHasTimestamp;
+  end.start_ns = got.start_ns;
+  end.life |= FlowRecord::kEnded;
+  end.stop_ns = got.start_ns + 300'000'000;
+  merge_sample(&got, end, MergeContext{kWindow, kWindow, 1'780'000'000'300'000'000LL});
+  ASSERT_TRUE(rates_known(end));
+  // 100,000 bytes over its 0.3 s, spread over at least one window (kWindow).
+  EXPECT_FLOAT_EQ(end.rate_reply_bytes,
+                  static_cast<float>(100'000.0 / (static_cast<double>(kWindow) / 1e9)));
+  EXPECT_GT(end.rate_orig_bytes, 0.0F);
 }
 
 TEST(MergeSample, FirstSightWithoutTimestampIsPendingNotZero) {
