@@ -83,9 +83,12 @@ std::vector<std::string> health_lines(const core::CollectorStats& stats,
     out.push_back(std::move(line));
   }
   if (stats.dump_stretched.load()) {
-    out.push_back(
-        fmt::format("full counter refresh stretched: the table is big (a dump takes {} ms)",
-                    stats.last_dump_ns.load() / 1'000'000));
+    // How stale the counters, rates and aggregates can be, and why.
+    out.push_back(fmt::format(
+        "counters refresh every {:.1f} s, not each interval: a full dump of this table takes "
+        "{} ms",
+        static_cast<double>(stats.refresh_period_ns.load()) / 1e9,
+        stats.last_dump_ns.load() / 1'000'000));
   }
   return out;
 }

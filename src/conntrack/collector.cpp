@@ -448,6 +448,7 @@ struct Collector::Impl {
     const std::int64_t interval = interval_ns.load();
     const std::int64_t period = std::max<std::int64_t>(interval, budget_period);
     stats.dump_stretched = config.periodic_dumps && budget_period > interval;
+    stats.refresh_period_ns = static_cast<std::uint64_t>(config.periodic_dumps ? period : 0);
     next_periodic_dump = t1 + period;
     stats.initial_dump_done = true;  // before the notification: a woken reader sees it
     {

@@ -22,6 +22,8 @@ struct CollectorStats {
   std::atomic<std::uint64_t> flows{0};         ///< entries in the table
   std::atomic<std::uint64_t> ct_max{0};        ///< nf_conntrack_max
   std::atomic<bool> dump_stretched{false};  ///< full refresh slower than the interval (CPU budget)
+  /// How often the periodic full refresh runs (the interval, or longer within the CPU budget).
+  std::atomic<std::uint64_t> refresh_period_ns{0};
   std::atomic<bool> initial_dump_done{false};
 
   /// Keeps `sample` as the newest reading of the kernel's conntrack statistics (the one before it

@@ -73,5 +73,21 @@ TEST(Health, LinesUseTheKernelsCountAndLimit) {
   EXPECT_TRUE(health_lines(stats, core::CtPressure{}, nullptr, true).empty());
 }
 
+// A big table's full refreshes are spaced out within the CPU budget: the line says how stale the
+// counters (and so the rates and aggregates) can be, and why; at the interval it says nothing.
+TEST(Health, AStretchedRefreshSaysHowOftenCountersRefresh) {
+  core::CollectorStats stats;
+  stats.initial_dump_done = true;
+  stats.ct_max = 1'000'000;
+  stats.flows = 250'000;
+  stats.last_dump_ns = 410'000'000;
+  stats.refresh_period_ns = 8'200'000'000;
+  EXPECT_FALSE(contains(health_lines(stats, core::CtPressure{}, nullptr, true), "refresh"));
+  stats.dump_stretched = true;
+  EXPECT_TRUE(contains(health_lines(stats, core::CtPressure{}, nullptr, true),
+                       "counters refresh every 8.2 s, not each interval: a full dump of this "
+                       "table takes 410 ms"));
+}
+
 }  // namespace
 }  // namespace flowtop::app
