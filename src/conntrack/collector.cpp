@@ -593,36 +593,26 @@ Collector::~Collector() {
 
 void Collector::start() {
   Impl* impl = impl_.get();
-  impl->receiver = std::jthread([impl](const std::stop_token& stop) {
-    try {
-      impl->receive_loop(stop);
-    } catch (...) {
-      {
-        std::lock_guard lock(impl->mu);
-        if (!impl->error) {
-          impl->error = std::current_exception();
+  // Either thread's exception ends the collector: the first one is what error() rethrows.
+  auto guarded = [impl](void (Impl::*body)(const std::stop_token&)) {
+    return [impl, body](const std::stop_token& stop) {
+      try {
+        (impl->*body)(stop);
+      } catch (...) {
+        {
+          std::lock_guard lock(impl->mu);
+          if (!impl->error) {
+            impl->error = std::current_exception();
+          }
+          impl->dead = true;
         }
-        impl->dead = true;
+        impl->cv.notify_all();
+        impl->done.notify();
       }
-      impl->cv.notify_all();
-      impl->done.notify();
-    }
-  });
-  impl->thread = std::jthread([impl](const std::stop_token& stop) {
-    try {
-      impl->run(stop);
-    } catch (...) {
-      {
-        std::lock_guard lock(impl->mu);
-        if (!impl->error) {
-          impl->error = std::current_exception();
-        }
-        impl->dead = true;
-      }
-      impl->cv.notify_all();
-      impl->done.notify();
-    }
-  });
+    };
+  };
+  impl->receiver = std::jthread(guarded(&Impl::receive_loop));
+  impl->thread = std::jthread(guarded(&Impl::run));
 }
 
 void Collector::stop() {

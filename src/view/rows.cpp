@@ -356,14 +356,47 @@ Prepared prepare(const Snapshot& snapshot, const ViewState& state) {
   return p;
 }
 
-Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewState& state,
-                std::size_t visible) {
+namespace {
+
+// The parts of Rows every range of them shares.
+Rows rows_header(const Prepared& prepared, const Snapshot& snapshot, const ViewState& state) {
   Rows rows;
   rows.tab = state.tab;
   rows.status = snapshot.status;
   rows.totals = snapshot.totals;
   rows.realtime_ns = snapshot.realtime_ns;
   rows.counts = prepared.counts;
+  return rows;
+}
+
+// Rows [first, first + count) of the prepared order (Flows) or groups, redacted as `state` says.
+void fill_rows(Rows& rows, const Prepared& prepared, const Snapshot& snapshot,
+               const ViewState& state, std::size_t first, std::size_t count) {
+  if (state.tab == Tab::Flows) {
+    rows.flows.reserve(count);
+    for (std::size_t i = first; i < first + count; ++i) {
+      const FlowRecord& rec = snapshot.flows[prepared.order[i]];
+      rows.flows.push_back(FlowRow{rec, lookup(snapshot, rec), core::rates_of(rec), {}});
+      if (redacting(state)) {
+        redact_row(rows.flows.back(), state.redact, *state.redactor);
+      }
+    }
+    return;
+  }
+  const auto begin = prepared.groups.begin() + static_cast<std::ptrdiff_t>(first);
+  rows.groups.assign(begin, begin + static_cast<std::ptrdiff_t>(count));
+  if (redacting(state)) {
+    for (GroupRow& g : rows.groups) {
+      redact_group(g, state.tab, state.redact, *state.redactor, false);
+    }
+  }
+}
+
+}  // namespace
+
+Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewState& state,
+                std::size_t visible) {
+  Rows rows = rows_header(prepared, snapshot, state);
   const Cursor& cur = state.current_cursor();
   std::optional<std::size_t> found;
   if (state.tab == Tab::Flows) {
@@ -374,14 +407,7 @@ Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewSt
     rows.total = w.total;
     rows.first = w.first;
     rows.selected = w.selected;
-    rows.flows.reserve(w.count);
-    for (std::size_t i = w.first; i < w.first + w.count; ++i) {
-      const FlowRecord& rec = snapshot.flows[prepared.order[i]];
-      rows.flows.push_back(FlowRow{rec, lookup(snapshot, rec), core::rates_of(rec), {}});
-      if (redacting(state)) {
-        redact_row(rows.flows.back(), state.redact, *state.redactor);
-      }
-    }
+    fill_rows(rows, prepared, snapshot, state, w.first, w.count);
     if (state.detail_open) {
       if (const FlowRow* sel = rows.selected_flow()) {
         rows.detail = *sel;
@@ -398,13 +424,7 @@ Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewSt
     rows.total = w.total;
     rows.first = w.first;
     rows.selected = w.selected;
-    const auto begin = prepared.groups.begin() + static_cast<std::ptrdiff_t>(w.first);
-    rows.groups.assign(begin, begin + static_cast<std::ptrdiff_t>(w.count));
-    if (redacting(state)) {
-      for (GroupRow& g : rows.groups) {
-        redact_group(g, state.tab, state.redact, *state.redactor, false);
-      }
-    }
+    fill_rows(rows, prepared, snapshot, state, w.first, w.count);
   }
   if (rows.total == 0) {
     rows.empty_reason = empty_reason(snapshot, state, rows.counts);
@@ -414,34 +434,10 @@ Rows build_rows(const Prepared& prepared, const Snapshot& snapshot, const ViewSt
 
 Rows rows_range(const Prepared& prepared, const Snapshot& snapshot, const ViewState& state,
                 std::size_t first, std::size_t count) {
-  Rows rows;
-  rows.tab = state.tab;
-  rows.status = snapshot.status;
-  rows.totals = snapshot.totals;
-  rows.realtime_ns = snapshot.realtime_ns;
-  rows.counts = prepared.counts;
+  Rows rows = rows_header(prepared, snapshot, state);
   rows.total = prepared.total();
   rows.first = std::min(first, rows.total);
-  const std::size_t end = rows.first + std::min(count, rows.total - rows.first);
-  if (state.tab == Tab::Flows) {
-    rows.flows.reserve(end - rows.first);
-    for (std::size_t i = rows.first; i < end; ++i) {
-      const FlowRecord& rec = snapshot.flows[prepared.order[i]];
-      rows.flows.push_back(FlowRow{rec, lookup(snapshot, rec), core::rates_of(rec), {}});
-      if (redacting(state)) {
-        redact_row(rows.flows.back(), state.redact, *state.redactor);
-      }
-    }
-  } else {
-    const auto begin = prepared.groups.begin();
-    rows.groups.assign(begin + static_cast<std::ptrdiff_t>(rows.first),
-                       begin + static_cast<std::ptrdiff_t>(end));
-    if (redacting(state)) {
-      for (GroupRow& g : rows.groups) {
-        redact_group(g, state.tab, state.redact, *state.redactor, false);
-      }
-    }
-  }
+  fill_rows(rows, prepared, snapshot, state, rows.first, std::min(count, rows.total - rows.first));
   if (rows.total == 0) {
     rows.empty_reason = empty_reason(snapshot, state, rows.counts);
   }
