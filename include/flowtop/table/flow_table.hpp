@@ -15,8 +15,9 @@ namespace flowtop::table {
 /// The flow table: an RCU hash table (rcu::HashTable) of immutable FlowRecords keyed by
 /// FlowKey. Written by the collector thread only (upsert/erase/resync); read by any thread
 /// registered with rcu::Thread through snapshot/for_each/find, which copy values out inside an
-/// rcu::ReadGuard. Published records are never edited in place: an update publishes a new node
-/// (cds_lfht_replace) and frees the old one with call_rcu.
+/// rcu::ReadGuard. An update of a known entry rewrites its record in place under a per-record
+/// sequence lock (readers retry a copy the writer overlapped, so none ever sees a torn record);
+/// a removed entry's node is freed with call_rcu. Readers never hold a pointer to a record.
 class FlowTable {
  public:
   enum class Upserted { Added, Replaced };
@@ -57,8 +58,8 @@ class FlowTable {
   /// Approximate number of entries (exact when only the writer asks).
   [[nodiscard]] std::size_t size() const;
 
-  /// Bytes one entry costs: the node (record + hash chaining + rcu head) rounded to malloc's size
-  /// class.
+  /// Bytes one entry costs: the node (record + hash chaining + rcu head + sequence) rounded to
+  /// malloc's size class.
   static std::size_t bytes_per_entry();
 
  private:
