@@ -109,10 +109,11 @@ bool load(const Node& node, FlowRecord& out, std::uint64_t limit = UINT64_MAX) {
   return true;
 }
 
-// The writer's own view of a live node (nothing else writes it: no retry, no empty slot).
+// The writer's own view of a live node: nothing else writes the words, so it reads them plainly
+// (readers only read them too: no race), without the sequence.
 FlowRecord load(const Node& node) {
   FlowRecord rec;
-  static_cast<void>(load(node, rec));
+  std::memcpy(static_cast<void*>(&rec), node.words, sizeof(FlowRecord));
   return rec;
 }
 
