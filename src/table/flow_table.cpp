@@ -29,8 +29,9 @@ static_assert(offsetof(FlowRecord, key) == 0 && sizeof(FlowKey) <= 6 * sizeof(st
 // One entry's slot. The record is updated in place under a sequence lock: the writer makes
 // `seq` odd, stores the words and makes it even again; a reader copies the words and retries
 // when `seq` was odd or moved meanwhile, so it never sees a torn record. Every access to `seq`,
-// `born` and `words` is atomic (std::atomic_ref, relaxed between the fences of the sequence), so
-// readers and the writer never race in the language's sense either. Updating in place (rather
+// `born` and `words` is atomic (std::atomic_ref: release stores and acquire loads of the words,
+// Boehm's fence-free sequence lock), so readers and the writer never race in the language's
+// sense either. Updating in place (rather
 // than publishing a new node and freeing the old one with call_rcu) keeps a full dump from
 // allocating and freeing a node per entry and from holding two copies of the table until the
 // grace period ends.
@@ -74,11 +75,12 @@ void store(Node& node, const FlowRecord* rec, std::uint64_t born) {
   }
   const std::uint32_t s = seq_of(node).load(std::memory_order_relaxed);
   seq_of(node).store(s + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  born_of(node).store(rec != nullptr ? born : 0, std::memory_order_relaxed);
+  // Release stores (plain moves on x86): a reader whose acquire load reads one of them also sees
+  // `seq` odd, or a later value, when it looks again. (No fences: ThreadSanitizer has none.)
+  born_of(node).store(rec != nullptr ? born : 0, std::memory_order_release);
   if (rec != nullptr) {  // an emptied slot keeps its key words for lookups still reaching it
     for (std::size_t i = 0; i < kWords; ++i) {
-      word(node, i).store(w[i], std::memory_order_relaxed);
+      word(node, i).store(w[i], std::memory_order_release);
     }
   }
   seq_of(node).store(s + 2, std::memory_order_release);
@@ -93,14 +95,14 @@ bool load(const Node& node, FlowRecord& out, std::uint64_t limit = UINT64_MAX) {
     if ((s1 & 1U) != 0) {
       continue;  // the writer is half-way: it finishes within a few stores
     }
-    const std::uint64_t born = born_of(node).load(std::memory_order_relaxed);
+    // Acquire loads: the second look at `seq` cannot move before them.
+    const std::uint64_t born = born_of(node).load(std::memory_order_acquire);
     if (born == 0 || born > limit) {
       return false;
     }
     for (std::size_t i = 0; i < kWords; ++i) {
-      w[i] = word(node, i).load(std::memory_order_relaxed);
+      w[i] = word(node, i).load(std::memory_order_acquire);
     }
-    std::atomic_thread_fence(std::memory_order_acquire);
     if (seq_of(node).load(std::memory_order_relaxed) == s1) {
       break;
     }
@@ -165,10 +167,14 @@ struct Reclaim {
 };
 
 void reclaim(RetireHead* head) {
-  std::unique_ptr<Retired> batch(reinterpret_cast<Retired*>(head));
+  const std::unique_ptr<Retired> batch(reinterpret_cast<Retired*>(head));
   FLOWTOP_TSAN_ACQUIRE(batch.get());
-  const std::lock_guard lock(batch->to->mu);
-  batch->to->nodes.insert(batch->to->nodes.end(), batch->nodes.begin(), batch->nodes.end());
+  Reclaim& to = *batch->to;
+  {
+    const std::lock_guard lock(to.mu);
+    to.nodes.insert(to.nodes.end(), batch->nodes.begin(), batch->nodes.end());
+  }
+  FLOWTOP_TSAN_RELEASE(&to);  // happens before the table goes (after rcu_barrier)
 }
 
 }  // namespace
@@ -285,7 +291,8 @@ FlowTable::FlowTable(std::size_t initial_buckets)
 FlowTable::~FlowTable() {
   clear();
   impl_->flush_retired();
-  rcu::barrier();  // every deferred free has run
+  rcu::barrier();  // every deferred reclaim has run
+  FLOWTOP_TSAN_ACQUIRE(&impl_->reclaimed);
 }
 
 FlowTable::Upserted FlowTable::upsert(
