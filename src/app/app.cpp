@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -46,6 +47,16 @@
 
 namespace flowtop::app {
 namespace {
+
+/// The flow table's first size: as many hash buckets as the namespace has entries now (plus a
+/// quarter), so that the first dump of a big table does not wait for the hash table's lazy
+/// growth (liburcu grows it on its call_rcu thread); at least 4096, at most 2^20.
+std::size_t initial_buckets() {
+  std::ifstream in("/proc/sys/net/netfilter/nf_conntrack_count");
+  std::size_t entries = 0;
+  in >> entries;
+  return std::clamp<std::size_t>(entries + entries / 4, std::size_t{1} << 12, std::size_t{1} << 20);
+}
 
 void print_err(const std::string& line) {
   std::fprintf(stderr, "%s\n", line.c_str());
@@ -527,7 +538,7 @@ int run_collecting(const Options& opts) {
   }
 
   rcu::Thread rcu;
-  table::FlowTable table(1 << 16);
+  table::FlowTable table(initial_buckets());
   core::CollectorStats stats;
   // The enrichment workers exist before the collector starts: it reports every first sight.
   std::unique_ptr<enrich::Enricher> enricher;

@@ -252,7 +252,7 @@ struct Collector::Impl {
         rec->rate_orig_bytes = rec->rate_reply_bytes = 0;
         rec->rate_orig_packets = rec->rate_reply_packets = 0;
         rec->avg_orig_bytes = rec->avg_reply_bytes = 0;
-        table.upsert(*rec);  // a new record: published ones are never edited
+        table.upsert(*rec);  // the table rewrites the record under its sequence lock
       }
     }
     const std::int64_t linger = config.linger.count();

@@ -161,6 +161,11 @@ void HashTable::retire(Link& link, RetireHead& head, Free free) {
   liburcu_call([&] { call_rcu(head_of(head), callback); });
 }
 
+void HashTable::defer(RetireHead& head, Free free) {
+  const auto callback = reinterpret_cast<void (*)(rcu_head*)>(free);  // NOLINT: as retire()
+  liburcu_call([&] { call_rcu(head_of(head), callback); });
+}
+
 void HashTable::drain(core::FunctionRef<void(Link&)> dispose) {
   std::vector<Link*> removed;
   removed.reserve(impl_->count.load(std::memory_order_relaxed));

@@ -1,10 +1,14 @@
 #include "flowtop/table/flow_table.hpp"
 
-#include <malloc.h>
-
+#include <array>
+#include <atomic>
 #include <cstddef>
+#include <cstring>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <type_traits>
+#include <vector>
 
 #include "flowtop/core/tsan.hpp"
 #include "flowtop/rcu/rcu.hpp"
@@ -17,22 +21,103 @@ using core::FlowRecord;
 using Link = rcu::HashTable::Link;
 using RetireHead = rcu::HashTable::RetireHead;
 
-// One published entry. `rec` is written only before the node is published and never after.
+constexpr std::size_t kWords = sizeof(FlowRecord) / sizeof(std::uint64_t);
+static_assert(sizeof(FlowRecord) % sizeof(std::uint64_t) == 0 &&
+              std::is_trivially_copyable_v<FlowRecord>);
+static_assert(offsetof(FlowRecord, key) == 0 && sizeof(FlowKey) <= 6 * sizeof(std::uint64_t));
+
+// One entry's slot. The record is updated in place under a sequence lock: the writer makes
+// `seq` odd, stores the words and makes it even again; a reader copies the words and retries
+// when `seq` was odd or moved meanwhile, so it never sees a torn record. Every access to `seq`,
+// `born` and `words` is atomic (std::atomic_ref: release stores and acquire loads of the words,
+// Boehm's fence-free sequence lock), so readers and the writer never race in the language's
+// sense either. Updating in place (rather
+// than publishing a new node and freeing the old one with call_rcu) keeps a full dump from
+// allocating and freeing a node per entry and from holding two copies of the table until the
+// grace period ends.
+//
+// Slots live in slabs that are never freed while the table lives, so readers copy the table by
+// scanning the slabs in memory order (`born` says which slots hold an entry) rather
+// than by walking the hash table's list, which visits the nodes in hash order: a cache and TLB
+// miss per entry. The hash table (`link`) serves lookups. A removed entry's slot is unlinked,
+// marked not live, and reused only after a grace period (a lookup may still be looking at it),
+// so its key never changes while a lookup can reach it.
 // `generation` (the mark of the last resync generation that saw the entry) is read and written by
-// the writer only, and only while the node is published; `rcu` is used only once the node is
-// unpublished. So they share storage: with the 200-byte record the node is 232 bytes, which
-// malloc serves from a 240-byte chunk.
+// the writer only.
 struct Node {
   Link link{};  // first: the table's TSan edges are on the node's address
-  union {
-    RetireHead rcu;
-    std::uint32_t generation;
-  };
-  FlowRecord rec;
-
-  Node(const FlowRecord& r, std::uint32_t gen) : generation(gen), rec(r) {}
+  std::uint32_t generation = 0;
+  std::uint32_t seq = 0;  // even: stable; odd: the writer is storing the words
+  // Under the sequence, like the words: 0 when the slot holds no entry, else the table's insert
+  // count when the entry was added (a scan skips entries added after it started, so that an entry
+  // removed and added again meanwhile is copied once at most).
+  std::uint64_t born = 0;
+  std::uint64_t words[kWords]{};
 };
 static_assert(std::is_standard_layout_v<Node> && offsetof(Node, link) == 0);
+
+std::atomic_ref<std::uint64_t> word(const Node& node, std::size_t i) {
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(node.words[i]));  // NOLINT
+}
+std::atomic_ref<std::uint32_t> seq_of(const Node& node) {
+  return std::atomic_ref<std::uint32_t>(const_cast<std::uint32_t&>(node.seq));  // NOLINT
+}
+std::atomic_ref<std::uint64_t> born_of(const Node& node) {
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(node.born));  // NOLINT
+}
+
+// Writer (the only one): stores `rec`, added as insert `born`, in the node (nullptr: none, the
+// slot is emptied).
+void store(Node& node, const FlowRecord* rec, std::uint64_t born) {
+  std::array<std::uint64_t, kWords> w{};
+  if (rec != nullptr) {
+    std::memcpy(w.data(), rec, sizeof(FlowRecord));
+  }
+  const std::uint32_t s = seq_of(node).load(std::memory_order_relaxed);
+  seq_of(node).store(s + 1, std::memory_order_relaxed);
+  // Release stores (plain moves on x86): a reader whose acquire load reads one of them also sees
+  // `seq` odd, or a later value, when it looks again. (No fences: ThreadSanitizer has none.)
+  born_of(node).store(rec != nullptr ? born : 0, std::memory_order_release);
+  if (rec != nullptr) {  // an emptied slot keeps its key words for lookups still reaching it
+    for (std::size_t i = 0; i < kWords; ++i) {
+      word(node, i).store(w[i], std::memory_order_release);
+    }
+  }
+  seq_of(node).store(s + 2, std::memory_order_release);
+}
+
+// Any thread: a consistent copy of the node's record; false when the slot holds no entry or one
+// added after insert `limit`.
+bool load(const Node& node, FlowRecord& out, std::uint64_t limit = UINT64_MAX) {
+  std::array<std::uint64_t, kWords> w;
+  for (;;) {
+    const std::uint32_t s1 = seq_of(node).load(std::memory_order_acquire);
+    if ((s1 & 1U) != 0) {
+      continue;  // the writer is half-way: it finishes within a few stores
+    }
+    // Acquire loads: the second look at `seq` cannot move before them.
+    const std::uint64_t born = born_of(node).load(std::memory_order_acquire);
+    if (born == 0 || born > limit) {
+      return false;
+    }
+    for (std::size_t i = 0; i < kWords; ++i) {
+      w[i] = word(node, i).load(std::memory_order_acquire);
+    }
+    if (seq_of(node).load(std::memory_order_relaxed) == s1) {
+      break;
+    }
+  }
+  std::memcpy(static_cast<void*>(&out), w.data(), sizeof(FlowRecord));
+  return true;
+}
+
+// The writer's own view of a live node: nothing else writes the words, so it reads them plainly
+// (readers only read them too: no race), without the sequence.
+FlowRecord load(const Node& node) {
+  FlowRecord rec;
+  std::memcpy(static_cast<void*>(&rec), node.words, sizeof(FlowRecord));
+  return rec;
+}
 
 Node& node_of(Link& link) {
   return *reinterpret_cast<Node*>(&link);
@@ -41,18 +126,55 @@ const Node& node_of(const Link& link) {
   return *reinterpret_cast<const Node*>(&link);
 }
 
+// The key never changes while a lookup can reach the node: its words need no sequence check.
 bool match_key(const Link& link, const void* key) {
-  return node_of(link).rec.key == *static_cast<const FlowKey*>(key);
-}
-
-void free_node(RetireHead* head) {
-  Node* node = reinterpret_cast<Node*>(reinterpret_cast<char*>(head) - offsetof(Node, rcu));
-  FLOWTOP_TSAN_ACQUIRE(node);
-  delete node;
+  const Node& node = node_of(link);
+  std::array<std::uint64_t, 6> w;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    w[i] = word(node, i).load(std::memory_order_relaxed);
+  }
+  return std::memcmp(w.data(), key, sizeof(FlowKey)) == 0;
 }
 
 std::size_t hash_of(const FlowKey& key) {
   return key.hash();
+}
+
+// The slabs of slots. Written by the writer (a new slab); scanned by any thread without a lock:
+// a slab's pointer is published before the count that makes readers look at it, and slabs go
+// only with the table.
+constexpr std::size_t kSlabNodes = 2048;  // 464 KiB a slab
+constexpr std::size_t kMaxSlabs = 8192;   // 16M entries (nf_conntrack_max is far below)
+struct Slab {
+  std::array<Node, kSlabNodes> nodes;
+};
+
+// Emptied slots handed back together after one grace period: one call_rcu per kRetireBatch
+// removals rather than one per slot.
+constexpr std::size_t kRetireBatch = 256;
+struct Reclaim;
+struct Retired {
+  RetireHead rcu;  // first: the callback gets its address
+  Reclaim* to = nullptr;
+  std::vector<Node*> nodes;
+};
+static_assert(std::is_standard_layout_v<Retired> && offsetof(Retired, rcu) == 0);
+
+// Slots whose grace period has ended: filled on liburcu's call_rcu thread, taken by the writer.
+struct Reclaim {
+  std::mutex mu;
+  std::vector<Node*> nodes;
+};
+
+void reclaim(RetireHead* head) {
+  const std::unique_ptr<Retired> batch(reinterpret_cast<Retired*>(head));
+  FLOWTOP_TSAN_ACQUIRE(batch.get());
+  Reclaim& to = *batch->to;
+  {
+    const std::lock_guard lock(to.mu);
+    to.nodes.insert(to.nodes.end(), batch->nodes.begin(), batch->nodes.end());
+  }
+  FLOWTOP_TSAN_RELEASE(&to);  // happens before the table goes (after rcu_barrier)
 }
 
 }  // namespace
@@ -60,35 +182,105 @@ std::size_t hash_of(const FlowKey& key) {
 struct FlowTable::Impl {
   rcu::HashTable ht;
   std::uint32_t generation = 0;  // writer only
+  std::unique_ptr<std::atomic<Slab*>[]> slabs { new std::atomic<Slab*>[kMaxSlabs] {} };
+  std::atomic<std::size_t> slab_count{0};
+  std::atomic<std::uint64_t> inserts{0};  // written by the writer: entries ever added
+  std::vector<Node*> free;                // writer only: empty slots, past their grace period
+  std::vector<Node*> retired;             // writer only: emptied, waiting for flush_retired()
+  Reclaim reclaimed;
 
-  explicit Impl(std::size_t buckets) : ht(buckets) {}
+  explicit Impl(std::size_t buckets) : ht(buckets) { retired.reserve(kRetireBatch); }
+  ~Impl() {
+    for (std::size_t i = 0; i < slab_count.load(); ++i) {
+      delete slabs[i].load();
+    }
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
-  // Writer, inside a read-side critical section: unlinks `node` and frees it after a grace period.
+  // Writer: an empty slot, reusable now.
+  Node& allocate() {
+    if (free.empty()) {
+      const std::lock_guard lock(reclaimed.mu);
+      free.swap(reclaimed.nodes);
+    }
+    if (free.empty()) {
+      const std::size_t n = slab_count.load(std::memory_order_relaxed);
+      if (n == kMaxSlabs) {
+        throw std::bad_alloc();
+      }
+      auto slab = std::make_unique<Slab>();
+      free.reserve(kSlabNodes);
+      for (std::size_t i = kSlabNodes; i-- > 0;) {
+        free.push_back(&slab->nodes[i]);  // the lowest address is handed out first
+      }
+      slabs[n].store(slab.release(), std::memory_order_release);
+      slab_count.store(n + 1, std::memory_order_release);
+    }
+    Node& node = *free.back();
+    free.pop_back();
+    return node;
+  }
+
+  // Calls `fn(node)` for every slot, in memory order.
+  template <class Fn>
+  void for_each_slot(Fn&& fn) const {
+    const std::size_t n = slab_count.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (Node& node : slabs[i].load(std::memory_order_acquire)->nodes) {
+        fn(node);
+      }
+    }
+  }
+
+  // Writer, inside a read-side critical section: unlinks `node`, empties it, and makes it
+  // reusable after a grace period.
   bool remove(Node& node) {
     if (!ht.remove(node.link)) {
       return false;  // already removed (only possible with a second writer)
     }
+    store(node, nullptr, 0);
     retire(node);
     return true;
   }
 
-  static void retire(Node& node) { rcu::HashTable::retire(node.link, node.rcu, free_node); }
+  void retire(Node& node) {
+    FLOWTOP_TSAN_RELEASE(&node);  // the writer's accesses happen before the slot's reuse
+    retired.push_back(&node);     // within the capacity reserved: no allocation
+    if (retired.size() >= kRetireBatch) {
+      flush_retired();
+    }
+  }
 
-  // Writer: removes every entry for which `pred(node)` holds; returns how many.
+  // Writer: hands the emptied slots to call_rcu as one batch.
+  void flush_retired() {
+    if (retired.empty()) {
+      return;
+    }
+    auto batch = std::make_unique<Retired>();
+    batch->to = &reclaimed;
+    batch->nodes.reserve(kRetireBatch);
+    batch->nodes.swap(retired);
+    FLOWTOP_TSAN_RELEASE(batch.get());
+    rcu::HashTable::defer(batch.release()->rcu, reclaim);
+  }
+
+  // Writer: removes every entry for which `pred(node, rec)` holds; returns how many.
   template <class Pred, class OnRemoved>
   std::size_t remove_if(Pred&& pred, OnRemoved&& on_removed) {
     std::size_t removed = 0;
     const rcu::ReadGuard guard;
-    ht.for_each([&](Link& link) {
-      Node& node = node_of(link);
-      if (pred(node)) {
-        const FlowKey key = node.rec.key;
-        if (remove(node)) {
-          ++removed;
-          on_removed(key);
-        }
+    for_each_slot([&](Node& node) {
+      if (born_of(node).load(std::memory_order_relaxed) == 0 || !pred(node)) {
+        return;
+      }
+      const FlowKey key = load(node).key;
+      if (remove(node)) {
+        ++removed;
+        on_removed(key);
       }
     });
+    flush_retired();
     return removed;
   }
 };
@@ -98,27 +290,54 @@ FlowTable::FlowTable(std::size_t initial_buckets)
 
 FlowTable::~FlowTable() {
   clear();
-  rcu::barrier();  // every deferred free has run
+  impl_->flush_retired();
+  rcu::barrier();  // every deferred reclaim has run
+  FLOWTOP_TSAN_ACQUIRE(&impl_->reclaimed);
 }
 
 FlowTable::Upserted FlowTable::upsert(
     const FlowRecord& rec,
     core::FunctionRef<void(const FlowRecord* prev, FlowRecord& next)> merge) {
-  auto fresh = std::make_unique<Node>(rec, impl_->generation);
-  Node* node = fresh.get();
+  const std::size_t hash = hash_of(rec.key);
   const rcu::ReadGuard guard;
-  // With the one writer the contract allows, `decide` runs once; the table calls it again only if
-  // the entry changed between its lookup and the commit.
+  FlowRecord next = rec;
+  if (Link* link = impl_->ht.find(hash, match_key, &rec.key)) {
+    // The entry is known: its record is updated in place (the one writer may read it without
+    // the sequence check).
+    Node& node = node_of(*link);
+    FLOWTOP_TSAN_ACQUIRE(link);
+    const FlowRecord prev = load(node);
+    merge(&prev, next);
+    next.key = rec.key;  // the key is the entry's identity: merge cannot move it
+    store(node, &next, born_of(node).load(std::memory_order_relaxed));
+    node.generation = impl_->generation;
+    FLOWTOP_TSAN_RELEASE(link);
+    return Upserted::Replaced;
+  }
+  Node& node = impl_->allocate();
+  node.generation = impl_->generation;
+  const std::uint64_t born = impl_->inserts.load(std::memory_order_relaxed) + 1;
+  // With the one writer the contract allows, `decide` runs once, with no entry published; the
+  // table calls it again only if the entry changed between its lookup and the commit.
   const auto published = impl_->ht.publish(
-      hash_of(rec.key), match_key, &rec.key, node->link,
+      hash, match_key, &rec.key, node.link,
       [&](Link* current) {
-        node->rec = rec;
-        merge(current != nullptr ? &node_of(*current).rec : nullptr, node->rec);
-        node->rec.key = rec.key;  // the key is the entry's identity: merge cannot move it
+        next = rec;
+        if (current != nullptr) {
+          const FlowRecord prev = load(node_of(*current));
+          merge(&prev, next);
+        } else {
+          merge(nullptr, next);
+        }
+        next.key = rec.key;
+        store(node, &next, born);
         return true;
       },
-      [](Link& old) { Impl::retire(node_of(old)); });
-  static_cast<void>(fresh.release());  // published (merge always publishes): the table owns it
+      [this](Link& old) {
+        store(node_of(old), nullptr, 0);
+        impl_->retire(node_of(old));
+      });
+  impl_->inserts.store(born, std::memory_order_release);
   return published == rcu::HashTable::Published::Added ? Upserted::Added : Upserted::Replaced;
 }
 
@@ -133,7 +352,7 @@ bool FlowTable::erase(const FlowKey& key, std::optional<std::uint32_t> id) {
     return false;
   }
   Node& node = node_of(*link);
-  if (id.has_value() && node.rec.id != *id) {
+  if (id.has_value() && load(node).id != *id) {
     return false;
   }
   return impl_->remove(node);
@@ -151,7 +370,7 @@ std::size_t FlowTable::end_resync(core::FunctionRef<void(const FlowKey&)> remove
   const std::uint32_t gen = impl_->generation;
   // An ended flow (a lingering row) is in no dump: the collector expires it.
   return impl_->remove_if(
-      [gen](const Node& node) { return node.generation != gen && !node.rec.ended(); },
+      [gen](const Node& node) { return node.generation != gen && !load(node).ended(); },
       [&removed](const FlowKey& key) { removed(key); });
 }
 
@@ -166,20 +385,36 @@ std::optional<FlowRecord> FlowTable::find(const FlowKey& key) const {
     return std::nullopt;
   }
   FLOWTOP_TSAN_ACQUIRE(link);
-  std::optional<FlowRecord> out{node_of(*link).rec};
-  FLOWTOP_TSAN_RELEASE(link);  // this read happens before the node's free
+  std::optional<FlowRecord> out(std::in_place);
+  if (!load(node_of(*link), *out)) {
+    out.reset();  // removed since the lookup
+  }
+  FLOWTOP_TSAN_RELEASE(link);  // this read happens before the slot's reuse
   return out;
 }
 
 void FlowTable::snapshot(std::vector<FlowRecord>& out) const {
   out.clear();
-  out.reserve(size() + size() / 8 + 16);
-  for_each([&out](const FlowRecord& rec) { out.push_back(rec); });
+  // A copy leaves out entries added after it started: little room is needed beyond the size now
+  // (each copy of a big table is kept: 1/8 more was 2.5 MB a copy at 100k flows).
+  out.reserve(size() + size() / 64 + 64);
+  FlowRecord rec;
+  const std::uint64_t limit = impl_->inserts.load(std::memory_order_acquire);
+  impl_->for_each_slot([&out, &rec, limit](const Node& node) {
+    if (load(node, rec, limit)) {
+      out.push_back(rec);
+    }
+  });
 }
 
 void FlowTable::for_each(core::FunctionRef<void(const FlowRecord&)> fn) const {
-  const rcu::ReadGuard guard;
-  impl_->ht.for_each([&fn](Link& link) { fn(node_of(link).rec); });
+  FlowRecord rec;
+  const std::uint64_t limit = impl_->inserts.load(std::memory_order_acquire);
+  impl_->for_each_slot([&fn, &rec, limit](const Node& node) {
+    if (load(node, rec, limit)) {
+      fn(rec);
+    }
+  });
 }
 
 std::size_t FlowTable::size() const {
@@ -187,13 +422,7 @@ std::size_t FlowTable::size() const {
 }
 
 std::size_t FlowTable::bytes_per_entry() {
-  static const std::size_t bytes = [] {
-    void* probe = ::operator new(sizeof(Node));
-    const std::size_t usable = malloc_usable_size(probe);
-    ::operator delete(probe);
-    return usable;
-  }();
-  return bytes;
+  return sizeof(Node);  // slots in slabs: no allocator overhead per entry
 }
 
 }  // namespace flowtop::table

@@ -93,8 +93,8 @@ RateWindow next_rate_window(RateWindow w);
 ///  - Forward: neither (routed through it).
 enum class Direction : std::uint8_t { Out = 0, In = 1, Local = 2, Forward = 3 };
 
-/// One conntrack entry as last seen. Immutable once published in the FlowTable: an update publishes
-/// a new record. Written by the collector; read by copying inside an rcu::ReadGuard.
+/// One conntrack entry as last seen. Written by the collector into the FlowTable (an update
+/// rewrites it under the table's per-record sequence lock); read by copying it out.
 struct FlowRecord {
   enum Flags : std::uint8_t {
     kHasCounters = 1,   ///< the accounting extension was present (acct on when the flow started)

@@ -89,6 +89,10 @@ class HashTable {
   /// Frees the node holding `link` and `head` with `free` once no reader can hold it (call_rcu).
   /// `link` must be the node's first member: the ordering stated to TSan is on that address.
   static void retire(Link& link, RetireHead& head, Free free);
+  /// Calls `free(&head)` once no reader can hold what it frees (call_rcu): for a batch of
+  /// unlinked nodes freed together. The caller states the ordering to TSan itself (release each
+  /// node before, acquire it in `free`).
+  static void defer(RetireHead& head, Free free);
 
   /// Unlinks every node and hands it to `dispose` after one grace period (synchronize_rcu: the
   /// resize liburcu runs on its own threads may still be walking them): only when no reader or

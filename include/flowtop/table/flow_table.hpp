@@ -12,11 +12,14 @@
 
 namespace flowtop::table {
 
-/// The flow table: an RCU hash table (rcu::HashTable) of immutable FlowRecords keyed by
-/// FlowKey. Written by the collector thread only (upsert/erase/resync); read by any thread
-/// registered with rcu::Thread through snapshot/for_each/find, which copy values out inside an
-/// rcu::ReadGuard. Published records are never edited in place: an update publishes a new node
-/// (cds_lfht_replace) and frees the old one with call_rcu.
+/// The flow table: FlowRecords keyed by FlowKey, in slots of slabs indexed by an RCU hash table
+/// (rcu::HashTable). Written by the collector thread only (upsert/erase/resync); read by any
+/// thread registered with rcu::Thread through snapshot/for_each/find, which copy records out.
+/// An update of a known entry rewrites its record in place under a per-record sequence lock
+/// (readers retry a copy the writer overlapped, so none ever sees a torn record); a removed
+/// entry's slot is reused after a grace period (call_rcu, in batches). Readers never hold a
+/// pointer to a record. Slabs are kept until the table goes: its memory is that of its largest
+/// size.
 class FlowTable {
  public:
   enum class Upserted { Added, Replaced };
@@ -50,15 +53,18 @@ class FlowTable {
 
   // ---- readers (any registered thread) ----
   [[nodiscard]] std::optional<core::FlowRecord> find(const core::FlowKey& key) const;
-  /// Copies every record into `out` (cleared first) inside one read-side critical section.
+  /// Copies every record into `out` (cleared first), scanning the slabs in memory order. Each
+  /// record is consistent and each entry copied once at most; the copy is not one instant: it
+  /// leaves out entries added after it started, an entry removed meanwhile may be in it or not,
+  /// and the records are each as they were when copied.
   void snapshot(std::vector<core::FlowRecord>& out) const;
-  /// Calls `fn` for every record inside one read-side critical section; `fn` must not keep the ref.
+  /// Calls `fn` for every record, as snapshot() copies them; `fn` must not keep the ref.
   void for_each(core::FunctionRef<void(const core::FlowRecord&)> fn) const;
   /// Approximate number of entries (exact when only the writer asks).
   [[nodiscard]] std::size_t size() const;
 
-  /// Bytes one entry costs: the node (record + hash chaining + rcu head) rounded to malloc's size
-  /// class.
+  /// Bytes one entry's slot costs (record + hash chaining + sequence and marks); the hash table's
+  /// buckets come on top.
   static std::size_t bytes_per_entry();
 
  private:
