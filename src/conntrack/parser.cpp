@@ -22,20 +22,6 @@ using core::IpAddr;
 // restoring the terminal or sysctls. The walk here is libmnl's, which validates every attribute and
 // reports errors.
 
-// The walk is inline rather than libmnl's callbacks (mnl_attr_parse and one validate call per
-// attribute through the PLT: most of the parser's cost, ~0.6 us an entry), with libmnl's rules:
-// the walk stops at the first attribute that does not fit (mnl_attr_ok), fixed-size types must
-// have exactly their size (mnl_attr_validate), a nest is empty or holds at least one header.
-
-constexpr std::size_t kAttrHdr = NLA_HDRLEN;
-
-std::size_t payload_len(const nlattr* a) {
-  return a->nla_len - kAttrHdr;
-}
-const std::uint8_t* payload(const nlattr* a) {
-  return reinterpret_cast<const std::uint8_t*>(a) + kAttrHdr;
-}
-
 /// The attributes of one nesting level, by type; unknown types are ignored.
 template <int Max>
 struct Attrs {
@@ -43,60 +29,48 @@ struct Attrs {
   const nlattr* operator[](int type) const { return at[static_cast<std::size_t>(type)]; }
 };
 
-// Collects the attributes in [data, data + len) (4-byte aligned, as netlink keeps them).
 template <int Max>
-void collect(const std::uint8_t* data, std::size_t len, Attrs<Max>& out) {
-  while (len >= kAttrHdr) {
-    const auto* a = reinterpret_cast<const nlattr*>(data);
-    if (a->nla_len < kAttrHdr || a->nla_len > len) {
-      return;  // as mnl_attr_ok: the rest is not an attribute
-    }
-    const int type = a->nla_type & NLA_TYPE_MASK;
-    if (type <= Max) {
-      out.at[static_cast<std::size_t>(type)] = a;
-    }
-    const std::size_t step = NLA_ALIGN(a->nla_len);
-    if (step >= len) {
-      return;
-    }
-    data += step;
-    len -= step;
+int collect_cb(const nlattr* attr, void* data) {
+  auto* attrs = static_cast<Attrs<Max>*>(data);
+  const int type = mnl_attr_get_type(attr);
+  if (type >= 0 && type <= Max) {
+    attrs->at[static_cast<std::size_t>(type)] = attr;
   }
+  return MNL_CB_OK;
 }
 
 template <int Max>
 bool parse_nested(const nlattr* nest, Attrs<Max>& out) {
-  if (nest == nullptr) {
-    return false;
-  }
-  const std::size_t len = payload_len(nest);
-  if (len != 0 && len < kAttrHdr) {
-    return false;  // as mnl_attr_validate(MNL_TYPE_NESTED)
-  }
-  collect(payload(nest), len, out);
-  return true;
+  return nest != nullptr && mnl_attr_validate(nest, MNL_TYPE_NESTED) >= 0 &&
+         mnl_attr_parse_nested(nest, collect_cb<Max>, &out) >= 0;
 }
 
-/// Whether `a` is present with a payload of exactly `size` bytes.
-bool valid(const nlattr* a, std::size_t size) {
-  return a != nullptr && payload_len(a) == size;
+bool valid(const nlattr* a, mnl_attr_data_type t) {
+  return a != nullptr && mnl_attr_validate(a, t) >= 0;
 }
 
 template <class T>
 bool get_be(const nlattr* a, T& out) {
-  if (!valid(a, sizeof(T))) {
-    return false;
-  }
-  T v;
-  std::memcpy(&v, payload(a), sizeof(T));
   if constexpr (sizeof(T) == 1) {
-    out = v;
+    if (!valid(a, MNL_TYPE_U8)) {
+      return false;
+    }
+    out = mnl_attr_get_u8(a);
   } else if constexpr (sizeof(T) == 2) {
-    out = be16toh(v);
+    if (!valid(a, MNL_TYPE_U16)) {
+      return false;
+    }
+    out = ntohs(mnl_attr_get_u16(a));
   } else if constexpr (sizeof(T) == 4) {
-    out = be32toh(v);
+    if (!valid(a, MNL_TYPE_U32)) {
+      return false;
+    }
+    out = ntohl(mnl_attr_get_u32(a));
   } else {
-    out = be64toh(v);
+    if (!valid(a, MNL_TYPE_U64)) {
+      return false;
+    }
+    out = be64toh(mnl_attr_get_u64(a));
   }
   return true;
 }
@@ -114,21 +88,22 @@ bool read_tuple(const nlattr* nest, bool v4, FlowTuple& t, std::uint8_t& proto,
   if (v4) {
     std::uint32_t src = 0;
     std::uint32_t dst = 0;
-    if (!valid(ip[CTA_IP_V4_SRC], 4) || !valid(ip[CTA_IP_V4_DST], 4)) {
+    if (!valid(ip[CTA_IP_V4_SRC], MNL_TYPE_U32) || !valid(ip[CTA_IP_V4_DST], MNL_TYPE_U32)) {
       return false;
     }
-    std::memcpy(&src, payload(ip[CTA_IP_V4_SRC]), 4);  // network byte order, as IpAddr wants
-    std::memcpy(&dst, payload(ip[CTA_IP_V4_DST]), 4);
+    src = mnl_attr_get_u32(ip[CTA_IP_V4_SRC]);  // network byte order, as IpAddr wants
+    dst = mnl_attr_get_u32(ip[CTA_IP_V4_DST]);
     t.src = IpAddr::from_v4_be(src);
     t.dst = IpAddr::from_v4_be(dst);
   } else {
     const nlattr* s6 = ip[CTA_IP_V6_SRC];
     const nlattr* d6 = ip[CTA_IP_V6_DST];
-    if (!valid(s6, 16) || !valid(d6, 16)) {
+    if (s6 == nullptr || d6 == nullptr || mnl_attr_validate2(s6, MNL_TYPE_BINARY, 16) < 0 ||
+        mnl_attr_validate2(d6, MNL_TYPE_BINARY, 16) < 0) {
       return false;
     }
-    t.src = IpAddr::from_v6(payload(s6));
-    t.dst = IpAddr::from_v6(payload(d6));
+    t.src = IpAddr::from_v6(mnl_attr_get_payload(s6));
+    t.dst = IpAddr::from_v6(mnl_attr_get_payload(d6));
   }
   if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
     const bool v6 = proto == IPPROTO_ICMPV6;
@@ -259,8 +234,9 @@ ParseResult parse_ct_message(std::span<const std::uint8_t> bytes, std::int64_t s
   }
   const bool v4 = nfg->nfgen_family == AF_INET;
   Attrs<CTA_MAX> top;
-  const std::size_t attrs_at = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
-  collect(data + attrs_at, nlh->nlmsg_len - attrs_at, top);
+  if (mnl_attr_parse(nlh, sizeof(nfgenmsg), collect_cb<CTA_MAX>, &top) < 0) {
+    return malformed();
+  }
 
   ParsedMessage msg;
   msg.kind = kind_of(nlh, event);
