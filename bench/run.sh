@@ -54,6 +54,7 @@ sock=ftbench-$$
 work=$(mktemp -d)
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
+  rm -f "/tmp/tmux-$(id -u)/$sock"  # tmux leaves its socket behind
   ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
   sleep 0.2
   ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true

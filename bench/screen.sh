@@ -29,6 +29,7 @@ sock=ftscreen-$$
 work=$(mktemp -d)
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
+  rm -f "/tmp/tmux-$(id -u)/$sock"  # tmux leaves its socket behind
   ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
   rm -rf "$work" "/etc/netns/$ns"

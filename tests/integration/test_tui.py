@@ -196,6 +196,9 @@ class Tmux:
 
     def kill(self) -> None:
         self.tmux("kill-server", check=False)
+        sock = os.path.join(f"/tmp/tmux-{os.geteuid()}", self.sock)  # tmux leaves it behind
+        if os.path.exists(sock):
+            os.remove(sock)
         if self in _TMUXES:
             _TMUXES.remove(self)
 
