@@ -99,9 +99,9 @@ struct Collector::Impl {
   std::uint64_t requested = 0;  // dump tickets handed out
   std::uint64_t completed = 0;  // tickets satisfied by a finished dump
   bool dead = false;
+  bool watched_dirty = false;
   std::exception_ptr error;
   std::vector<core::FlowKey> watched_shared;
-  bool watched_dirty = false;
 
   // Collector-thread state.
   std::size_t event_buffer = 0;
@@ -109,6 +109,8 @@ struct Collector::Impl {
   // Written by set_rate_window (main), read here at each sample: the averages' time constant.
   std::atomic<core::RateWindow> rate_window{core::RateWindow::Off};
   bool dumping = false;
+  bool ct_stats_unavailable = false;  // the kernel refused a statistics request
+  bool stage_lost = false;            // under stage_mu (see below): ENOBUFS or a truncated datagram
   ResyncPacer resync_pacer{kMinResyncGapNs, kMaxResyncGapNs, config.cpu_budget};
   std::unordered_set<std::uint32_t> destroyed_during_dump;
   std::vector<core::FlowKey> watched;
@@ -132,12 +134,10 @@ struct Collector::Impl {
   std::mutex stage_mu;
   std::condition_variable_any stage_room;  // the receiver waits while kMaxStagedBytes are staged
   Stage stage;                             // under stage_mu
-  bool stage_lost = false;                 // under stage_mu: ENOBUFS or a truncated datagram
   Stage applying;                          // collector thread: the events being applied
   sys::EventFd staged_ready;               // receiver -> collector: staging was empty, now not
   sys::EventFd receiver_wake;              // stop() -> receiver
   std::jthread receiver;
-  bool ct_stats_unavailable = false;  // the kernel refused a statistics request
 
   std::shared_ptr<const core::NetFacts> facts;  // refreshed once per loop iteration
   std::int64_t wall_offset_ns = 0;              // realtime - steady, once per loop iteration
