@@ -155,11 +155,10 @@ struct OwnerResolver::Impl {
   }
   [[nodiscard]] bool surely_socketless(std::uint8_t proto, const core::FlowTuple& orig,
                                        const core::FlowTuple& reply, std::uint64_t start_ns) const {
-    Published p;
-    {
-      const std::lock_guard lock(published_mu);
-      p = published;
-    }
+    // Under the lock rather than on a copy of the pointer: the snapshot thread asks for every
+    // flow of every snapshot, and the worker takes the lock once per dump.
+    const std::lock_guard lock(published_mu);
+    const Published& p = published;
     if (!p.index || clock.steady_ns() - p.steady_ns >= opts.negative_ttl_ns ||
         p.realtime_ns < kSettleNs ||
         start_ns > static_cast<std::uint64_t>(p.realtime_ns - kSettleNs)) {
@@ -353,9 +352,11 @@ void OwnerResolver::Impl::process(std::vector<Request>& batch, std::vector<Reque
   publish_locals(addrs);
   const auto shared_index = std::make_shared<const SocketIndex>(sockets, std::move(addrs));
   const SocketIndex& index = *shared_index;
+  Published previous;  // freed after the lock: readers do not wait for the old index to go
   {
     const std::lock_guard lock(published_mu);
-    published = {shared_index, dump_realtime_ns, clock.steady_ns()};
+    previous =
+        std::exchange(published, Published{shared_index, dump_realtime_ns, clock.steady_ns()});
   }
 
   std::map<std::int32_t, std::pair<std::string, std::string>> seen;  // pid → comm, cmdline
