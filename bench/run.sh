@@ -46,7 +46,7 @@ fi
 reps() { if [ $smoke = 1 ]; then echo 1; elif [ "$1" -ge 200000 ]; then echo 2; else echo 3; fi; }
 
 json_flags=(--json -c 1 -n -G -46UTDISs --loopback --dns-flows --no-sysctl)
-batch_flags=(--batch -t 1 -n -G -46UTDISs --no-sysctl)
+batch_flags=(--batch -t 1 -n -G -46UTDISs --no-sysctl --stats)
 screen_flags=(-t 1 -n -G -46UTDISs --no-sysctl)
 
 ns=ftbench-$$
@@ -182,6 +182,9 @@ for n in 0 "${sizes[@]}"; do
   window_of "$bpid" "B.$n"
   kill -INT "$bpid" 2>/dev/null || true
   wait "$bpid" 2>/dev/null || true
+  # Its collector thread's CPU for the last full dump (a counter refresh), from --stats at exit.
+  rc=$(grep -o 'last_dump_cpu_ms=[0-9.]*' "$work/batch.err" | cut -d= -f2 || true)
+  if isnum "$rc"; then echo "$rc" >"$work/R.$n"; else fail "--batch --stats gave no last_dump_cpu_ms at $n"; fi
 
   # The screen, idle (no keys), under tmux.
   mkdir -p "$work/home"   # no flowtoprc
@@ -212,7 +215,7 @@ for round in $(seq "$churn_rounds"); do
   in_ns conntrack -F >/dev/null 2>&1 || true
   ip netns exec "$ns" stdbuf -oL conntrack -E >"$work/ev" 2>/dev/null &
   cpid=$!
-  ip netns exec "$ns" "$flowtop" "${batch_flags[@]}" --stats >/dev/null 2>"$work/churn.err" &
+  ip netns exec "$ns" "$flowtop" "${batch_flags[@]}" >/dev/null 2>"$work/churn.err" &
   fpid=$!
   sleep 2
   c0=$(cpu_ticks "$fpid")
@@ -278,6 +281,10 @@ out=$work/table
   for n in 0 "${sizes[@]}"; do
     d=$(awk '{print $1/1000}' "$work/D.$n" 2>/dev/null | median); mw=$(col "$work/M.$n" 1)
     echo "| flowtop's own dump + parse + table update in that run (\`--stats\` last_dump_ms) | $(cat "$work/have.$n") | $(fmt_s "$d") | bare libmnl dump wall $(fmt_s "$mw") ($(ratio "$d" "$mw")) |"
+  done
+  for n in 0 "${sizes[@]}"; do
+    rc=$(awk '{print $1/1000}' "$work/R.$n" 2>/dev/null | median); mc=$(col "$work/M.$n" cpu)
+    echo "| a counter refresh: the collector thread's CPU for one full dump of the \`--batch\` run below (\`--stats\` last_dump_cpu_ms: receive, parse, table update) | $(cat "$work/have.$n") | $(fmt_s "$rc") | bare libmnl dump CPU $(fmt_s "$mc") ($(ratio "$rc" "$mc")) |"
   done
   for n in 0 "${sizes[@]}"; do
     fr=$(col "$work/F.$n" 4); fr0=$(col "$work/F.0" 4); lr=$(col "$work/L.$n" 4); lr0=$(col "$work/L.0" 4)

@@ -2,6 +2,8 @@
 
 #include <linux/netfilter/nfnetlink_compat.h>
 #include <poll.h>
+#include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,6 +27,13 @@
 
 namespace flowtop::conntrack {
 namespace {
+
+/// This thread's CPU time (user and system), in ns.
+std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 constexpr std::size_t kDefaultEventBuffer = 16UL << 20;
 constexpr std::size_t kMaxEventBuffer = 64UL << 20;
@@ -421,6 +430,7 @@ struct Collector::Impl {
       ticket = requested;
     }
     const std::int64_t t0 = clock.steady_ns();
+    const std::int64_t cpu0 = thread_cpu_ns();
     dumping = true;
     destroyed_during_dump.clear();
     table.begin_resync();
@@ -437,6 +447,8 @@ struct Collector::Impl {
     last_dump_end = t1;
     stats.dumps.fetch_add(1, std::memory_order_relaxed);
     stats.last_dump_ns = static_cast<std::uint64_t>(cost);
+    stats.last_dump_cpu_ns =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(thread_cpu_ns() - cpu0, 0));
     stats.flows = table.size();
     if (resync) {
       stats.resyncs.fetch_add(1, std::memory_order_relaxed);
@@ -613,6 +625,9 @@ void Collector::start() {
   };
   impl->receiver = std::jthread(guarded(&Impl::receive_loop));
   impl->thread = std::jthread(guarded(&Impl::run));
+  // Named for top -H and /proc/PID/task/TID/comm (at most 15 bytes).
+  ::pthread_setname_np(impl->receiver.native_handle(), "ft-ct-events");
+  ::pthread_setname_np(impl->thread.native_handle(), "ft-collector");
 }
 
 void Collector::stop() {

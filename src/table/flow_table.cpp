@@ -1,13 +1,18 @@
 #include "flowtop/table/flow_table.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "flowtop/core/tsan.hpp"
@@ -148,6 +153,10 @@ constexpr std::size_t kMaxSlabs = 8192;   // 16M entries (nf_conntrack_max is fa
 struct Slab {
   std::array<Node, kSlabNodes> nodes;
 };
+// Orders slabs (first slot, index) by address.
+bool by_begin(const std::pair<Node*, std::size_t>& a, const std::pair<Node*, std::size_t>& b) {
+  return std::less<const Node*>{}(a.first, b.first);
+}
 
 // Emptied slots handed back together after one grace period: one call_rcu per kRetireBatch
 // removals rather than one per slot.
@@ -190,6 +199,13 @@ struct FlowTable::Impl {
   Reclaim reclaimed;
 
   explicit Impl(std::size_t buckets) : ht(buckets) { retired.reserve(kRetireBatch); }
+  // Writer only: the slot the last upsert updated or filled, and the slab it is in (see guess()).
+  Node* last = nullptr;
+  Node* last_begin = nullptr;  // the first slot of that slab
+  std::size_t last_slab = 0;
+  // Writer only: the slabs' first slots in address order, with their indexes in `slabs`.
+  std::vector<std::pair<Node*, std::size_t>> by_address;
+
   ~Impl() {
     for (std::size_t i = 0; i < slab_count.load(); ++i) {
       delete slabs[i].load();
@@ -211,6 +227,9 @@ struct FlowTable::Impl {
       }
       auto slab = std::make_unique<Slab>();
       free.reserve(kSlabNodes);
+      const std::pair<Node*, std::size_t> entry{slab->nodes.data(), n};
+      by_address.insert(std::upper_bound(by_address.begin(), by_address.end(), entry, by_begin),
+                        entry);
       for (std::size_t i = kSlabNodes; i-- > 0;) {
         free.push_back(&slab->nodes[i]);  // the lowest address is handed out first
       }
@@ -220,6 +239,39 @@ struct FlowTable::Impl {
     Node& node = *free.back();
     free.pop_back();
     return node;
+  }
+
+  // Writer: the live slot after the last one upserted, when it holds `key`. A dump lists the
+  // entries in the kernel's hash order, the same from one dump to the next while the entries stay,
+  // and the first dump filled the slots in that order: so during a counter refresh the next entry
+  // is most often in the next slot, and checking that slot (memory the scan brings in order)
+  // spares a hash lookup, a cache miss or two into the buckets and chains per entry.
+  Node* guess(const FlowKey& key) {
+    if (last == nullptr) {
+      return nullptr;
+    }
+    const std::less<const Node*> before;
+    if (last_begin == nullptr || before(last, last_begin) ||
+        !before(last, last_begin + kSlabNodes)) {
+      // Another slab than the last time: found among the slabs by address.
+      const auto it = std::upper_bound(by_address.begin(), by_address.end(),
+                                       std::pair<Node*, std::size_t>{last, SIZE_MAX}, by_begin);
+      last_begin = std::prev(it)->first;
+      last_slab = std::prev(it)->second;
+    }
+    Node* next = last + 1;
+    if (next == last_begin + kSlabNodes) {
+      if (last_slab + 1 >= slab_count.load(std::memory_order_relaxed)) {
+        return nullptr;
+      }
+      next = slabs[last_slab + 1].load(std::memory_order_relaxed)->nodes.data();
+    }
+    // The writer's own view: a slot is linked exactly while `born` is not 0 (remove() unlinks and
+    // empties it in one step of this thread).
+    if (born_of(*next).load(std::memory_order_relaxed) == 0 || !match_key(next->link, &key)) {
+      return nullptr;
+    }
+    return next;
   }
 
   // Calls `fn(node)` for every slot, in memory order.
@@ -298,13 +350,22 @@ FlowTable::~FlowTable() {
 FlowTable::Upserted FlowTable::upsert(
     const FlowRecord& rec,
     core::FunctionRef<void(const FlowRecord* prev, FlowRecord& next)> merge) {
-  const std::size_t hash = hash_of(rec.key);
   const rcu::ReadGuard guard;
   FlowRecord next = rec;
-  if (Link* link = impl_->ht.find(hash, match_key, &rec.key)) {
+  Node* known = impl_->guess(rec.key);
+  std::size_t hash = 0;
+  if (known == nullptr) {
+    hash = hash_of(rec.key);
+    if (Link* link = impl_->ht.find(hash, match_key, &rec.key)) {
+      known = &node_of(*link);
+    }
+  }
+  if (known != nullptr) {
     // The entry is known: its record is updated in place (the one writer may read it without
     // the sequence check).
-    Node& node = node_of(*link);
+    Node& node = *known;
+    Link* link = &node.link;
+    impl_->last = &node;
     FLOWTOP_TSAN_ACQUIRE(link);
     const FlowRecord prev = load(node);
     merge(&prev, next);
@@ -315,6 +376,7 @@ FlowTable::Upserted FlowTable::upsert(
     return Upserted::Replaced;
   }
   Node& node = impl_->allocate();
+  impl_->last = &node;
   node.generation = impl_->generation;
   const std::uint64_t born = impl_->inserts.load(std::memory_order_relaxed) + 1;
   // With the one writer the contract allows, `decide` runs once, with no entry published; the

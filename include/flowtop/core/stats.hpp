@@ -18,9 +18,12 @@ struct CollectorStats {
   std::atomic<std::uint64_t> gets{0};          ///< per-flow GET refreshes
   std::atomic<std::uint64_t> parse_errors{0};  ///< malformed messages skipped
   std::atomic<std::uint64_t> last_dump_ns{0};  ///< wall time of the last full dump
-  std::atomic<std::uint64_t> rcvbuf{0};        ///< event socket buffer size in bytes
-  std::atomic<std::uint64_t> flows{0};         ///< entries in the table
-  std::atomic<std::uint64_t> ct_max{0};        ///< nf_conntrack_max
+  /// The collector thread's CPU time in the last full dump (receiving, parsing, updating the
+  /// table; the kernel's part of the dump included): a counter refresh's cost.
+  std::atomic<std::uint64_t> last_dump_cpu_ns{0};
+  std::atomic<std::uint64_t> rcvbuf{0};     ///< event socket buffer size in bytes
+  std::atomic<std::uint64_t> flows{0};      ///< entries in the table
+  std::atomic<std::uint64_t> ct_max{0};     ///< nf_conntrack_max
   std::atomic<bool> dump_stretched{false};  ///< full refresh slower than the interval (CPU budget)
   /// How often the periodic full refresh runs (the interval, or longer within the CPU budget).
   std::atomic<std::uint64_t> refresh_period_ns{0};

@@ -349,6 +349,62 @@ TEST_F(FlowTableTest, RemovedEntriesSlotsAreReusedAfterAGracePeriod) {
 #endif
 }
 
+TEST_F(FlowTableTest, UpsertsInAnyOrderUpdateTheirOwnEntry) {
+  // A refresh lists the entries in the order the first dump added them, and the writer checks
+  // the slot after the last one it updated before looking a key up: every order must land each
+  // record on its own entry, across slab boundaries, removed slots and reused ones.
+  FlowTable t;
+  constexpr std::uint32_t kN = 5'000;  // more than two slabs
+  for (std::uint32_t i = 0; i < kN; ++i) {
+    ASSERT_EQ(t.upsert(record_of(i, 1)), FlowTable::Upserted::Added);
+  }
+  auto expect_bytes = [&t](std::uint32_t i, std::uint64_t bytes) {
+    const auto got = t.find(key_of(i));
+    ASSERT_TRUE(got.has_value()) << i;
+    EXPECT_TRUE(same_record(*got, record_of(i, bytes))) << i;
+  };
+  for (std::uint32_t i = 0; i < kN; ++i) {  // the order the slots were filled in
+    ASSERT_EQ(t.upsert(record_of(i, 2)), FlowTable::Upserted::Replaced) << i;
+  }
+  for (std::uint32_t i = kN; i-- > 0;) {  // the reverse
+    ASSERT_EQ(t.upsert(record_of(i, 3)), FlowTable::Upserted::Replaced) << i;
+  }
+  for (std::uint32_t i = 0; i < kN; ++i) {
+    expect_bytes(i, 3);
+  }
+  // The slot after the last one updated holds a removed entry: its key must not be matched.
+  ASSERT_TRUE(t.erase(key_of(101)));
+  ASSERT_EQ(t.upsert(record_of(100, 4)), FlowTable::Upserted::Replaced);
+  EXPECT_EQ(t.upsert(record_of(101, 4)), FlowTable::Upserted::Added);
+  EXPECT_EQ(t.size(), kN);
+  expect_bytes(100, 4);
+  expect_bytes(101, 4);
+  // Every third entry removed and added again (after a grace period: into reused slots), then
+  // all updated in the first order.
+  for (std::uint32_t i = 0; i < kN; i += 3) {
+    ASSERT_TRUE(t.erase(key_of(i)));
+  }
+  rcu::barrier();
+  for (std::uint32_t i = kN; i-- > 0;) {
+    if (i % 3 == 0) {
+      ASSERT_EQ(t.upsert(record_of(i, 5)), FlowTable::Upserted::Added) << i;
+    }
+  }
+  for (std::uint32_t i = 0; i < kN; ++i) {
+    ASSERT_EQ(t.upsert(record_of(i, 6)), FlowTable::Upserted::Replaced) << i;
+  }
+  EXPECT_EQ(t.size(), kN);
+  std::vector<FlowRecord> snap;
+  t.snapshot(snap);
+  ASSERT_EQ(snap.size(), kN);
+  std::set<std::uint32_t> ids;
+  for (const FlowRecord& r : snap) {
+    EXPECT_EQ(r.orig_ctr.bytes, 6U) << r.id;
+    ids.insert(r.id);
+  }
+  EXPECT_EQ(ids.size(), kN);  // each entry once
+}
+
 TEST_F(FlowTableTest, SizeTracksAddsReplacesAndRemovals) {
   FlowTable t;
   for (std::uint32_t i = 0; i < 50; ++i) {
