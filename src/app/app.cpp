@@ -139,6 +139,16 @@ int wait_until(const sys::SignalFd& sigs, std::int64_t deadline_ns) {
 /// The totals (view::Ledger), fed by every snapshot with what the screen shows: its selection
 /// (the flows counted), DNS (host labels) and selected row (whose rate history is kept).
 /// account() runs on the thread that takes snapshots; the rest on any thread.
+/// Whether anything this run shows reads the ledger's totals: the screen (any tab, later), and
+/// --batch/--json showing a group tab (TOTAL↑/TOTAL↓, "total"); the Flows tab has no total, and
+/// --events no tab. Without it the frames skip the ledger (its work and ~40 bytes a flow).
+bool wants_totals(const Options& opts, bool screen) {
+  if (opts.events) {
+    return false;
+  }
+  return screen || opts.tab.value_or(view::Tab::Flows) != view::Tab::Flows;
+}
+
 class TotalsFeed {
  public:
   explicit TotalsFeed(const view::ViewState& start) { set_shown(start); }
@@ -634,7 +644,7 @@ int run_collecting(const Options& opts) {
                       sysctl ? &sysctl->result() : nullptr,
                       &track,
                       geoip::geoip_dir_problem(opts.geoip_dir),
-                      opts.events ? nullptr : &totals};
+                      wants_totals(opts, screen) ? &totals : nullptr};
     if (screen) {
       status = run_screen(opts, loop_deps(src, sigs, *enricher));
     } else if (opts.events) {
