@@ -1,6 +1,7 @@
 #include "flowtop/core/ip_addr.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <cstring>
 
@@ -62,12 +63,13 @@ bool IpAddr::is_loopback() const {
 }
 
 std::string IpAddr::to_string() const {
-  char buf[INET6_ADDRSTRLEN] = {};
   if (is_v4()) {
-    inet_ntop(AF_INET, bytes.data() + 12, buf, sizeof buf);
-  } else {
-    inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+    // inet_ntop's IPv4 text ("%u.%u.%u.%u") through {fmt}: glibc builds it with sprintf, which
+    // was a tenth of --batch's formatting time.
+    return fmt::format("{}.{}.{}.{}", bytes[12], bytes[13], bytes[14], bytes[15]);
   }
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
   return buf;
 }
 

@@ -123,6 +123,12 @@ int codepoint_width(char32_t cp) {
 std::size_t display_width(std::string_view text) {
   std::size_t width = 0;
   for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F) {  // printable ASCII, one column: the common case
+      ++width;
+      ++i;
+      continue;
+    }
     const Utf8Step u = utf8_step(text, i);
     i += u.len;
     width += step_width(u);
@@ -147,18 +153,24 @@ std::string_view truncate_to_width(std::string_view text, std::size_t width) {
 }
 
 std::string fit(std::string_view text, std::size_t width, bool align_right, bool pad, bool ascii) {
-  std::string out;
-  const std::size_t w = display_width(text);
-  if (w <= width) {
-    out.assign(text);
-  } else if (width > 0) {
-    out.assign(truncate_to_width(text, width - 1));
-    out += ascii ? "~" : "…";
+  std::string_view kept = text;
+  std::string_view mark;
+  std::size_t used = display_width(text);
+  if (used > width) {
+    kept = width > 0 ? truncate_to_width(text, width - 1) : std::string_view{};
+    mark = width > 0 ? (ascii ? "~" : "…") : "";
+    used = width > 0 ? display_width(kept) + 1 : 0;
   }
-  if (pad) {
-    const std::size_t used = display_width(out);
-    const std::string fill(width > used ? width - used : 0, ' ');
-    out = align_right ? fill + out : out + fill;
+  const std::size_t fill = pad && width > used ? width - used : 0;
+  std::string out;
+  out.reserve(kept.size() + mark.size() + fill);
+  if (align_right) {
+    out.append(fill, ' ');
+  }
+  out.append(kept);
+  out.append(mark);
+  if (!align_right) {
+    out.append(fill, ' ');
   }
   return out;
 }
@@ -183,10 +195,14 @@ std::string sanitize(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7F) {  // printable ASCII: the common case
-      out += static_cast<char>(c);
-      ++i;
+    std::size_t run = i;  // printable ASCII, the common case, is copied a run at a time
+    while (run < text.size() && static_cast<unsigned char>(text[run]) >= 0x20 &&
+           static_cast<unsigned char>(text[run]) < 0x7F) {
+      ++run;
+    }
+    if (run > i) {
+      out.append(text.substr(i, run - i));
+      i = run;
       continue;
     }
     const Utf8Step u = utf8_step(text, i);

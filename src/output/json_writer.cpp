@@ -551,8 +551,12 @@ bool write_json_frame(const view::Prepared& prepared, const view::Snapshot& snap
   };
   const bool redact = frame.redact != core::RedactScope::Off && frame.redactor != nullptr;
   if (prepared.key.tab == view::Tab::Flows) {
-    for (const std::uint32_t i : prepared.order) {
-      const core::FlowRecord& rec = snapshot.flows[i];
+    const std::vector<std::uint32_t>& order = prepared.order;
+    for (std::size_t n = 0; n < order.size(); ++n) {
+      if (n + core::kPrefetchAhead < order.size()) {
+        core::prefetch(snapshot.flows[order[n + core::kPrefetchAhead]]);
+      }
+      const core::FlowRecord& rec = snapshot.flows[order[n]];
       const core::Enrichment enr =
           snapshot.enrich ? snapshot.enrich(rec, core::kNeedAll) : core::Enrichment{};
       if (redact) {

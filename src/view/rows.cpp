@@ -375,6 +375,9 @@ void fill_rows(Rows& rows, const Prepared& prepared, const Snapshot& snapshot,
   if (state.tab == Tab::Flows) {
     rows.flows.reserve(count);
     for (std::size_t i = first; i < first + count; ++i) {
+      if (i + core::kPrefetchAhead < first + count) {
+        core::prefetch(snapshot.flows[prepared.order[i + core::kPrefetchAhead]]);
+      }
       const FlowRecord& rec = snapshot.flows[prepared.order[i]];
       rows.flows.push_back(FlowRow{rec, lookup(snapshot, rec), core::rates_of(rec), {}});
       if (redacting(state)) {

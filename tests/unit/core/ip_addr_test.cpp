@@ -135,5 +135,18 @@ TEST(IpAddr, OrderedWordsOrderAsTheBytesDo) {
             std::make_pair(std::uint64_t{0x20010db800000000ULL}, std::uint64_t{0xffULL}));
 }
 
+TEST(IpAddr, Ipv4TextIsInetNtopsForEveryOctetValue) {
+  // to_string() formats IPv4 itself: the same text as inet_ntop, octets 0-255 in every place.
+  for (std::uint32_t i = 0; i < 4096; ++i) {
+    const std::uint32_t host = (i * 2654435761U) ^ (i << 24U) ^ i;  // spread over all octets
+    const std::uint32_t be = htonl(host);
+    char want[INET_ADDRSTRLEN] = {};
+    ASSERT_NE(inet_ntop(AF_INET, &be, want, sizeof want), nullptr);
+    EXPECT_EQ(IpAddr::from_v4_be(be).to_string(), want);
+  }
+  EXPECT_EQ(IpAddr::from_v4_be(0).to_string(), "0.0.0.0");
+  EXPECT_EQ(IpAddr::from_v4_be(0xffffffffU).to_string(), "255.255.255.255");
+}
+
 }  // namespace
 }  // namespace flowtop::core
