@@ -57,8 +57,10 @@ def enobufs_then_resync_matches_conntrack():
 def lost_events_say_the_totals_may_miss_flows():
     ns = N.Namespace("rsz")
     ns.sysctl_set(N.EVENTS, 1)
+    # A group tab: its TOTAL columns are what the line is about (the Flows tab has none, and
+    # --batch then keeps no totals).
     p = ns.flowtop_bg(R.flowtop, ["--batch", "-t", "0.5", "-c", 6, "--stats",
-                                  "--event-buffer", 16384, "-4T"])
+                                  "--event-buffer", 16384, "-4T", "--tab", "hosts"])
     time.sleep(1.0)
     assert p.p.poll() is None, f"flowtop exited early: rc={p.wait(1)} {p.err_text}"
     assert N.ct_inject(ns, R.ct_inject, 5000, "tcp", "10.86.0.0", "10.87.0.1") == (5000, 0)
