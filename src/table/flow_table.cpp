@@ -155,7 +155,7 @@ struct Slab {
 };
 // Orders slabs (first slot, index) by address.
 bool by_begin(const std::pair<Node*, std::size_t>& a, const std::pair<Node*, std::size_t>& b) {
-  return std::less<const Node*>{}(a.first, b.first);
+  return std::less<>{}(a.first, b.first);
 }
 
 // Emptied slots handed back together after one grace period: one call_rcu per kRetireBatch
@@ -250,7 +250,7 @@ struct FlowTable::Impl {
     if (last == nullptr) {
       return nullptr;
     }
-    const std::less<const Node*> before;
+    const std::less<> before;
     if (last_begin == nullptr || before(last, last_begin) ||
         !before(last, last_begin + kSlabNodes)) {
       // Another slab than the last time: found among the slabs by address.
