@@ -482,10 +482,14 @@ tui::LoopDeps loop_deps(const Sources& src, const sys::SignalFd& sigs, enrich::E
 void print_stats(const core::CollectorStats& s) {
   print_err(fmt::format(
       "flowtop: stats: events={} enobufs={} resyncs={} dumps={} gets={} parse_errors={} flows={} "
-      "last_dump_ms={:.1f} last_dump_cpu_ms={:.1f} rcvbuf={}",
+      "last_dump_ms={:.1f} last_dump_cpu_ms={:.1f} refresh_cpu_ms={:.1f} rcvbuf={}",
       s.events.load(), s.enobufs.load(), s.resyncs.load(), s.dumps.load(), s.gets.load(),
       s.parse_errors.load(), s.flows.load(), static_cast<double>(s.last_dump_ns.load()) / 1e6,
-      static_cast<double>(s.last_dump_cpu_ns.load()) / 1e6, s.rcvbuf.load()));
+      static_cast<double>(s.last_dump_cpu_ns.load()) / 1e6,
+      s.refreshes.load() != 0 ? static_cast<double>(s.refresh_cpu_ns.load()) / 1e6 /
+                                    static_cast<double>(s.refreshes.load())
+                              : 0.0,
+      s.rcvbuf.load()));
   // The kernel's conntrack statistics as `conntrack -S` prints them, read as the collector
   // stopped.
   const core::CtPressure p = s.pressure();

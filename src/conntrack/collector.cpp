@@ -507,8 +507,12 @@ struct Collector::Impl {
     last_dump_end = t1;
     stats.dumps.fetch_add(1, std::memory_order_relaxed);
     stats.last_dump_ns = static_cast<std::uint64_t>(cost);
-    stats.last_dump_cpu_ns =
-        static_cast<std::uint64_t>(std::max<std::int64_t>(thread_cpu_ns() - cpu0, 0));
+    const auto cpu = static_cast<std::uint64_t>(std::max<std::int64_t>(thread_cpu_ns() - cpu0, 0));
+    stats.last_dump_cpu_ns = cpu;
+    if (stats.dumps.load(std::memory_order_relaxed) > 1) {
+      stats.refresh_cpu_ns.fetch_add(cpu, std::memory_order_relaxed);
+      stats.refreshes.fetch_add(1, std::memory_order_relaxed);
+    }
     stats.flows = table.size();
     if (resync) {
       stats.resyncs.fetch_add(1, std::memory_order_relaxed);

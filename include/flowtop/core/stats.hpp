@@ -21,6 +21,10 @@ struct CollectorStats {
   /// The collector thread's CPU time in the last full dump (receiving, parsing, updating the
   /// table; the kernel's part of the dump included): a counter refresh's cost.
   std::atomic<std::uint64_t> last_dump_cpu_ns{0};
+  /// The same summed over the full dumps after the first (counter refreshes: the entries are
+  /// known, only updated), and how many there were.
+  std::atomic<std::uint64_t> refresh_cpu_ns{0};
+  std::atomic<std::uint64_t> refreshes{0};
   std::atomic<std::uint64_t> rcvbuf{0};     ///< event socket buffer size in bytes
   std::atomic<std::uint64_t> flows{0};      ///< entries in the table
   std::atomic<std::uint64_t> ct_max{0};     ///< nf_conntrack_max
