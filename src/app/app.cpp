@@ -136,9 +136,6 @@ int wait_until(const sys::SignalFd& sigs, std::int64_t deadline_ns) {
   }
 }
 
-/// The totals (view::Ledger), fed by every snapshot with what the screen shows: its selection
-/// (the flows counted), DNS (host labels) and selected row (whose rate history is kept).
-/// account() runs on the thread that takes snapshots; the rest on any thread.
 /// Whether anything this run shows reads the ledger's totals: the screen (any tab, later), and
 /// --batch/--json showing a group tab (TOTAL↑/TOTAL↓, "total"); the Flows tab has no total, and
 /// --events no tab. Without it the frames skip the ledger (its work and ~40 bytes a flow).
@@ -149,6 +146,9 @@ bool wants_totals(const Options& opts, bool screen) {
   return screen || opts.tab.value_or(view::Tab::Flows) != view::Tab::Flows;
 }
 
+/// The totals (view::Ledger), fed by every snapshot with what the screen shows: its selection
+/// (the flows counted), DNS (host labels) and selected row (whose rate history is kept).
+/// account() runs on the thread that takes snapshots; the rest on any thread.
 class TotalsFeed {
  public:
   explicit TotalsFeed(const view::ViewState& start) { set_shown(start); }

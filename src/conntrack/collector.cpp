@@ -35,6 +35,18 @@
 namespace flowtop::conntrack {
 namespace {
 
+/// Raises this thread's nice value by `by` (lowers its priority), at most to 19: relative to what
+/// flowtop was started with (`nice`, systemd's Nice=), which it never undoes.
+void lower_this_thread(int by) {
+  const auto tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (now == -1 && errno != 0) {
+    return;
+  }
+  (void)::setpriority(PRIO_PROCESS, tid, std::min(now + by, 19));
+}
+
 /// This thread's CPU time (user and system), in ns.
 std::int64_t thread_cpu_ns() {
   timespec ts{};
@@ -54,7 +66,7 @@ constexpr std::size_t kMaxDatagramsPerDrain = 200'000;
 // collector applies them in order; up to kMaxStagedBytes wait in memory (about a fifth of the
 // socket buffer's ~1.3 KB an event). Beyond that the socket is left to fill (and ENOBUFS
 // counted) as before.
-constexpr std::size_t kMaxStagedBytes = 128UL << 20;
+constexpr std::size_t kMaxStagedBytes = 64UL << 20;
 // Staged events live in blocks that never move and are reused, so that staging a storm costs
 // neither the copies of a growing buffer nor a page fault per 4 KiB after its first blocks (both
 // had been two thirds of the receiver's time in a churn storm, and events were lost meanwhile).
@@ -145,6 +157,7 @@ struct Collector::Impl {
   // append here only under stage_mu, so events are applied in the order the kernel queued them.
   // A block is mapped with its pages populated: one system call rather than a page fault per
   // 4 KiB on first use, in the middle of a storm (on this project's VMs a fault costs ~10 us).
+  // Null when the mapping fails.
   struct Unmap {
     void operator()(std::uint8_t* p) const { ::munmap(p, kStageBlock); }
   };
@@ -152,10 +165,7 @@ struct Collector::Impl {
   static Block new_block() {
     void* p = ::mmap(nullptr, kStageBlock, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (p == MAP_FAILED) {
-      throw std::bad_alloc();
-    }
-    return Block(static_cast<std::uint8_t*>(p));
+    return p == MAP_FAILED ? Block() : Block(static_cast<std::uint8_t*>(p));
   }
   struct Staged {
     const std::uint8_t* data = nullptr;
@@ -372,7 +382,12 @@ struct Collector::Impl {
           }
           if (stage.blocks.empty() || stage.used + m.size() > kStageBlock) {
             if (spare_blocks.empty()) {
-              stage.blocks.push_back(new_block());
+              Block fresh = new_block();
+              if (!fresh) {  // no memory: this event is dropped, counted as lost (a resync follows)
+                lost = true;
+                return;
+              }
+              stage.blocks.push_back(std::move(fresh));
             } else {
               stage.blocks.push_back(std::move(spare_blocks.back()));
               spare_blocks.pop_back();
@@ -597,7 +612,7 @@ struct Collector::Impl {
     // Below the receiver thread (nice 0): when the CPUs are short, events are staged first and
     // applied later, rather than applied while the socket overflows. (Raising a thread's nice
     // value needs no privilege; failure changes nothing.)
-    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kCollectorNice);
+    lower_this_thread(kCollectorNice);
     refresh_facts();
     full_dump(false);
     sample_ct_stats();

@@ -341,6 +341,7 @@ TEST_F(FlowTableTest, RemovedEntriesSlotsAreReusedAfterAGracePeriod) {
   for (int round = 0; round < 6; ++round) {
     if (round == 1) {  // after one round: liburcu's call_rcu thread and the batches exist
       before = resident_bytes();
+      ASSERT_GT(before, 0U) << "cannot read /proc/self/statm";
     }
     for (std::uint32_t i = 0; i < kN; ++i) {
       ASSERT_TRUE(t.erase(key_of(i + static_cast<std::uint32_t>(round) * kN)));
@@ -475,6 +476,7 @@ TEST_F(FlowTableTest, MemoryFootprintPerFlowAtMost256Bytes) {
   // Measured: heap growth for the table of a busy host (KERNEL-NOTES: 250k flows).
   constexpr std::uint32_t kFlows = 250'000;
   const std::size_t before = resident_bytes();
+  ASSERT_GT(before, 0U) << "cannot read /proc/self/statm";
   std::size_t measured = 0;
   {
     FlowTable t;
@@ -483,7 +485,9 @@ TEST_F(FlowTableTest, MemoryFootprintPerFlowAtMost256Bytes) {
     }
     ASSERT_EQ(t.size(), kFlows);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let a lazy resize finish
-    measured = (resident_bytes() - before + kFlows - 1) / kFlows;
+    const std::size_t after = resident_bytes();
+    ASSERT_GT(after, before);
+    measured = (after - before + kFlows - 1) / kFlows;
   }
   std::printf("measured at %u flows: %zu B per flow (resident: slabs + bucket tables)\n", kFlows,
               measured);
