@@ -292,17 +292,19 @@ out=$work/table
     isnum "$fr" || fail "no peak RSS at $n flows"
     echo "| peak RSS of that run, per flow over the empty table | $(cat "$work/have.$n") | $(per_flow "$fr" "$fr0" "$n") ($(fmt_mb "$fr")) | \`conntrack -L\` $(per_flow "$lr" "$lr0" "$n") ($(fmt_mb "$lr")) |"
   done
+  # steady_row N TAG LABEL REF_NAME REF_CPU_S: a steady-state window (window_of's "CPU% RSS") as
+  # RSS per flow over empty and CPU, next to a reference's CPU per dump at one dump a second.
+  steady_row() {
+    local n=$1 tag=$2 c r r0
+    read -r c r <"$work/$tag.$n" 2>/dev/null || { c=nan; r=nan; }
+    read -r _ r0 <"$work/$tag.0" 2>/dev/null || r0=nan
+    echo "| $3: RSS per flow over empty; CPU of a core | $(cat "$work/have.$n") | $(per_flow "$r" "$r0" "$n") ($(fmt_mb "$r")); $(pct "$c") | $4 $(fmt_s "$5") ($(pct "$(calc "$5 * 100")") at one a second) |"
+  }
   for n in 0 "${sizes[@]}"; do
-    read -r bc br <"$work/B.$n" 2>/dev/null || { bc=nan; br=nan; }
-    read -r _ br0 <"$work/B.0" 2>/dev/null || br0=nan
-    lc=$(col "$work/L.$n" cpu)
-    echo "| \`${batch_flags[*]}\`: steady RSS per flow over empty; CPU of a core | $(cat "$work/have.$n") | $(per_flow "$br" "$br0" "$n") ($(fmt_mb "$br")); $(pct "$bc") | \`conntrack -L\` CPU per dump $(fmt_s "$lc") ($(pct "$(calc "$lc * 100")") at one a second) |"
+    steady_row "$n" B "\`${batch_flags[*]}\` steady" "\`conntrack -L\` CPU per dump" "$(col "$work/L.$n" cpu)"
   done
   for n in 0 "${sizes[@]}"; do
-    read -r sc sr <"$work/S.$n" 2>/dev/null || { sc=nan; sr=nan; }
-    read -r _ sr0 <"$work/S.0" 2>/dev/null || sr0=nan
-    mc=$(col "$work/M.$n" cpu)
-    echo "| screen idle (tmux 160×50, \`${screen_flags[*]}\`): RSS per flow over empty; CPU of a core | $(cat "$work/have.$n") | $(per_flow "$sr" "$sr0" "$n") ($(fmt_mb "$sr")); $(pct "$sc") | bare libmnl dump CPU $(fmt_s "$mc") ($(pct "$(calc "$mc * 100")") at one a second) |"
+    steady_row "$n" S "screen idle (tmux 160×50, \`${screen_flags[*]}\`)" "bare libmnl dump CPU" "$(col "$work/M.$n" cpu)"
   done
   for round in $(seq "$churn_rounds"); do
     # shellcheck disable=SC1090

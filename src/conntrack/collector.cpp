@@ -71,7 +71,7 @@ constexpr std::size_t kMaxStagedBytes = 64UL << 20;
 // neither the copies of a growing buffer nor a page fault per 4 KiB after its first blocks (both
 // had been two thirds of the receiver's time in a churn storm, and events were lost meanwhile).
 constexpr std::size_t kStageBlock = 1UL << 20;
-constexpr int kCollectorNice = 5;  // the collector thread's nice value (the receiver keeps 0)
+constexpr int kCollectorNice = 5;  // the collector thread's nice value above the process's
 constexpr std::size_t kKeptStageBlocks = 1;  // spare blocks kept once a storm is over
 // Flows learned from NEW/UPDATE events carry no counters: a GET completes each before it is
 // shown, within a budget so that an event storm never turns into a GET storm (~7 us each: 2,000
@@ -609,9 +609,9 @@ struct Collector::Impl {
 
   void run(const std::stop_token& stop) {
     rcu::Thread rcu;
-    // Below the receiver thread (nice 0): when the CPUs are short, events are staged first and
-    // applied later, rather than applied while the socket overflows. (Raising a thread's nice
-    // value needs no privilege; failure changes nothing.)
+    // Below the receiver thread (the process's nice value): when the CPUs are short, events are
+    // staged first and applied later, rather than applied while the socket overflows. (Raising a
+    // thread's nice value needs no privilege; failure changes nothing.)
     lower_this_thread(kCollectorNice);
     refresh_facts();
     full_dump(false);

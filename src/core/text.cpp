@@ -120,11 +120,18 @@ int codepoint_width(char32_t cp) {
   return in_table(detail::kWide, cp) ? 2 : 1;
 }
 
+namespace {
+// Printable ASCII: one column, safe as it is (the text toolkit's common case, taken first).
+bool printable_ascii(char c) {
+  const auto b = static_cast<unsigned char>(c);
+  return b >= 0x20 && b < 0x7F;
+}
+}  // namespace
+
 std::size_t display_width(std::string_view text) {
   std::size_t width = 0;
   for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7F) {  // printable ASCII, one column: the common case
+    if (printable_ascii(text[i])) {
       ++width;
       ++i;
       continue;
@@ -156,10 +163,14 @@ std::string fit(std::string_view text, std::size_t width, bool align_right, bool
   std::string_view kept = text;
   std::string_view mark;
   std::size_t used = display_width(text);
-  if (used > width) {
-    kept = width > 0 ? truncate_to_width(text, width - 1) : std::string_view{};
-    mark = width > 0 ? (ascii ? "~" : "…") : "";
-    used = width > 0 ? display_width(kept) + 1 : 0;
+  if (used > width) {  // cut, with a mark of one column, in what room there is
+    kept = {};
+    used = 0;
+    if (width > 0) {
+      kept = truncate_to_width(text, width - 1);
+      mark = ascii ? "~" : "…";
+      used = display_width(kept) + 1;
+    }
   }
   const std::size_t fill = pad && width > used ? width - used : 0;
   std::string out;
@@ -196,8 +207,7 @@ std::string sanitize(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     std::size_t run = i;  // printable ASCII, the common case, is copied a run at a time
-    while (run < text.size() && static_cast<unsigned char>(text[run]) >= 0x20 &&
-           static_cast<unsigned char>(text[run]) < 0x7F) {
+    while (run < text.size() && printable_ascii(text[run])) {
       ++run;
     }
     if (run > i) {
