@@ -142,6 +142,12 @@ TEST_F(TerminalOnPty, CtrlZStopsWithTheTerminalRestoredAndResumes) {
   }
   ASSERT_TRUE(stopped) << "Ctrl-Z did not stop the process";
   EXPECT_TRUE(cooked(c.modes())) << "stopped with the terminal still in curses mode";
+  // What the child wrote before it stopped may reach the pty's master side after the stop is
+  // seen (the tty layer hands it over asynchronously): read until it is there, or 3 s.
+  for (int i = 0; i < 300 && c.output.find(kLeaveAltScreen) == std::string::npos; ++i) {
+    c.drain();
+    ::usleep(10'000);
+  }
   EXPECT_NE(c.output.find(kLeaveAltScreen), std::string::npos);
   ASSERT_EQ(::kill(job, SIGCONT), 0);
   ASSERT_TRUE(c.checkpoint());
